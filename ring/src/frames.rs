@@ -1,0 +1,236 @@
+//! The reader's half of the frame protocol, over a `Region`: the latest frame's metadata, a
+//! copy that is never torn, a borrow that tells afterwards whether it was overwritten, and the
+//! blocking wait. `docs/ring-format.md` ("Reading a frame") states the same steps.
+
+use crate::clock;
+use crate::doorbell::Doorbell;
+use crate::error::{ErrorKind, FormatError};
+use crate::futex;
+use crate::region::Region;
+use crate::shared_bytes;
+use core::sync::atomic::{fence, Ordering};
+use std::time::{Duration, Instant};
+
+/// How many times a read starts over because the writer overwrote the slot under it before
+/// giving up with `ErrorKind::Contended`. With two or more slots a reader loses a race only
+/// when it is slower than `slot_count - 1` whole frames, so this bound is reached only by a
+/// reader that is being starved.
+pub(crate) const MAX_TRIES: u32 = 1000;
+
+/// Where a readers' wait polls when it could not register in the doorbell.
+const POLL_INTERVAL: Duration = Duration::from_millis(2);
+
+/// A frame's metadata, read consistently with its slot's sequence lock.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameMeta {
+    /// 1 for the first frame the ring ever held, +1 for each frame after.
+    pub seq: u64,
+    /// CLOCK_REALTIME capture time, ns since the Unix epoch.
+    pub ts_realtime_ns: u64,
+    /// CLOCK_MONOTONIC capture time, ns (comparable with any process's CLOCK_MONOTONIC).
+    pub ts_mono_ns: u64,
+    /// Length of the JPEG in bytes.
+    pub len: u32,
+    pub width: u32,
+    pub height: u32,
+    /// The slot that holds it.
+    pub slot: u32,
+}
+
+impl FrameMeta {
+    /// Time since capture, by CLOCK_MONOTONIC.
+    pub fn age(&self) -> Duration {
+        Duration::from_nanos(clock::monotonic_ns().saturating_sub(self.ts_mono_ns))
+    }
+}
+
+/// Outcome of one consistent look at a slot.
+enum Look {
+    Frame(FrameMeta),
+    /// The slot no longer (or not yet) holds the asked frame.
+    Moved,
+}
+
+/// Reads frame `seq`'s metadata if its slot holds it complete. A length beyond the slot is an
+/// error only when read consistently (a torn read just starts over).
+fn look(region: &Region, seq: u64) -> Result<Look, FormatError> {
+    let index = region.slot_of(seq);
+    let slot = region.slot(index);
+    let word = slot.seq.load(Ordering::Acquire);
+    if word != seq << 1 {
+        return Ok(Look::Moved);
+    }
+    let meta = FrameMeta {
+        seq,
+        len: slot.len.load(Ordering::Relaxed),
+        width: slot.width.load(Ordering::Relaxed),
+        height: slot.height.load(Ordering::Relaxed),
+        ts_realtime_ns: slot.ts_realtime_ns.load(Ordering::Relaxed),
+        ts_mono_ns: slot.ts_mono_ns.load(Ordering::Relaxed),
+        slot: index,
+    };
+    fence(Ordering::Acquire);
+    if slot.seq.load(Ordering::Relaxed) != word {
+        return Ok(Look::Moved);
+    }
+    if meta.len > region.slot_capacity() {
+        return Err(FormatError::new(
+            format!("slot[{index}].len"),
+            format!(
+                "is {} bytes, beyond the slot capacity of {}",
+                meta.len,
+                region.slot_capacity()
+            ),
+        ));
+    }
+    Ok(Look::Frame(meta))
+}
+
+/// True while the slot of `meta` still holds that frame.
+fn intact(region: &Region, meta: &FrameMeta) -> bool {
+    fence(Ordering::Acquire);
+    region.slot(meta.slot).seq.load(Ordering::Relaxed) == meta.seq << 1
+}
+
+pub(crate) fn latest_seq(region: &Region) -> u64 {
+    region.index().latest_seq.load(Ordering::Acquire)
+}
+
+/// The newest frame's metadata; `None` before the first frame.
+pub(crate) fn latest(region: &Region) -> Result<Option<FrameMeta>, ErrorKind> {
+    for _ in 0..MAX_TRIES {
+        let seq = latest_seq(region);
+        if seq == 0 {
+            return Ok(None);
+        }
+        if let Look::Frame(meta) = look(region, seq).map_err(ErrorKind::Format)? {
+            return Ok(Some(meta));
+        }
+    }
+    Err(ErrorKind::Contended { tries: MAX_TRIES })
+}
+
+/// Copies frame `seq` into `out` (resized to its length). `None` if the ring does not hold it
+/// (not published yet, or already overwritten).
+pub(crate) fn copy(
+    region: &Region,
+    seq: u64,
+    out: &mut Vec<u8>,
+) -> Result<Option<FrameMeta>, ErrorKind> {
+    let meta = match look(region, seq).map_err(ErrorKind::Format)? {
+        Look::Frame(meta) => meta,
+        Look::Moved => return Ok(None),
+    };
+    out.resize(meta.len as usize, 0);
+    // SAFETY: slot_data points at slot_capacity bytes of the mapping and len <= capacity
+    // (checked by `look`); `out` is our own buffer. A concurrent overwrite is detected below.
+    unsafe { shared_bytes::load(out, region.slot_data(meta.slot)) };
+    Ok(intact(region, &meta).then_some(meta))
+}
+
+/// Copies the newest frame, starting over when the writer overwrites it mid-copy: the result is
+/// never torn.
+pub(crate) fn copy_latest(
+    region: &Region,
+    out: &mut Vec<u8>,
+) -> Result<Option<FrameMeta>, ErrorKind> {
+    for _ in 0..MAX_TRIES {
+        let seq = latest_seq(region);
+        if seq == 0 {
+            return Ok(None);
+        }
+        if let Some(meta) = copy(region, seq, out)? {
+            return Ok(Some(meta));
+        }
+    }
+    Err(ErrorKind::Contended { tries: MAX_TRIES })
+}
+
+/// The newest frame's bytes in place, in the shared mapping.
+///
+/// The bytes stay readable for the borrow's life, but the writer does not wait for readers:
+/// once it has published `slot_count - 1` newer frames it reuses the slot, and the bytes change
+/// under the borrow. `is_intact` (or `finish`) tells whether that happened; a caller that gets
+/// `false` discards whatever it computed from the bytes.
+pub struct BorrowedFrame<'a> {
+    region: &'a Region,
+    meta: FrameMeta,
+    bytes: &'a [u8],
+}
+
+impl<'a> BorrowedFrame<'a> {
+    pub fn meta(&self) -> &FrameMeta {
+        &self.meta
+    }
+
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// True if the slot still holds this frame: everything read from `bytes` so far was the
+    /// frame's.
+    pub fn is_intact(&self) -> bool {
+        intact(self.region, &self.meta)
+    }
+
+    /// Ends the borrow; `Err(meta)` if the frame was overwritten while borrowed.
+    pub fn finish(self) -> Result<FrameMeta, FrameMeta> {
+        if self.is_intact() {
+            Ok(self.meta)
+        } else {
+            Err(self.meta)
+        }
+    }
+}
+
+pub(crate) fn borrow_latest(region: &Region) -> Result<Option<BorrowedFrame<'_>>, ErrorKind> {
+    let Some(meta) = latest(region)? else {
+        return Ok(None);
+    };
+    // SAFETY: `look` checked len <= slot_capacity, so the range lies inside the slot, inside the
+    // mapping, which lives as long as `region`. The bytes may be rewritten by the writer (another
+    // process) while borrowed: u8 has no invalid values, and `is_intact` reports it.
+    let bytes =
+        unsafe { core::slice::from_raw_parts(region.slot_data(meta.slot), meta.len as usize) };
+    Ok(Some(BorrowedFrame {
+        region,
+        meta,
+        bytes,
+    }))
+}
+
+/// Blocks until a frame newer than `after_seq` is published, or `timeout` passes (`Ok(None)`).
+/// Readers registered in a shared doorbell are woken by the writer's futex wake; others poll
+/// every `POLL_INTERVAL`.
+pub(crate) fn wait_next(
+    region: &Region,
+    doorbell: &Doorbell,
+    after_seq: u64,
+    timeout: Duration,
+) -> Result<Option<FrameMeta>, ErrorKind> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        // Read the futex word before checking the condition, so that a publish between the
+        // check and the sleep changes the word and the sleep returns at once.
+        let notify = region.index().notify.load(Ordering::SeqCst);
+        if latest_seq(region) > after_seq {
+            return latest(region);
+        }
+        let now = Instant::now();
+        if now >= deadline {
+            return Ok(None);
+        }
+        let mut slice = deadline - now;
+        let _registered = if doorbell.is_shared() {
+            Some(doorbell.register())
+        } else {
+            slice = slice.min(POLL_INTERVAL);
+            None
+        };
+        // Registered (SeqCst) before this re-check: a writer that published after it sees us.
+        if region.index().latest_seq.load(Ordering::SeqCst) > after_seq {
+            continue;
+        }
+        futex::wait(&region.index().notify, notify, slice);
+    }
+}

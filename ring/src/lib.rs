@@ -1,0 +1,35 @@
+//! camd's frame ring: the shared-memory file through which camd hands each camera's latest JPEG
+//! frames and status to inference programs, with no copy, no lock and no syscall on the reading
+//! side. This crate is the format (`docs/ring-format.md`), the one writer, the reader, and the C
+//! ABI (`include/camd_ring.h`) that the C, C++ and Python bindings use; it has no GStreamer.
+//!
+//! Modules, from the bytes up: `layout` (structs and offsets of format version 1), `validate`
+//! (the header parser, fuzzed), `region` (typed access to a validated mapping), `shared_bytes`
+//! (racy-by-design byte copies), `publish` and `frames` (the two halves of the seqlock
+//! protocol), `status`, `doorbell` (blocked-reader registration), `writer` and `reader` (files,
+//! locks, mappings), `capi` (the C ABI).
+
+mod capi;
+mod clock;
+mod doorbell;
+mod error;
+mod frames;
+mod futex;
+pub mod layout;
+mod publish;
+mod reader;
+mod region;
+mod shared_bytes;
+mod status;
+mod validate;
+mod writer;
+
+pub use clock::{monotonic_ns, realtime_ns};
+pub use doorbell::doorbell_path;
+pub use error::{ErrorKind, FormatError, Result, RingError};
+pub use frames::{BorrowedFrame, FrameMeta};
+pub use publish::FrameInfo;
+pub use reader::{Reader, StatusSnapshot, DEFAULT_ALIVE_TIMEOUT};
+pub use status::{State, Status};
+pub use validate::{validate_header, Geometry};
+pub use writer::{Writer, WriterOptions};

@@ -1,0 +1,153 @@
+//! The writer's half of the frame and status protocols, over a `Region` (a mapped file in
+//! production, a heap buffer under miri). `docs/ring-format.md` ("Publishing a frame") states
+//! the same steps for implementers in other languages.
+
+use crate::clock;
+use crate::doorbell::Doorbell;
+use crate::error::ErrorKind;
+use crate::futex;
+use crate::region::Region;
+use crate::shared_bytes;
+use crate::status::{self, Status};
+use core::sync::atomic::{fence, Ordering};
+
+/// What a writer knows about a frame besides its bytes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FrameInfo {
+    pub width: u32,
+    pub height: u32,
+    /// CLOCK_MONOTONIC capture time in ns; 0 means "now".
+    pub ts_mono_ns: u64,
+    /// CLOCK_REALTIME capture time in ns; 0 means "now".
+    pub ts_realtime_ns: u64,
+}
+
+const FPS_WINDOW_NS: u64 = 1_000_000_000;
+
+pub(crate) struct Publisher {
+    pub(crate) region: Region,
+    pub(crate) doorbell: Doorbell,
+    status: Status,
+    next_seq: u64,
+    fps_window_start_ns: u64,
+    fps_window_frames: u64,
+}
+
+impl Publisher {
+    /// Takes over `region` as its only writer, continuing its sequence numbers and keeping its
+    /// counters; `status` is what the block holds now, with pid and generation already updated.
+    pub(crate) fn new(region: Region, doorbell: Doorbell, status: Status) -> Self {
+        let next_seq = region.index().latest_seq.load(Ordering::Relaxed) + 1;
+        let mut publisher = Self {
+            region,
+            doorbell,
+            status,
+            next_seq,
+            fps_window_start_ns: clock::monotonic_ns(),
+            fps_window_frames: 0,
+        };
+        status::store(publisher.region.status(), &publisher.status);
+        publisher.beat(clock::monotonic_ns(), clock::realtime_ns());
+        publisher
+    }
+
+    pub(crate) fn status(&self) -> &Status {
+        &self.status
+    }
+
+    /// Copies `bytes` into the next slot and makes it the latest frame. The one copy of the
+    /// frame's bytes on the publish path is the one into the slot.
+    pub(crate) fn publish(&mut self, bytes: &[u8], info: &FrameInfo) -> Result<u64, ErrorKind> {
+        let capacity = self.region.slot_capacity();
+        if bytes.len() > capacity as usize {
+            self.status.oversize += 1;
+            status::store(self.region.status(), &self.status);
+            return Err(ErrorKind::Oversize {
+                len: bytes.len(),
+                capacity,
+            });
+        }
+        let now_mono = if info.ts_mono_ns == 0 {
+            clock::monotonic_ns()
+        } else {
+            info.ts_mono_ns
+        };
+        let now_real = if info.ts_realtime_ns == 0 {
+            clock::realtime_ns()
+        } else {
+            info.ts_realtime_ns
+        };
+        let seq = self.next_seq;
+        let index = self.region.slot_of(seq);
+        let slot = self.region.slot(index);
+
+        // 1. Mark the slot as being written (odd), ordered before every byte that follows.
+        slot.seq.store((seq << 1) | 1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        // 2. Bytes and metadata.
+        // SAFETY: slot_data(index) points at `capacity` writable bytes of the mapping and
+        // bytes.len() <= capacity (checked above); only this writer writes slots.
+        unsafe { shared_bytes::store(self.region.slot_data(index), bytes) };
+        slot.len.store(bytes.len() as u32, Ordering::Relaxed);
+        slot.width.store(info.width, Ordering::Relaxed);
+        slot.height.store(info.height, Ordering::Relaxed);
+        slot.flags.store(0, Ordering::Relaxed);
+        slot.ts_realtime_ns.store(now_real, Ordering::Relaxed);
+        slot.ts_mono_ns.store(now_mono, Ordering::Relaxed);
+        // 3. Complete (even), released so a reader that sees it sees the bytes.
+        slot.seq.store(seq << 1, Ordering::Release);
+        // 4. Make it the latest.
+        self.region.index().latest_seq.store(seq, Ordering::Release);
+        self.next_seq = seq + 1;
+        // 5. Wake blocked readers, with a syscall only when one is registered. SeqCst on both
+        //    sides (here: bump notify, then read waiters; reader: bump waiters, then read notify)
+        //    means at least one of the two sees the other's write: no lost wake-up.
+        self.region.index().notify.fetch_add(1, Ordering::SeqCst);
+        if self.doorbell.waiters().load(Ordering::SeqCst) != 0 {
+            futex::wake_all(&self.region.index().notify);
+        }
+        self.fps_window_frames += 1;
+        self.beat(clock::monotonic_ns(), now_real);
+        Ok(seq)
+    }
+
+    /// A sign of life without a frame. Call at least every second while no frames come.
+    pub(crate) fn heartbeat(&mut self) {
+        self.beat(clock::monotonic_ns(), clock::realtime_ns());
+    }
+
+    fn beat(&mut self, now_mono: u64, now_real: u64) {
+        let liveness = self.region.liveness();
+        liveness
+            .heartbeat_mono_ns
+            .store(now_mono, Ordering::Release);
+        liveness
+            .heartbeat_realtime_ns
+            .store(now_real, Ordering::Release);
+        let elapsed = now_mono.saturating_sub(self.fps_window_start_ns);
+        if elapsed >= FPS_WINDOW_NS {
+            let fps_milli = self.fps_window_frames.saturating_mul(1_000_000_000_000) / elapsed;
+            self.fps_window_start_ns = now_mono;
+            self.fps_window_frames = 0;
+            if self.status.fps_milli as u64 != fps_milli {
+                self.status.fps_milli = fps_milli.min(u64::from(u32::MAX)) as u32;
+                status::store(self.region.status(), &self.status);
+            }
+        }
+    }
+
+    /// Changes the status block (one consistent update, visible to readers at once). The
+    /// writer's own fields (pid, generation) are restored if `change` touches them.
+    pub(crate) fn update_status(&mut self, change: impl FnOnce(&mut Status)) {
+        let (pid, generation) = (self.status.writer_pid, self.status.generation);
+        let before = self.status.state;
+        change(&mut self.status);
+        self.status.writer_pid = pid;
+        self.status.generation = generation;
+        if self.status.state != before {
+            self.status.state_since_realtime_ns = clock::realtime_ns();
+        }
+        status::store(self.region.status(), &self.status);
+        self.beat(clock::monotonic_ns(), clock::realtime_ns());
+    }
+}

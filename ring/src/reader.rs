@@ -1,0 +1,226 @@
+//! `Reader`: maps a ring file read-only after validating every length and offset in it, and
+//! reads frames and status with no lock and no syscall (except the blocking wait and the
+//! replaced-file check, which say so).
+
+use crate::clock;
+use crate::doorbell::{doorbell_path, Doorbell};
+use crate::error::{ErrorKind, Result, RingError};
+use crate::frames::{self, BorrowedFrame, FrameMeta};
+use crate::region::Region;
+use crate::shared_bytes;
+use crate::status::{self, Status};
+use crate::validate::{validate_header, Geometry};
+use core::ptr::NonNull;
+use core::sync::atomic::Ordering;
+use memmap2::Mmap;
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// How long without a heartbeat before `writer_alive` says no, by default. Writers heartbeat at
+/// least once a second.
+pub const DEFAULT_ALIVE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// A consistent picture of a camera's status at one moment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusSnapshot {
+    pub status: Status,
+    /// Sequence number of the latest frame (= frames published since the file was created).
+    pub latest_seq: u64,
+    /// The writer's last sign of life, CLOCK_MONOTONIC and CLOCK_REALTIME ns.
+    pub heartbeat_mono_ns: u64,
+    pub heartbeat_realtime_ns: u64,
+    /// A newer file has replaced this one at its path: reopen.
+    pub retired: bool,
+    /// CLOCK_MONOTONIC when the snapshot was taken, for the `*_in` / `*_age` helpers.
+    pub taken_mono_ns: u64,
+}
+
+impl StatusSnapshot {
+    /// Time until the next connection attempt, if one is pending.
+    pub fn next_retry_in(&self) -> Option<Duration> {
+        (self.status.next_retry_mono_ns != 0).then(|| {
+            Duration::from_nanos(
+                self.status
+                    .next_retry_mono_ns
+                    .saturating_sub(self.taken_mono_ns),
+            )
+        })
+    }
+
+    /// Time since the writer's last sign of life.
+    pub fn heartbeat_age(&self) -> Duration {
+        Duration::from_nanos(self.taken_mono_ns.saturating_sub(self.heartbeat_mono_ns))
+    }
+
+    /// Measured frames per second.
+    pub fn fps(&self) -> f64 {
+        f64::from(self.status.fps_milli) / 1000.0
+    }
+}
+
+/// A read-only view of one camera's ring file.
+pub struct Reader {
+    region: Region,
+    doorbell: Doorbell,
+    path: PathBuf,
+    file: File,
+    // Keeps the mapping behind `region` alive.
+    _map: Mmap,
+}
+
+impl Reader {
+    /// Opens and maps `path` read-only, validating the header (magic, version, sizes, and every
+    /// offset and length against the file's real size). Also opens the doorbell
+    /// `<path>.waiters` read-write if permitted, for `wait_next`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| RingError::io(path, "open", e))?;
+        let len = file
+            .metadata()
+            .map_err(|e| RingError::io(path, "stat", e))?
+            .len();
+        if len < 256 {
+            return Err(RingError::format(
+                path,
+                validate_header(&[], len).unwrap_err(),
+            ));
+        }
+        // SAFETY: a read-only shared mapping of a file we keep open. The writer changes parts of
+        // it while we read; every such part is read through atomics or `shared_bytes` under a
+        // sequence lock (see region.rs). Ring files are never resized in place: a process that
+        // truncated one would make this mapping fault (SIGBUS), as with any mapped file.
+        let map = unsafe { Mmap::map(&file) }.map_err(|e| RingError::io(path, "map", e))?;
+        let mut header = [0u8; 256];
+        // SAFETY: the mapping has at least 256 bytes (checked above).
+        unsafe { shared_bytes::load(&mut header, map.as_ptr()) };
+        let geometry =
+            validate_header(&header, map.len() as u64).map_err(|e| RingError::format(path, e))?;
+        let base = NonNull::new(map.as_ptr() as *mut u8).expect("mmap returned null");
+        // SAFETY: the mapping is map.len() bytes, page-aligned, validated above and kept alive in
+        // `_map`; Reader never calls a writing method of Region.
+        let region = unsafe { Region::new(base, map.len(), geometry) };
+        let doorbell = Doorbell::open(&doorbell_path(path)).unwrap_or_else(|_| Doorbell::private());
+        Ok(Self {
+            region,
+            doorbell,
+            path: path.to_owned(),
+            file,
+            _map: map,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Camera name, slot count and capacity, codec, configured width and height.
+    pub fn geometry(&self) -> &Geometry {
+        &self.region.geometry
+    }
+
+    fn err(&self, kind: ErrorKind) -> RingError {
+        RingError::with_kind(&self.path, kind)
+    }
+
+    /// Sequence number of the newest frame (0: none yet). One atomic load.
+    pub fn latest_seq(&self) -> u64 {
+        frames::latest_seq(&self.region)
+    }
+
+    /// Metadata of the newest frame, or `None` before the first.
+    pub fn latest(&self) -> Result<Option<FrameMeta>> {
+        frames::latest(&self.region).map_err(|k| self.err(k))
+    }
+
+    /// Copies the newest frame into `out` (resized to fit). Never torn: if the writer overwrites
+    /// the slot mid-copy, the copy starts over with the then-newest frame.
+    pub fn copy_latest(&self, out: &mut Vec<u8>) -> Result<Option<FrameMeta>> {
+        frames::copy_latest(&self.region, out).map_err(|k| self.err(k))
+    }
+
+    /// Copies frame `seq` if the ring still holds it; `None` if it is not published yet or was
+    /// overwritten (for consumers that want every frame in order).
+    pub fn copy_frame(&self, seq: u64, out: &mut Vec<u8>) -> Result<Option<FrameMeta>> {
+        frames::copy(&self.region, seq, out).map_err(|k| self.err(k))
+    }
+
+    /// The newest frame's bytes in place, with no copy. See `BorrowedFrame`: check `is_intact`
+    /// or `finish` after using the bytes.
+    pub fn borrow_latest(&self) -> Result<Option<BorrowedFrame<'_>>> {
+        frames::borrow_latest(&self.region).map_err(|k| self.err(k))
+    }
+
+    /// Blocks until a frame newer than `after_seq` exists and returns its metadata, or returns
+    /// `None` after `timeout`. Sleeps on a futex the writer wakes; if the doorbell file could not
+    /// be opened for writing it polls every 2 ms instead.
+    pub fn wait_next(&self, after_seq: u64, timeout: Duration) -> Result<Option<FrameMeta>> {
+        frames::wait_next(&self.region, &self.doorbell, after_seq, timeout).map_err(|k| self.err(k))
+    }
+
+    /// True if blocked readers are woken by the writer (doorbell writable); false if
+    /// `wait_next` polls.
+    pub fn can_be_woken(&self) -> bool {
+        self.doorbell.is_shared()
+    }
+
+    /// A consistent snapshot of the status block, plus the latest sequence and heartbeat.
+    pub fn status(&self) -> Result<StatusSnapshot> {
+        for _ in 0..frames::MAX_TRIES {
+            if let Some(status) = status::try_load(self.region.status()) {
+                let liveness = self.region.liveness();
+                return Ok(StatusSnapshot {
+                    status,
+                    latest_seq: self.latest_seq(),
+                    heartbeat_mono_ns: liveness.heartbeat_mono_ns.load(Ordering::Acquire),
+                    heartbeat_realtime_ns: liveness.heartbeat_realtime_ns.load(Ordering::Acquire),
+                    retired: liveness.retired.load(Ordering::Acquire) != 0,
+                    taken_mono_ns: clock::monotonic_ns(),
+                });
+            }
+            std::thread::yield_now();
+        }
+        Err(self.err(ErrorKind::Contended {
+            tries: frames::MAX_TRIES,
+        }))
+    }
+
+    /// True if the writer gave a sign of life within `timeout` (see `DEFAULT_ALIVE_TIMEOUT`).
+    /// A camera that sends nothing still has a live writer; a crashed worker does not.
+    pub fn writer_alive(&self, timeout: Duration) -> bool {
+        let beat = self
+            .region
+            .liveness()
+            .heartbeat_mono_ns
+            .load(Ordering::Acquire);
+        beat != 0 && clock::monotonic_ns().saturating_sub(beat) < timeout.as_nanos() as u64
+    }
+
+    /// True once a newer ring has been renamed over this file's path (no syscall: the replacing
+    /// writer sets a flag in this file). `is_replaced` also catches a replacement whose creator
+    /// could not set it.
+    pub fn is_retired(&self) -> bool {
+        self.region.liveness().retired.load(Ordering::Acquire) != 0
+    }
+
+    /// Compares the file this reader maps with what `path` names now (two `stat` calls): true
+    /// if the path was removed or now names another file. Reopen with `Reader::open`.
+    pub fn is_replaced(&self) -> Result<bool> {
+        let mapped = self
+            .file
+            .metadata()
+            .map_err(|e| RingError::io(&self.path, "stat the open file", e))?;
+        match std::fs::metadata(&self.path) {
+            Ok(now) => {
+                Ok(self.is_retired() || now.ino() != mapped.ino() || now.dev() != mapped.dev())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+            Err(e) => Err(RingError::io(&self.path, "stat", e)),
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! Copies of byte ranges that another thread or process may write at the same time. Such a copy
+//! may see a mix of old and new bytes; the seqlock around it (slot or status `seq`) tells the
+//! caller whether to keep the result. Bytes have no invalid values, so a torn copy is wrong data,
+//! never undefined behaviour in the program that holds it.
+//!
+//! This is the "atomic per-byte memcpy" of C++ proposal P1478. Normal builds use
+//! `ptr::copy_nonoverlapping` (the hardware copies memory that way anyway); under miri each
+//! byte is a relaxed atomic access, so miri's data-race detector checks the protocol around it
+//! instead of flagging the intended race.
+
+#[cfg(not(miri))]
+pub(crate) unsafe fn load(dst: &mut [u8], src: *const u8) {
+    // SAFETY (caller): `src .. src + dst.len()` is inside a live mapping and does not overlap
+    // `dst`, which is the caller's own memory.
+    core::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len());
+}
+
+#[cfg(not(miri))]
+pub(crate) unsafe fn store(dst: *mut u8, src: &[u8]) {
+    // SAFETY (caller): `dst .. dst + src.len()` is inside a live writable mapping that only this
+    // writer writes, and does not overlap `src`.
+    core::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len());
+}
+
+#[cfg(miri)]
+pub(crate) unsafe fn load(dst: &mut [u8], src: *const u8) {
+    use core::sync::atomic::{AtomicU8, Ordering};
+    for (i, out) in dst.iter_mut().enumerate() {
+        // SAFETY: as above; AtomicU8 has the size and alignment of u8.
+        *out = (*(src.add(i) as *const AtomicU8)).load(Ordering::Relaxed);
+    }
+}
+
+#[cfg(miri)]
+pub(crate) unsafe fn store(dst: *mut u8, src: &[u8]) {
+    use core::sync::atomic::{AtomicU8, Ordering};
+    for (i, byte) in src.iter().enumerate() {
+        // SAFETY: as above.
+        (*(dst.add(i) as *const AtomicU8)).store(*byte, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,409 @@
+//! `Writer`: creates or takes over a ring file and publishes frames and status into it. One
+//! writer per file, enforced with an exclusive `flock` that the kernel drops when the writer's
+//! process dies, so a restarted worker can take over at once.
+
+use crate::clock;
+use crate::doorbell::{doorbell_bytes, doorbell_path, Doorbell};
+use crate::error::{ErrorKind, Result, RingError};
+use crate::layout::*;
+use crate::publish::{FrameInfo, Publisher};
+use crate::region::Region;
+use crate::status::{self, State, Status};
+use crate::validate::{validate_header, Geometry};
+use core::ptr::NonNull;
+use core::sync::atomic::Ordering;
+use memmap2::MmapMut;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use zerocopy::IntoBytes;
+
+/// The shape of a new ring file.
+#[derive(Clone, Debug)]
+pub struct WriterOptions {
+    /// Camera name, stored in the header (1 to 63 bytes of UTF-8, no NUL).
+    pub name: String,
+    /// Number of slots (2 to 4096). With `n` slots a reader can hold a borrowed frame while the
+    /// writer publishes `n - 1` newer ones.
+    pub slot_count: u32,
+    /// Largest frame in bytes (1 to 256 MiB). Larger frames are counted, not written.
+    pub slot_capacity: u32,
+    /// Output size the camera is configured for (0 if unknown).
+    pub width: u32,
+    pub height: u32,
+    /// File mode of the ring (default 0640). The doorbell gets the same mode plus write
+    /// permission wherever the ring is readable.
+    pub mode: u32,
+    /// Group owning the ring and doorbell files (the inference program's group); `None` keeps
+    /// the creating process's group.
+    pub group: Option<u32>,
+}
+
+impl WriterOptions {
+    pub fn new(name: impl Into<String>, slot_count: u32, slot_capacity: u32) -> Self {
+        Self {
+            name: name.into(),
+            slot_count,
+            slot_capacity,
+            width: 0,
+            height: 0,
+            mode: 0o640,
+            group: None,
+        }
+    }
+
+    fn check(&self, path: &Path) -> Result<()> {
+        let invalid = |m: String| Err(RingError::invalid(path, m));
+        if self.name.is_empty() || self.name.len() >= NAME_LEN || self.name.contains('\0') {
+            return invalid(format!(
+                "camera name {:?} must be 1 to {} bytes with no NUL",
+                self.name,
+                NAME_LEN - 1
+            ));
+        }
+        if !(MIN_SLOT_COUNT..=MAX_SLOT_COUNT).contains(&self.slot_count) {
+            return invalid(format!(
+                "slot_count {} must be between {MIN_SLOT_COUNT} and {MAX_SLOT_COUNT}",
+                self.slot_count
+            ));
+        }
+        if self.slot_capacity == 0 || self.slot_capacity > MAX_SLOT_CAPACITY {
+            return invalid(format!(
+                "slot_capacity {} must be between 1 and {MAX_SLOT_CAPACITY}",
+                self.slot_capacity
+            ));
+        }
+        if self.width > MAX_DIMENSION || self.height > MAX_DIMENSION {
+            return invalid(format!(
+                "size {}x{} is over {MAX_DIMENSION} pixels",
+                self.width, self.height
+            ));
+        }
+        if self.file_size() > MAX_FILE_SIZE {
+            return invalid(format!(
+                "{} slots of {} bytes exceed the {MAX_FILE_SIZE}-byte file limit",
+                self.slot_count, self.slot_capacity
+            ));
+        }
+        if self.mode & !0o777 != 0 {
+            return invalid(format!("mode {:o} has bits beyond 0777", self.mode));
+        }
+        Ok(())
+    }
+
+    fn file_size(&self) -> u64 {
+        u64::from(HEADER_SIZE) + u64::from(self.slot_count) * slot_stride(self.slot_capacity)
+    }
+
+    fn static_header(&self) -> StaticHeader {
+        let mut name = [0u8; NAME_LEN];
+        encode_text(&self.name, &mut name);
+        StaticHeader {
+            magic: MAGIC,
+            version: FORMAT_VERSION,
+            header_size: HEADER_SIZE,
+            file_size: self.file_size(),
+            slots_offset: u64::from(HEADER_SIZE),
+            slot_stride: slot_stride(self.slot_capacity),
+            slot_count: self.slot_count,
+            slot_capacity: self.slot_capacity,
+            slot_header_size: SLOT_HEADER_SIZE,
+            codec: CODEC_JPEG,
+            width: self.width,
+            height: self.height,
+            compat_features: 0,
+            incompat_features: 0,
+            created_realtime_ns: clock::realtime_ns(),
+            name,
+            reserved: [0; 112],
+        }
+    }
+}
+
+/// The single writer of a ring file.
+pub struct Writer {
+    publisher: Publisher,
+    path: PathBuf,
+    // Keeps the mapping behind `publisher.region` alive, and the file (with its lock) open.
+    _map: MmapMut,
+    _file: File,
+}
+
+impl Writer {
+    /// Creates a complete ring file at `path` (written under a temporary name, then renamed over
+    /// `path`) and becomes its writer. If `path` held a valid ring, its generation is carried on
+    /// (+1) and the old file is marked retired so readers still mapping it know to reopen; a
+    /// ring whose writer is still running is not replaced (`ErrorKind::WriterBusy`).
+    pub fn create(path: impl AsRef<Path>, options: &WriterOptions) -> Result<Self> {
+        let path = path.as_ref();
+        options.check(path)?;
+        let previous = retire_previous(path)?;
+
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let file_name = path
+            .file_name()
+            .ok_or_else(|| RingError::invalid(path, "path has no file name"))?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            file_name.to_string_lossy(),
+            std::process::id()
+        ));
+        let result = (|| {
+            let mut file = create_exclusive(&tmp, options)?;
+            lock(&file, &tmp)?;
+            let mut page = vec![0u8; HEADER_SIZE as usize];
+            page[..256].copy_from_slice(options.static_header().as_bytes());
+            file.write_all(&page)
+                .map_err(|e| RingError::io(&tmp, "write the header", e))?;
+            file.set_len(options.file_size())
+                .map_err(|e| RingError::io(&tmp, "size the file", e))?;
+            let status = Status {
+                state: State::Starting,
+                state_since_realtime_ns: clock::realtime_ns(),
+                generation: previous.map_or(1, |g| g.wrapping_add(1)),
+                ..Status::default()
+            };
+            let writer = Self::from_file(file, &tmp, Some(status))?;
+            ensure_doorbell(path, options)?;
+            std::fs::rename(&tmp, path)
+                .map_err(|e| RingError::io(path, "rename the new ring into place", e))?;
+            Ok(writer)
+        })();
+        match result {
+            Ok(mut writer) => {
+                writer.path = path.to_owned();
+                writer.publisher.doorbell = Doorbell::open(&doorbell_path(path))?;
+                Ok(writer)
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes over an existing ring file as its writer (a restarted worker): keeps its frames,
+    /// sequence numbers and counters, bumps its generation and records this process's pid.
+    pub fn attach(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| RingError::io(path, "open for writing", e))?;
+        lock(&file, path)?;
+        let mut writer = Self::from_file(file, path, None)?;
+        writer.publisher.doorbell = Doorbell::open(&doorbell_path(path))?;
+        Ok(writer)
+    }
+
+    /// Maps `file` and starts publishing. `new_status` is the status of a file being created;
+    /// for an existing file the status is read from it and its generation bumped.
+    fn from_file(file: File, path: &Path, new_status: Option<Status>) -> Result<Self> {
+        let (map, region) = map_writable(&file, path)?;
+        let mut status = match new_status {
+            Some(status) => status,
+            None => {
+                let mut status = read_status(&region, path)?;
+                status.generation = status.generation.wrapping_add(1);
+                status
+            }
+        };
+        status.writer_pid = std::process::id();
+        let publisher = Publisher::new(region, Doorbell::private(), status);
+        Ok(Self {
+            publisher,
+            path: path.to_owned(),
+            _map: map,
+            _file: file,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn geometry(&self) -> &Geometry {
+        &self.publisher.region.geometry
+    }
+
+    /// Copies `bytes` (one JPEG) into the next slot and makes it the latest frame; returns its
+    /// sequence number. A frame larger than the slot capacity is counted in `oversize` and
+    /// refused with `ErrorKind::Oversize`; nothing is truncated and the previous frame stays.
+    pub fn publish(&mut self, bytes: &[u8], info: &FrameInfo) -> Result<u64> {
+        self.publisher
+            .publish(bytes, info)
+            .map_err(|kind| RingError::with_kind(&self.path, kind))
+    }
+
+    /// A sign of life when no frame comes (call at least once a second); also refreshes fps.
+    pub fn heartbeat(&mut self) {
+        self.publisher.heartbeat();
+    }
+
+    /// The status as this writer last wrote it.
+    pub fn status(&self) -> &Status {
+        self.publisher.status()
+    }
+
+    /// Changes the status (state, retries, errors, counters, decoder names ...) in one update
+    /// that readers see whole. `writer_pid` and `generation` are the writer's and stay.
+    pub fn update_status(&mut self, change: impl FnOnce(&mut Status)) {
+        self.publisher.update_status(change);
+    }
+
+    /// Adds `count` to the frames the capture side dropped before they reached the ring.
+    pub fn count_drops(&mut self, count: u64) {
+        self.publisher.update_status(|s| s.drops += count);
+    }
+}
+
+fn read_status(region: &Region, path: &Path) -> Result<Status> {
+    for _ in 0..crate::frames::MAX_TRIES {
+        if let Some(status) = status::try_load(region.status()) {
+            return Ok(status);
+        }
+        std::thread::yield_now();
+    }
+    Err(RingError::with_kind(
+        path,
+        ErrorKind::Contended {
+            tries: crate::frames::MAX_TRIES,
+        },
+    ))
+}
+
+fn create_exclusive(path: &Path, options: &WriterOptions) -> Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| RingError::io(path, "create", e))?;
+    set_owner_and_mode(&file, path, options.group, options.mode)?;
+    Ok(file)
+}
+
+fn set_owner_and_mode(file: &File, path: &Path, group: Option<u32>, mode: u32) -> Result<()> {
+    if let Some(gid) = group {
+        // SAFETY: fchown on an fd we own; uid -1 leaves the owner unchanged.
+        if unsafe { libc::fchown(file.as_raw_fd(), u32::MAX, gid) } != 0 {
+            return Err(RingError::io(
+                path,
+                "set the group",
+                std::io::Error::last_os_error(),
+            ));
+        }
+    }
+    // SAFETY: fchmod on an fd we own.
+    if unsafe { libc::fchmod(file.as_raw_fd(), mode as libc::mode_t) } != 0 {
+        return Err(RingError::io(
+            path,
+            "set the mode",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(())
+}
+
+fn lock(file: &File, path: &Path) -> Result<()> {
+    // SAFETY: flock on an fd we own; the lock lives with the open file description.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        let e = std::io::Error::last_os_error();
+        return Err(if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+            RingError::with_kind(path, ErrorKind::WriterBusy)
+        } else {
+            RingError::io(path, "lock", e)
+        });
+    }
+    Ok(())
+}
+
+/// Maps a ring file read-write and validates its header.
+fn map_writable(file: &File, path: &Path) -> Result<(MmapMut, Region)> {
+    let len = file
+        .metadata()
+        .map_err(|e| RingError::io(path, "stat", e))?
+        .len();
+    if len < 256 {
+        return Err(RingError::format(
+            path,
+            validate_header(&[], len).unwrap_err(),
+        ));
+    }
+    // SAFETY: a shared writable mapping of a file whose writer lock the caller holds; other
+    // processes only read it (readers) or touch it through atomics (a replacing writer's
+    // `retired` flag), which is the access pattern `Region` is written for.
+    let mut map = unsafe { MmapMut::map_mut(file) }.map_err(|e| RingError::io(path, "map", e))?;
+    let geometry = validate_header(&map[..256], len).map_err(|e| RingError::format(path, e))?;
+    let base = NonNull::new(map.as_mut_ptr()).expect("mmap returned null");
+    // SAFETY: the mapping is `len` bytes, page-aligned and validated above; the caller keeps it
+    // alive as long as the region (a memmap2 mapping keeps its address when moved).
+    let region = unsafe { Region::new(base, len as usize, geometry) };
+    Ok((map, region))
+}
+
+/// If `path` holds a valid ring with no live writer, marks it retired (waking its blocked
+/// readers) and returns its generation. Anything else at `path` is simply replaced; a ring whose
+/// writer still holds the lock is refused.
+fn retire_previous(path: &Path) -> Result<Option<u64>> {
+    let Ok(file) = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+    else {
+        return Ok(None);
+    };
+    lock(&file, path)?;
+    let Ok((_map, region)) = map_writable(&file, path) else {
+        return Ok(None);
+    };
+    let generation = read_status(&region, path)?.generation;
+    region.liveness().retired.store(1, Ordering::SeqCst);
+    region.index().notify.fetch_add(1, Ordering::SeqCst);
+    crate::futex::wake_all(&region.index().notify);
+    Ok(Some(generation))
+}
+
+/// Makes sure `<path>.waiters` exists and is a valid doorbell; an existing valid one is kept, so
+/// readers registered in it are not lost.
+fn ensure_doorbell(path: &Path, options: &WriterOptions) -> Result<()> {
+    let doorbell = doorbell_path(path);
+    if Doorbell::open(&doorbell).is_ok() {
+        return Ok(());
+    }
+    let tmp = doorbell.with_file_name(format!(
+        ".{}.tmp-{}",
+        doorbell.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&tmp)
+            .map_err(|e| RingError::io(&tmp, "create", e))?;
+        // Readable by someone => writable by them too: waiting readers register here.
+        let mode = options.mode | ((options.mode & 0o044) >> 1);
+        set_owner_and_mode(&file, &tmp, options.group, mode)?;
+        file.write_all(&doorbell_bytes())
+            .map_err(|e| RingError::io(&tmp, "write", e))?;
+        std::fs::rename(&tmp, &doorbell)
+            .map_err(|e| RingError::io(&doorbell, "rename into place", e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
