@@ -45,6 +45,8 @@ pub enum ErrorKind {
     Oversize { len: usize, capacity: u32 },
     /// A caller's argument is out of range (a writer option, a buffer too small, ...).
     Invalid(String),
+    /// The caller's buffer cannot hold the frame.
+    BufferTooSmall { needed: usize, available: usize },
     /// The writer overwrote the slot faster than the reader could read it, every try.
     Contended { tries: u32 },
 }
@@ -105,6 +107,9 @@ impl fmt::Display for RingError {
                 "ring file {path}: frame of {len} bytes does not fit the slot capacity of {capacity} bytes (counted as oversize, not written)"
             ),
             ErrorKind::Invalid(message) => write!(f, "ring file {path}: {message}"),
+            ErrorKind::BufferTooSmall { needed, available } => {
+                write!(f, "ring file {path}: frame of {needed} bytes does not fit the {available}-byte buffer")
+            }
             ErrorKind::Contended { tries } => write!(
                 f,
                 "ring file {path}: the writer overwrote the frame during each of {tries} read attempts (too few slots for this reader?)"

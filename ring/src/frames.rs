@@ -87,7 +87,10 @@ fn look(region: &Region, seq: u64) -> Result<Look, FormatError> {
 }
 
 /// True while the slot of `meta` still holds that frame.
-fn intact(region: &Region, meta: &FrameMeta) -> bool {
+pub(crate) fn intact(region: &Region, meta: &FrameMeta) -> bool {
+    if meta.slot >= region.geometry.slot_count {
+        return false;
+    }
     fence(Ordering::Acquire);
     region.slot(meta.slot).seq.load(Ordering::Relaxed) == meta.seq << 1
 }
@@ -110,21 +113,54 @@ pub(crate) fn latest(region: &Region) -> Result<Option<FrameMeta>, ErrorKind> {
     Err(ErrorKind::Contended { tries: MAX_TRIES })
 }
 
-/// Copies frame `seq` into `out` (resized to its length). `None` if the ring does not hold it
-/// (not published yet, or already overwritten).
+/// Where a copy goes: given the frame's length, the buffer to fill (exactly that long), or
+/// `None` if the caller's buffer is too small.
+pub(crate) trait CopySink {
+    fn buffer(&mut self, len: usize) -> Option<&mut [u8]>;
+    fn available(&self) -> usize;
+}
+
+impl CopySink for Vec<u8> {
+    fn buffer(&mut self, len: usize) -> Option<&mut [u8]> {
+        self.resize(len, 0);
+        Some(self)
+    }
+    fn available(&self) -> usize {
+        usize::MAX
+    }
+}
+
+impl CopySink for &mut [u8] {
+    fn buffer(&mut self, len: usize) -> Option<&mut [u8]> {
+        self.get_mut(..len)
+    }
+    fn available(&self) -> usize {
+        self.len()
+    }
+}
+
+/// Copies frame `seq` into `out`. `None` if the ring does not hold it (not published yet, or
+/// overwritten before or during the copy).
 pub(crate) fn copy(
     region: &Region,
     seq: u64,
-    out: &mut Vec<u8>,
+    out: &mut impl CopySink,
 ) -> Result<Option<FrameMeta>, ErrorKind> {
     let meta = match look(region, seq).map_err(ErrorKind::Format)? {
         Look::Frame(meta) => meta,
         Look::Moved => return Ok(None),
     };
-    out.resize(meta.len as usize, 0);
+    let available = out.available();
+    let buffer = out
+        .buffer(meta.len as usize)
+        .ok_or(ErrorKind::BufferTooSmall {
+            needed: meta.len as usize,
+            available,
+        })?;
     // SAFETY: slot_data points at slot_capacity bytes of the mapping and len <= capacity
-    // (checked by `look`); `out` is our own buffer. A concurrent overwrite is detected below.
-    unsafe { shared_bytes::load(out, region.slot_data(meta.slot)) };
+    // (checked by `look`); `buffer` is the caller's own memory, exactly len bytes. A concurrent
+    // overwrite is detected below.
+    unsafe { shared_bytes::load(buffer, region.slot_data(meta.slot)) };
     Ok(intact(region, &meta).then_some(meta))
 }
 
@@ -132,7 +168,7 @@ pub(crate) fn copy(
 /// never torn.
 pub(crate) fn copy_latest(
     region: &Region,
-    out: &mut Vec<u8>,
+    out: &mut impl CopySink,
 ) -> Result<Option<FrameMeta>, ErrorKind> {
     for _ in 0..MAX_TRIES {
         let seq = latest_seq(region);
@@ -152,10 +188,14 @@ pub(crate) fn copy_latest(
 /// once it has published `slot_count - 1` newer frames it reuses the slot, and the bytes change
 /// under the borrow. `is_intact` (or `finish`) tells whether that happened; a caller that gets
 /// `false` discards whatever it computed from the bytes.
+///
+/// The borrow holds a raw pointer; `bytes()` makes a slice of it only for as long as the caller
+/// uses it. camd's writer is another process; a program that writes and borrows the same ring
+/// from two of its own threads races on the bytes by Rust's rules and should copy instead.
 pub struct BorrowedFrame<'a> {
     region: &'a Region,
     meta: FrameMeta,
-    bytes: &'a [u8],
+    data: *const u8,
 }
 
 impl<'a> BorrowedFrame<'a> {
@@ -163,8 +203,11 @@ impl<'a> BorrowedFrame<'a> {
         &self.meta
     }
 
-    pub fn bytes(&self) -> &'a [u8] {
-        self.bytes
+    pub fn bytes(&self) -> &[u8] {
+        // SAFETY: `borrow_latest` checked len <= slot_capacity, so the range lies inside the
+        // slot, inside the mapping that `region` keeps alive. u8 has no invalid values; a
+        // concurrent rewrite by the writer is what `is_intact` reports.
+        unsafe { core::slice::from_raw_parts(self.data, self.meta.len as usize) }
     }
 
     /// True if the slot still holds this frame: everything read from `bytes` so far was the
@@ -187,19 +230,15 @@ pub(crate) fn borrow_latest(region: &Region) -> Result<Option<BorrowedFrame<'_>>
     let Some(meta) = latest(region)? else {
         return Ok(None);
     };
-    // SAFETY: `look` checked len <= slot_capacity, so the range lies inside the slot, inside the
-    // mapping, which lives as long as `region`. The bytes may be rewritten by the writer (another
-    // process) while borrowed: u8 has no invalid values, and `is_intact` reports it.
-    let bytes =
-        unsafe { core::slice::from_raw_parts(region.slot_data(meta.slot), meta.len as usize) };
     Ok(Some(BorrowedFrame {
         region,
         meta,
-        bytes,
+        data: region.slot_data(meta.slot),
     }))
 }
 
-/// Blocks until a frame newer than `after_seq` is published, or `timeout` passes (`Ok(None)`).
+/// Blocks until a frame newer than `after_seq` is published, or `timeout` passes, or the file is
+/// retired (a newer file replaced it: no frame will come here); `Ok(None)` for the last two.
 /// Readers registered in a shared doorbell are woken by the writer's futex wake; others poll
 /// every `POLL_INTERVAL`.
 pub(crate) fn wait_next(
@@ -217,7 +256,7 @@ pub(crate) fn wait_next(
             return latest(region);
         }
         let now = Instant::now();
-        if now >= deadline {
+        if now >= deadline || region.liveness().retired.load(Ordering::Acquire) != 0 {
             return Ok(None);
         }
         let mut slice = deadline - now;

@@ -16,6 +16,8 @@ mod error;
 mod frames;
 mod futex;
 pub mod layout;
+#[cfg(test)]
+mod protocol_tests;
 mod publish;
 mod reader;
 mod region;

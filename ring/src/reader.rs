@@ -144,6 +144,18 @@ impl Reader {
         frames::copy_latest(&self.region, out).map_err(|k| self.err(k))
     }
 
+    /// Like `copy_latest`, into a caller's buffer (at least `slot_capacity` bytes is always
+    /// enough); returns the metadata, whose `len` says how much of `out` holds the frame.
+    pub fn copy_latest_into(&self, mut out: &mut [u8]) -> Result<Option<FrameMeta>> {
+        frames::copy_latest(&self.region, &mut out).map_err(|k| self.err(k))
+    }
+
+    /// True while the slot of `meta` still holds that frame (for callers that keep metadata
+    /// from `borrow_latest` or the C ABI's frame views).
+    pub fn is_intact(&self, meta: &FrameMeta) -> bool {
+        frames::intact(&self.region, meta)
+    }
+
     /// Copies frame `seq` if the ring still holds it; `None` if it is not published yet or was
     /// overwritten (for consumers that want every frame in order).
     pub fn copy_frame(&self, seq: u64, out: &mut Vec<u8>) -> Result<Option<FrameMeta>> {
@@ -157,7 +169,7 @@ impl Reader {
     }
 
     /// Blocks until a frame newer than `after_seq` exists and returns its metadata, or returns
-    /// `None` after `timeout`. Sleeps on a futex the writer wakes; if the doorbell file could not
+    /// `None` after `timeout` or as soon as the file is retired (see `is_retired`). Sleeps on a futex the writer wakes; if the doorbell file could not
     /// be opened for writing it polls every 2 ms instead.
     pub fn wait_next(&self, after_seq: u64, timeout: Duration) -> Result<Option<FrameMeta>> {
         frames::wait_next(&self.region, &self.doorbell, after_seq, timeout).map_err(|k| self.err(k))

@@ -93,11 +93,11 @@ impl WriterOptions {
         Ok(())
     }
 
-    fn file_size(&self) -> u64 {
+    pub(crate) fn file_size(&self) -> u64 {
         u64::from(HEADER_SIZE) + u64::from(self.slot_count) * slot_stride(self.slot_capacity)
     }
 
-    fn static_header(&self) -> StaticHeader {
+    pub(crate) fn static_header(&self) -> StaticHeader {
         let mut name = [0u8; NAME_LEN];
         encode_text(&self.name, &mut name);
         StaticHeader {
@@ -240,6 +240,11 @@ impl Writer {
         self.publisher
             .publish(bytes, info)
             .map_err(|kind| RingError::with_kind(&self.path, kind))
+    }
+
+    /// Sequence number of the last frame published into this file (by any writer), 0 if none.
+    pub fn latest_seq(&self) -> u64 {
+        crate::frames::latest_seq(&self.publisher.region)
     }
 
     /// A sign of life when no frame comes (call at least once a second); also refreshes fps.

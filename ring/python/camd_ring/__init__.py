@@ -1,0 +1,650 @@
+"""camd_ring: read camd's camera rings from Python.
+
+A ring file (/run/camd/<camera>.ring) holds a camera's latest JPEG frames and its status.
+This module is a thin ctypes binding of libcamd_ring (include/camd_ring.h): validation and
+the lock-free read protocol are the same Rust code the Rust and C readers use. Standard
+library only; Python 3.9+.
+
+    import camd_ring
+    with camd_ring.Reader("/run/camd/front.ring") as ring:
+        print(ring.info.name, ring.status().state)          # front ok
+        got = ring.copy_latest()                             # (FrameMeta, bytes) or None
+        seq = ring.latest_seq()
+        while (meta := ring.wait_next(seq, timeout_s=5.0)) is not None:
+            with ring.borrow_latest() as frame:              # in place: read-only, no copy
+                result = run_inference(frame.data)
+                keep = frame.intact()                        # False: overwritten meanwhile
+            seq = meta.seq
+
+The library is found through the CAMD_RING_LIB environment variable (full path to
+libcamd_ring.so), else a libcamd_ring.so next to this file, else the system's library path.
+Every error of the library raises RingError, whose message names the file (and, for a
+corrupt file, the field). One Reader may be used from several threads.
+"""
+
+import ctypes
+import ctypes.util
+import os
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from typing import Dict, Optional, Tuple, Union
+
+__all__ = [
+    "OK",
+    "NO_FRAME",
+    "TIMEOUT",
+    "E_ARGUMENT",
+    "E_IO",
+    "E_FORMAT",
+    "E_BUFFER_TOO_SMALL",
+    "E_CONTENDED",
+    "E_INTERNAL",
+    "STATE_STARTING",
+    "STATE_OK",
+    "STATE_RETRYING",
+    "STATE_CONNECTION_FAILED",
+    "STATE_NO_SIGNAL",
+    "STATE_STOPPED",
+    "STATE_NAMES",
+    "CODEC_JPEG",
+    "FORMAT_VERSION",
+    "RingError",
+    "FrameMeta",
+    "RingInfo",
+    "Status",
+    "BorrowedFrame",
+    "Reader",
+    "format_version",
+    "state_name",
+    "library_path",
+]
+
+# ---- constants (camd_ring.h) ----
+
+OK = 0
+NO_FRAME = 1  # the camera has not produced a frame yet
+TIMEOUT = 2  # wait_next: no new frame within the timeout
+E_ARGUMENT = -1
+E_IO = -2
+E_FORMAT = -3
+E_BUFFER_TOO_SMALL = -4
+E_CONTENDED = -5
+E_INTERNAL = -6
+
+STATE_STARTING = 0
+STATE_OK = 1
+STATE_RETRYING = 2
+STATE_CONNECTION_FAILED = 3
+STATE_NO_SIGNAL = 4
+STATE_STOPPED = 5
+STATE_NAMES = {
+    STATE_STARTING: "starting",
+    STATE_OK: "ok",
+    STATE_RETRYING: "retrying",
+    STATE_CONNECTION_FAILED: "connection_failed",
+    STATE_NO_SIGNAL: "no_signal",
+    STATE_STOPPED: "stopped",
+}  # any other value: "unknown"
+
+CODEC_JPEG = 1
+FORMAT_VERSION = 1
+
+_ERROR_NAMES = {
+    E_ARGUMENT: "E_ARGUMENT",
+    E_IO: "E_IO",
+    E_FORMAT: "E_FORMAT",
+    E_BUFFER_TOO_SMALL: "E_BUFFER_TOO_SMALL",
+    E_CONTENDED: "E_CONTENDED",
+    E_INTERNAL: "E_INTERNAL",
+}
+
+_UINT32_MAX = 0xFFFFFFFF
+# wait_next sleeps in slices this long so that Ctrl-C (KeyboardInterrupt) is handled promptly.
+_WAIT_SLICE_S = 0.5
+
+# ---- the C structs ----
+
+
+class _FrameMeta(ctypes.Structure):
+    _fields_ = [
+        ("seq", ctypes.c_uint64),
+        ("ts_realtime_ns", ctypes.c_uint64),
+        ("ts_mono_ns", ctypes.c_uint64),
+        ("len", ctypes.c_uint32),
+        ("width", ctypes.c_uint32),
+        ("height", ctypes.c_uint32),
+        ("slot", ctypes.c_uint32),
+    ]
+
+
+class _FrameView(ctypes.Structure):
+    _fields_ = [
+        ("data", ctypes.c_void_p),
+        ("len", ctypes.c_size_t),
+        ("meta", _FrameMeta),
+    ]
+
+
+class _RingInfo(ctypes.Structure):
+    _fields_ = [
+        ("name", ctypes.c_char * 64),
+        ("format_version", ctypes.c_uint32),
+        ("slot_count", ctypes.c_uint32),
+        ("slot_capacity", ctypes.c_uint32),
+        ("codec", ctypes.c_uint32),
+        ("width", ctypes.c_uint32),
+        ("height", ctypes.c_uint32),
+        ("file_size", ctypes.c_uint64),
+        ("created_realtime_ns", ctypes.c_uint64),
+    ]
+
+
+class _RingStatus(ctypes.Structure):
+    _fields_ = [
+        ("state", ctypes.c_uint32),
+        ("retry_count", ctypes.c_uint32),
+        ("max_retry_attempts", ctypes.c_uint32),
+        ("writer_pid", ctypes.c_uint32),
+        ("generation", ctypes.c_uint64),
+        ("latest_seq", ctypes.c_uint64),
+        ("next_retry_in_ms", ctypes.c_int64),
+        ("state_since_realtime_ns", ctypes.c_uint64),
+        ("heartbeat_age_ms", ctypes.c_uint64),
+        ("heartbeat_realtime_ns", ctypes.c_uint64),
+        ("fps_milli", ctypes.c_uint32),
+        ("source_width", ctypes.c_uint32),
+        ("source_height", ctypes.c_uint32),
+        ("retired", ctypes.c_uint32),
+        ("drops", ctypes.c_uint64),
+        ("oversize", ctypes.c_uint64),
+        ("reconnects", ctypes.c_uint64),
+        ("last_error_realtime_ns", ctypes.c_uint64),
+        ("input_codec", ctypes.c_char * 16),
+        ("decoder", ctypes.c_char * 48),
+        ("encoder", ctypes.c_char * 48),
+        ("last_error", ctypes.c_char * 256),
+    ]
+
+
+# The same numbers camd_ring.h and capi.rs assert.
+assert ctypes.sizeof(_FrameMeta) == 40, "camd_frame_meta"
+assert ctypes.sizeof(_FrameView) == 8 + ctypes.sizeof(ctypes.c_size_t) + 40, "camd_frame_view"
+assert ctypes.sizeof(_RingInfo) == 104, "camd_ring_info"
+assert ctypes.sizeof(_RingStatus) == 480, "camd_ring_status"
+assert _RingStatus.fps_milli.offset == 64, "camd_ring_status.fps_milli"
+assert _RingStatus.input_codec.offset == 112, "camd_ring_status.input_codec"
+
+# ---- loading the library ----
+
+
+def _find_library() -> str:
+    env = os.environ.get("CAMD_RING_LIB")
+    if env:
+        if not os.path.isfile(env):
+            raise ImportError(
+                "camd_ring: CAMD_RING_LIB=%r does not name a file; set it to the full path of "
+                "libcamd_ring.so (built by `cargo build -p camd-ring` into target/debug/)" % env
+            )
+        return env
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libcamd_ring.so")
+    if os.path.isfile(beside):
+        return beside
+    found = ctypes.util.find_library("camd_ring")
+    if found:
+        return found
+    raise ImportError(
+        "camd_ring: libcamd_ring.so not found (looked at $CAMD_RING_LIB, %s and the system "
+        "library path); set CAMD_RING_LIB to the full path of libcamd_ring.so "
+        "(built by `cargo build -p camd-ring` into target/debug/)" % beside
+    )
+
+
+def _load() -> Tuple[ctypes.CDLL, str]:
+    path = _find_library()
+    try:
+        lib = ctypes.CDLL(path)
+    except OSError as e:
+        raise ImportError(
+            "camd_ring: cannot load %s: %s (set CAMD_RING_LIB to the full path of "
+            "libcamd_ring.so)" % (path, e)
+        ) from e
+    return lib, path
+
+
+_lib, library_path = _load()
+
+_c_ring_p = ctypes.c_void_p  # camd_ring * (opaque)
+
+
+def _declare(name, restype, argtypes):
+    try:
+        fn = getattr(_lib, name)
+    except AttributeError:
+        raise ImportError(
+            "camd_ring: %s has no function %s: a libcamd_ring that does not match this module "
+            "(set CAMD_RING_LIB to the right one)" % (library_path, name)
+        ) from None
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
+
+
+_format_version = _declare("camd_ring_format_version", ctypes.c_uint32, [])
+_last_error = _declare("camd_ring_last_error", ctypes.c_char_p, [])
+_state_name = _declare("camd_ring_state_name", ctypes.c_char_p, [ctypes.c_uint32])
+_open = _declare("camd_ring_open", ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_c_ring_p)])
+_close = _declare("camd_ring_close", None, [_c_ring_p])
+_get_info = _declare("camd_ring_get_info", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_RingInfo)])
+_latest_seq = _declare("camd_ring_latest_seq", ctypes.c_uint64, [_c_ring_p])
+_latest = _declare("camd_ring_latest", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_FrameMeta)])
+_copy_latest = _declare(
+    "camd_ring_copy_latest",
+    ctypes.c_int,
+    [_c_ring_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.POINTER(_FrameMeta)],
+)
+_borrow_latest = _declare(
+    "camd_ring_borrow_latest", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_FrameView)]
+)
+_view_intact = _declare(
+    "camd_ring_view_intact", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_FrameView)]
+)
+_wait_next = _declare(
+    "camd_ring_wait_next",
+    ctypes.c_int,
+    [_c_ring_p, ctypes.c_uint64, ctypes.c_uint32, ctypes.POINTER(_FrameMeta)],
+)
+_get_status = _declare(
+    "camd_ring_get_status", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_RingStatus)]
+)
+_writer_alive = _declare("camd_ring_writer_alive", ctypes.c_int, [_c_ring_p, ctypes.c_uint32])
+_is_replaced = _declare("camd_ring_is_replaced", ctypes.c_int, [_c_ring_p])
+
+if _format_version() != FORMAT_VERSION:
+    raise ImportError(
+        "camd_ring: %s reads ring format %d, this module expects %d"
+        % (library_path, _format_version(), FORMAT_VERSION)
+    )
+
+
+def format_version() -> int:
+    """The ring format version the loaded library reads."""
+    return int(_format_version())
+
+
+def state_name(state: int) -> str:
+    """"starting", "ok", "retrying", "connection_failed", "no_signal", "stopped" or "unknown"."""
+    return _state_name(state & _UINT32_MAX).decode("ascii")
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="replace")
+
+
+def _ms(seconds: float) -> int:
+    """Seconds to a uint32 millisecond count, rounded up (a tiny positive timeout is not 0)."""
+    if seconds != seconds or seconds < 0:  # NaN or negative
+        raise ValueError("timeout must be a number of seconds >= 0, got %r" % (seconds,))
+    ms = seconds * 1000.0
+    if ms >= _UINT32_MAX:  # also infinity
+        return _UINT32_MAX
+    whole = int(ms)
+    if whole < ms:
+        whole += 1
+    return min(whole, _UINT32_MAX)
+
+
+# ---- errors ----
+
+
+class RingError(Exception):
+    """An error of libcamd_ring. `code` is the negative E_* code, `message` the library's message
+    (it names the ring file and, for a corrupt file, the field, e.g. "header.magic")."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    @property
+    def code_name(self) -> str:
+        return _ERROR_NAMES.get(self.code, str(self.code))
+
+    def __repr__(self) -> str:
+        return "RingError(%s, %r)" % (self.code_name, self.message)
+
+
+def _check(code: int) -> int:
+    """Returns code if it is an outcome (>= 0); raises RingError for an error code."""
+    if code < 0:
+        message = _text(_last_error() or b"") or "camd_ring error %d" % code
+        raise RingError(code, message)
+    return code
+
+
+# ---- results ----
+
+
+@dataclass(frozen=True)
+class FrameMeta:
+    seq: int  # 1 for the ring's first frame, +1 per frame
+    ts_realtime_ns: int  # capture time, CLOCK_REALTIME
+    ts_mono_ns: int  # capture time, CLOCK_MONOTONIC
+    len: int  # JPEG length in bytes
+    width: int
+    height: int
+    slot: int
+
+    def age_s(self) -> float:
+        """Seconds since the frame was captured (CLOCK_MONOTONIC)."""
+        return (time.clock_gettime_ns(time.CLOCK_MONOTONIC) - self.ts_mono_ns) / 1e9
+
+    @classmethod
+    def _from_c(cls, m: _FrameMeta) -> "FrameMeta":
+        return cls(m.seq, m.ts_realtime_ns, m.ts_mono_ns, m.len, m.width, m.height, m.slot)
+
+
+@dataclass(frozen=True)
+class RingInfo:
+    name: str  # camera name
+    format_version: int
+    slot_count: int
+    slot_capacity: int  # largest frame in bytes
+    codec: int  # CODEC_JPEG
+    width: int  # configured output size (0 if unknown)
+    height: int
+    file_size: int
+    created_realtime_ns: int
+
+
+@dataclass(frozen=True)
+class Status:
+    """A consistent snapshot of a camera's status (camd_ring_status)."""
+
+    state: str  # "ok", "retrying", "connection_failed", "no_signal", "starting", "stopped", "unknown"
+    state_code: int  # STATE_* value
+    retry_count: int
+    max_retry_attempts: int
+    writer_pid: int
+    generation: int  # changes whenever a writer (re)starts
+    latest_seq: int  # frames published
+    next_retry_in_ms: int  # -1 if no retry is pending
+    next_retry_in_s: Optional[float]  # None if no retry is pending
+    state_since_realtime_ns: int
+    heartbeat_age_ms: int  # time since the writer's last sign of life
+    heartbeat_realtime_ns: int
+    fps_milli: int
+    fps: float  # measured frames per second
+    source_width: int
+    source_height: int
+    retired: bool  # a newer file replaced this one: close and reopen
+    drops: int
+    oversize: int
+    reconnects: int
+    last_error_realtime_ns: int
+    input_codec: str
+    decoder: str
+    encoder: str
+    last_error: str  # "" if none
+
+    @classmethod
+    def _from_c(cls, s: _RingStatus) -> "Status":
+        return cls(
+            state=state_name(s.state),
+            state_code=s.state,
+            retry_count=s.retry_count,
+            max_retry_attempts=s.max_retry_attempts,
+            writer_pid=s.writer_pid,
+            generation=s.generation,
+            latest_seq=s.latest_seq,
+            next_retry_in_ms=s.next_retry_in_ms,
+            next_retry_in_s=None if s.next_retry_in_ms < 0 else s.next_retry_in_ms / 1000.0,
+            state_since_realtime_ns=s.state_since_realtime_ns,
+            heartbeat_age_ms=s.heartbeat_age_ms,
+            heartbeat_realtime_ns=s.heartbeat_realtime_ns,
+            fps_milli=s.fps_milli,
+            fps=s.fps_milli / 1000.0,
+            source_width=s.source_width,
+            source_height=s.source_height,
+            retired=bool(s.retired),
+            drops=s.drops,
+            oversize=s.oversize,
+            reconnects=s.reconnects,
+            last_error_realtime_ns=s.last_error_realtime_ns,
+            input_codec=_text(s.input_codec),
+            decoder=_text(s.decoder),
+            encoder=_text(s.encoder),
+            last_error=_text(s.last_error),
+        )
+
+    def as_python_dict(self) -> Dict[str, Union[str, int, float, None]]:
+        """The status in the shape of the former Python implementation's status dict:
+
+        status        state name ("ok", "retrying", "connection_failed", "no_signal", ...)
+        retry_count   consecutive failed connection attempts
+        max_retries   the limit after which the state becomes "connection_failed"
+        next_retry_in seconds until the next connection attempt, None if none is pending
+        fps           measured frames per second
+        last_error    the last error message, None if none
+        ts            the writer's last sign of life, seconds since the epoch (float)
+        """
+        return {
+            "status": self.state,
+            "retry_count": self.retry_count,
+            "max_retries": self.max_retry_attempts,
+            "next_retry_in": self.next_retry_in_s,
+            "fps": self.fps,
+            "last_error": self.last_error or None,
+            "ts": self.heartbeat_realtime_ns / 1e9,
+        }
+
+
+# ---- the reader ----
+
+
+class _Handle:
+    """Owns one camd_ring handle. Borrowed frames' buffers keep it alive, so the mapping a
+    memoryview points into is never unmapped under it (not even by Reader.close())."""
+
+    __slots__ = ("ptr", "__weakref__")
+
+    def __init__(self, ptr: _c_ring_p):
+        self.ptr = ptr
+
+    def close(self) -> None:
+        ptr, self.ptr = self.ptr, None
+        if ptr is not None and _close is not None:
+            _close(ptr)
+
+    def __del__(self):
+        self.close()
+
+
+class BorrowedFrame:
+    """The newest frame in place, with no copy (Reader.borrow_latest()).
+
+    `data` is a read-only memoryview of the JPEG inside the shared mapping. The writer does not
+    wait for readers: once done with the bytes (or with what was computed from them), call
+    intact(); False means the slot was overwritten meanwhile and the result must be discarded.
+    Use as a context manager (or call release()) to drop the view when done.
+    """
+
+    __slots__ = ("meta", "data", "_view", "_handle", "__weakref__")
+
+    def __init__(self, handle: _Handle, view: _FrameView):
+        # Weak: once `data` is released, the frame does not keep a closed Reader's file mapped.
+        self._handle = weakref.ref(handle)
+        self._view = view
+        self.meta = FrameMeta._from_c(view.meta)
+        if view.len:
+            raw = (ctypes.c_char * view.len).from_address(view.data)
+            # The memoryview keeps `raw` alive and `raw` keeps the handle (the mapping) alive.
+            raw._camd_ring_handle = handle
+            self.data = memoryview(raw).cast("B").toreadonly()
+        else:
+            self.data = memoryview(b"")
+
+    def intact(self) -> bool:
+        """True while the slot still holds this frame (call after using the bytes)."""
+        handle = self._handle()
+        ptr = None if handle is None else handle.ptr
+        if ptr is None:
+            raise RingError(E_ARGUMENT, "invalid argument: the ring reader is closed")
+        return _check(_view_intact(ptr, ctypes.byref(self._view))) == 1
+
+    def release(self) -> None:
+        """Releases the memoryview (idempotent). Fails with BufferError if something still
+        exports it (e.g. a NumPy array made from it)."""
+        self.data.release()
+
+    def __enter__(self) -> "BorrowedFrame":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def __repr__(self) -> str:
+        return "BorrowedFrame(%r)" % (self.meta,)
+
+
+class Reader:
+    """An open ring file (camd_ring_open): maps it read-only after validating it.
+
+    A context manager; close() is idempotent and also runs when the Reader is garbage
+    collected. Every library error raises RingError; so does using a closed Reader.
+    """
+
+    def __init__(self, path: Union[str, bytes, "os.PathLike[str]"]):
+        self._handle: Optional[_Handle] = None
+        self._borrowed: "weakref.WeakSet[BorrowedFrame]" = weakref.WeakSet()
+        self._buf = None
+        self._buf_lock = threading.Lock()
+        self._info: Optional[RingInfo] = None
+        self.path = os.fsdecode(path)
+        ptr = _c_ring_p()
+        _check(_open(os.fsencode(path), ctypes.byref(ptr)))
+        self._handle = _Handle(ptr)
+
+    # -- lifetime --
+
+    def close(self) -> None:
+        """Releases the borrowed frames' memoryviews and closes the ring (idempotent). Views
+        that cannot be released (exported further) keep the mapping until they are gone."""
+        handle, self._handle = self._handle, None
+        if handle is None:
+            return
+        for frame in list(self._borrowed):
+            try:
+                frame.release()
+            except BufferError:
+                pass
+        self._buf = None
+        # Closes now unless a memoryview (or a slice of one) still points into the mapping.
+        del handle
+
+    @property
+    def closed(self) -> bool:
+        return self._handle is None
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        if getattr(self, "_handle", None) is not None:
+            self.close()
+
+    def __repr__(self) -> str:
+        return "Reader(%r%s)" % (self.path, ", closed" if self.closed else "")
+
+    def _ptr(self) -> _c_ring_p:
+        handle = self._handle
+        if handle is None or handle.ptr is None:
+            raise RingError(E_ARGUMENT, "ring file %s: the reader is closed" % self.path)
+        return handle.ptr
+
+    # -- reading --
+
+    @property
+    def info(self) -> RingInfo:
+        """Camera name, slot count and capacity, codec, configured size (fixed for the file)."""
+        if self._info is None:
+            out = _RingInfo()
+            _check(_get_info(self._ptr(), ctypes.byref(out)))
+            self._info = RingInfo(
+                name=_text(out.name),
+                format_version=out.format_version,
+                slot_count=out.slot_count,
+                slot_capacity=out.slot_capacity,
+                codec=out.codec,
+                width=out.width,
+                height=out.height,
+                file_size=out.file_size,
+                created_realtime_ns=out.created_realtime_ns,
+            )
+        return self._info
+
+    def latest_seq(self) -> int:
+        """Sequence number of the newest frame (0: none yet)."""
+        return int(_latest_seq(self._ptr()))
+
+    def latest(self) -> Optional[FrameMeta]:
+        """Metadata of the newest frame, None before the first."""
+        out = _FrameMeta()
+        if _check(_latest(self._ptr(), ctypes.byref(out))) == NO_FRAME:
+            return None
+        return FrameMeta._from_c(out)
+
+    def copy_latest(self) -> Optional[Tuple[FrameMeta, bytes]]:
+        """The newest frame and a copy of its bytes (never torn), None before the first."""
+        ptr = self._ptr()
+        with self._buf_lock:
+            if self._buf is None:
+                self._buf = (ctypes.c_char * self.info.slot_capacity)()
+            buf = self._buf
+            out = _FrameMeta()
+            if _check(_copy_latest(ptr, buf, len(buf), ctypes.byref(out))) == NO_FRAME:
+                return None
+            return FrameMeta._from_c(out), bytes(buf[: out.len])
+
+    def borrow_latest(self) -> Optional[BorrowedFrame]:
+        """The newest frame in place (no copy), None before the first. See BorrowedFrame."""
+        ptr = self._ptr()
+        view = _FrameView()
+        if _check(_borrow_latest(ptr, ctypes.byref(view))) == NO_FRAME:
+            return None
+        frame = BorrowedFrame(self._handle, view)
+        self._borrowed.add(frame)
+        return frame
+
+    def wait_next(self, after_seq: int, timeout_s: float) -> Optional[FrameMeta]:
+        """Blocks until a frame newer than after_seq exists and returns its metadata, or returns
+        None after timeout_s seconds. Pass latest_seq() to wait for the next frame. Other Python
+        threads run meanwhile, and Ctrl-C interrupts it."""
+        deadline = time.monotonic() + timeout_s if _ms(timeout_s) else None
+        out = _FrameMeta()
+        while True:
+            remaining = 0.0 if deadline is None else deadline - time.monotonic()
+            slice_ms = _ms(min(max(remaining, 0.0), _WAIT_SLICE_S))
+            code = _check(_wait_next(self._ptr(), after_seq, slice_ms, ctypes.byref(out)))
+            if code == OK:
+                return FrameMeta._from_c(out)
+            if deadline is None or time.monotonic() >= deadline:
+                return None
+
+    def status(self) -> Status:
+        """A consistent status snapshot."""
+        out = _RingStatus()
+        _check(_get_status(self._ptr(), ctypes.byref(out)))
+        return Status._from_c(out)
+
+    def writer_alive(self, timeout_s: float = 3.0) -> bool:
+        """True if the writer gave a sign of life within timeout_s seconds."""
+        return _check(_writer_alive(self._ptr(), _ms(timeout_s))) == 1
+
+    def is_replaced(self) -> bool:
+        """True if the path now names another file (or none): close and open a new Reader."""
+        return _check(_is_replaced(self._ptr())) == 1

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""read_latest: the smallest useful Python reader of a camd ring.
+
+    read_latest.py RING                 print the ring's info, status and latest frame
+    read_latest.py RING --wait N        then wait for N new frames, printing each
+
+Needs libcamd_ring.so: set CAMD_RING_LIB=/path/to/libcamd_ring.so (cargo build -p camd-ring).
+Output lines match the C and Rust examples byte for byte (the cross-language test compares them).
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+import camd_ring  # noqa: E402
+
+USAGE = "usage: read_latest.py RING [--wait N] [--timeout-ms T]"
+
+
+def fnv1a(data) -> int:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def frame_line(m: camd_ring.FrameMeta, h: int) -> str:
+    return "frame seq=%d len=%d width=%d height=%d ts_mono_ns=%d fnv1a=%016x" % (
+        m.seq,
+        m.len,
+        m.width,
+        m.height,
+        m.ts_mono_ns,
+        h,
+    )
+
+
+def parse(argv):
+    """Returns (ring, wait, timeout_ms), or None if the arguments are wrong."""
+    if not argv or argv[0].startswith("--"):
+        return None
+    ring, wait, timeout_ms = argv[0], 0, 5000
+    rest = argv[1:]
+    while rest:
+        if len(rest) < 2 or rest[0] not in ("--wait", "--timeout-ms"):
+            return None
+        try:
+            value = int(rest[1], 10)
+        except ValueError:
+            return None
+        if value < 0:
+            return None
+        if rest[0] == "--wait":
+            wait = value
+        else:
+            timeout_ms = value
+        rest = rest[2:]
+    return ring, wait, timeout_ms
+
+
+def run(path: str, wait: int, timeout_ms: int) -> int:
+    with camd_ring.Reader(path) as ring:
+        info = ring.info
+        print(
+            "info name=%s slots=%d capacity=%d width=%d height=%d"
+            % (info.name, info.slot_count, info.slot_capacity, info.width, info.height)
+        )
+        status = ring.status()
+        print(
+            "status state=%s generation=%d latest_seq=%d"
+            % (status.state, status.generation, status.latest_seq)
+        )
+        if wait == 0:
+            got = ring.copy_latest()
+            if got is None:
+                print("no frame")
+            else:
+                meta, data = got
+                print(frame_line(meta, fnv1a(data)))
+            return 0
+
+        after = ring.latest_seq()
+        print("ready", flush=True)
+        for _ in range(wait):
+            meta = ring.wait_next(after, timeout_ms / 1000.0)
+            if meta is None:
+                print("timeout", flush=True)
+                return 3
+            # Work on the newest frame in place; keep the result only if it was not overwritten.
+            frame = ring.borrow_latest()
+            if frame is not None:
+                with frame:
+                    if frame.meta.seq == meta.seq:
+                        h = fnv1a(frame.data)
+                        if frame.intact():
+                            print(frame_line(frame.meta, h), flush=True)
+                            after = frame.meta.seq
+                            continue
+            got = ring.copy_latest()
+            if got is None:  # cannot happen once a frame was published
+                raise camd_ring.RingError(camd_ring.E_INTERNAL, "ring file %s: frame vanished" % path)
+            meta, data = got
+            print(frame_line(meta, fnv1a(data)), flush=True)
+            after = meta.seq
+    return 0
+
+
+def main(argv) -> int:
+    args = parse(argv)
+    if args is None:
+        print(USAGE, file=sys.stderr)
+        return 2
+    try:
+        return run(*args)
+    except camd_ring.RingError as e:
+        sys.stdout.flush()
+        print("read_latest.py: %s" % e.message, file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

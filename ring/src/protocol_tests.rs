@@ -1,0 +1,361 @@
+//! Tests of the frame and status protocols over heap memory instead of a mapped file, so that
+//! they also run under miri (`cargo xtask miri`), whose data-race detector checks the seqlock
+//! orderings. The code under test is the production code: `Publisher`, `frames`, `status`.
+
+use crate::doorbell::Doorbell;
+use crate::error::ErrorKind;
+use crate::frames;
+use crate::layout::HEADER_SIZE;
+use crate::publish::{FrameInfo, Publisher};
+use crate::region::Region;
+use crate::status::{self, State, Status};
+use crate::validate::validate_header;
+use crate::writer::WriterOptions;
+use core::ptr::NonNull;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use zerocopy::IntoBytes;
+
+/// A ring file image in an 8-byte-aligned heap buffer, shared by threads. The buffer is held
+/// as a raw pointer (not a Box or a slice) so that the regions' writes through it are not
+/// writes through a shared reference.
+struct HeapRing {
+    words: NonNull<u64>,
+    len: usize,
+}
+
+// SAFETY: the buffer is only accessed through Regions (atomics and shared_bytes).
+unsafe impl Send for HeapRing {}
+unsafe impl Sync for HeapRing {}
+
+impl HeapRing {
+    fn new(slot_count: u32, slot_capacity: u32) -> Arc<Self> {
+        let options = WriterOptions {
+            width: 64,
+            height: 48,
+            ..WriterOptions::new("heap", slot_count, slot_capacity)
+        };
+        let len = options.file_size() as usize;
+        let mut words = vec![0u64; len / 8].into_boxed_slice();
+        words.as_mut_bytes()[..256].copy_from_slice(options.static_header().as_bytes());
+        let words = NonNull::new(Box::into_raw(words) as *mut u64).unwrap();
+        Arc::new(Self { words, len })
+    }
+
+    fn region(&self) -> Region {
+        let mut header = [0u8; 256];
+        // SAFETY: the buffer is at least 4096 bytes; the static header is never written after
+        // creation.
+        unsafe {
+            core::ptr::copy_nonoverlapping(
+                self.words.as_ptr() as *const u8,
+                header.as_mut_ptr(),
+                256,
+            )
+        };
+        let geometry = validate_header(&header, self.len as u64).expect("valid header");
+        // SAFETY: the buffer lives until the HeapRing is dropped, and every test keeps its Arc
+        // alive next to the regions it makes; it is 8-aligned and validated just above.
+        unsafe { Region::new(self.words.cast(), self.len, geometry) }
+    }
+
+    fn publisher(&self) -> Publisher {
+        let status = Status {
+            generation: 1,
+            writer_pid: 42,
+            ..Status::default()
+        };
+        Publisher::new(self.region(), Doorbell::private(), status)
+    }
+}
+
+impl Drop for HeapRing {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from Box::into_raw of a boxed slice of len / 8 u64s.
+        unsafe {
+            drop(Box::from_raw(core::ptr::slice_from_raw_parts_mut(
+                self.words.as_ptr(),
+                self.len / 8,
+            )))
+        };
+    }
+}
+
+/// Frame `seq`'s bytes: its length and every byte derive from `seq`, so a reader can tell a
+/// torn or mismatched frame from a good one.
+fn frame_for(seq: u64, max: usize) -> Vec<u8> {
+    let len = 8 + (seq as usize * 37) % (max - 8);
+    (0..len)
+        .map(|i| (seq as usize).wrapping_mul(31).wrapping_add(i) as u8)
+        .collect()
+}
+
+fn is_frame_for(seq: u64, bytes: &[u8], max: usize) -> bool {
+    bytes == frame_for(seq, max).as_slice()
+}
+
+#[test]
+fn no_frame_before_the_first_publish() {
+    let ring = HeapRing::new(4, 256);
+    let region = ring.region();
+    assert_eq!(frames::latest(&region).unwrap(), None);
+    assert_eq!(frames::copy_latest(&region, &mut Vec::new()).unwrap(), None);
+}
+
+#[test]
+fn publish_then_copy_gives_the_same_bytes_and_metadata() {
+    let ring = HeapRing::new(4, 256);
+    let mut publisher = ring.publisher();
+    let region = ring.region();
+    for seq in 1..=10u64 {
+        let info = FrameInfo {
+            width: 64,
+            height: 48,
+            ts_mono_ns: 1000 + seq,
+            ts_realtime_ns: 2000 + seq,
+        };
+        assert_eq!(publisher.publish(&frame_for(seq, 256), &info).unwrap(), seq);
+        let mut out = Vec::new();
+        let meta = frames::copy_latest(&region, &mut out).unwrap().unwrap();
+        assert_eq!((meta.seq, meta.width, meta.height), (seq, 64, 48));
+        assert_eq!(
+            (meta.ts_mono_ns, meta.ts_realtime_ns),
+            (1000 + seq, 2000 + seq)
+        );
+        assert_eq!(meta.slot, (seq % 4) as u32);
+        assert!(is_frame_for(seq, &out, 256));
+    }
+    // Older frames still in the ring can be copied by number; overwritten ones cannot.
+    let mut out = Vec::new();
+    assert!(frames::copy(&region, 8, &mut out).unwrap().is_some());
+    assert!(is_frame_for(8, &out, 256));
+    assert_eq!(frames::copy(&region, 6, &mut out).unwrap(), None);
+    assert_eq!(frames::copy(&region, 11, &mut out).unwrap(), None);
+}
+
+#[test]
+fn oversize_frame_is_counted_not_truncated_and_the_previous_frame_stays() {
+    let ring = HeapRing::new(2, 64);
+    let mut publisher = ring.publisher();
+    let region = ring.region();
+    publisher
+        .publish(&[7u8; 64], &FrameInfo::default())
+        .unwrap();
+    match publisher.publish(&[9u8; 65], &FrameInfo::default()) {
+        Err(ErrorKind::Oversize {
+            len: 65,
+            capacity: 64,
+        }) => {}
+        other => panic!("expected oversize, got {other:?}"),
+    }
+    let mut out = Vec::new();
+    let meta = frames::copy_latest(&region, &mut out).unwrap().unwrap();
+    assert_eq!((meta.seq, out.as_slice()), (1, &[7u8; 64][..]));
+    assert_eq!(status::try_load(region.status()).unwrap().oversize, 1);
+}
+
+#[test]
+fn buffer_too_small_is_an_error_not_a_partial_copy() {
+    let ring = HeapRing::new(2, 64);
+    let mut publisher = ring.publisher();
+    publisher
+        .publish(&[1u8; 40], &FrameInfo::default())
+        .unwrap();
+    let mut small = [0u8; 39];
+    match frames::copy_latest(&ring.region(), &mut &mut small[..]) {
+        Err(ErrorKind::BufferTooSmall {
+            needed: 40,
+            available: 39,
+        }) => {}
+        other => panic!("expected BufferTooSmall, got {other:?}"),
+    }
+}
+
+#[test]
+fn borrow_reports_an_overwrite() {
+    let ring = HeapRing::new(2, 64);
+    let mut publisher = ring.publisher();
+    let region = ring.region();
+    publisher
+        .publish(&frame_for(1, 64), &FrameInfo::default())
+        .unwrap();
+    let borrowed = frames::borrow_latest(&region).unwrap().unwrap();
+    assert!(is_frame_for(1, borrowed.bytes(), 64));
+    assert!(borrowed.is_intact());
+    // One more frame goes to the other slot: still intact.
+    publisher
+        .publish(&frame_for(2, 64), &FrameInfo::default())
+        .unwrap();
+    assert!(borrowed.is_intact());
+    // The next one reuses the borrowed slot.
+    publisher
+        .publish(&frame_for(3, 64), &FrameInfo::default())
+        .unwrap();
+    assert_eq!(borrowed.finish().unwrap_err().seq, 1);
+}
+
+#[test]
+fn a_slot_length_beyond_capacity_is_an_error_naming_the_slot() {
+    let ring = HeapRing::new(2, 64);
+    let mut publisher = ring.publisher();
+    let region = ring.region();
+    publisher
+        .publish(&[1u8; 10], &FrameInfo::default())
+        .unwrap();
+    region.slot(1).len.store(65, Ordering::Relaxed); // what a corrupt or hostile file holds
+    match frames::copy_latest(&region, &mut Vec::new()) {
+        Err(ErrorKind::Format(e)) => {
+            assert_eq!(e.field, "slot[1].len");
+            assert!(
+                e.problem.contains("beyond the slot capacity of 64"),
+                "{}",
+                e.problem
+            );
+        }
+        other => panic!("expected a format error, got {other:?}"),
+    }
+}
+
+#[test]
+fn status_round_trips_and_keeps_writer_fields() {
+    let ring = HeapRing::new(2, 64);
+    let mut publisher = ring.publisher();
+    publisher.update_status(|s| {
+        s.state = State::Retrying;
+        s.retry_count = 3;
+        s.max_retry_attempts = 5;
+        s.next_retry_mono_ns = 123;
+        s.last_error = "Could not connect: ünïcode and a very long tail ".repeat(10);
+        s.decoder = "avdec_h264".into();
+        s.writer_pid = 1; // the writer's own field: ignored
+    });
+    let got = status::try_load(ring.region().status()).unwrap();
+    assert_eq!(got.state, State::Retrying);
+    assert_eq!(
+        (
+            got.retry_count,
+            got.max_retry_attempts,
+            got.next_retry_mono_ns
+        ),
+        (3, 5, 123)
+    );
+    assert_eq!((got.writer_pid, got.generation), (42, 1));
+    assert_eq!(got.decoder, "avdec_h264");
+    assert!(
+        got.last_error.len() <= 255 && got.last_error.starts_with("Could not connect: ünïcode")
+    );
+    assert_ne!(got.state_since_realtime_ns, 0);
+}
+
+/// A writer thread publishes as fast as it can while readers copy: no copy may be torn.
+/// Small under miri (which checks the orderings), larger natively.
+#[test]
+fn concurrent_copies_are_never_torn() {
+    let frames_to_write: u64 = if cfg!(miri) { 60 } else { 20_000 };
+    let ring = HeapRing::new(2, 96);
+    let done = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (ring, done) = (ring.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut publisher = ring.publisher();
+            for seq in 1..=frames_to_write {
+                publisher
+                    .publish(&frame_for(seq, 96), &FrameInfo::default())
+                    .unwrap();
+            }
+            done.store(true, Ordering::Release);
+        })
+    };
+    let readers: Vec<_> = (0..2)
+        .map(|_| {
+            let (ring, done) = (ring.clone(), done.clone());
+            std::thread::spawn(move || {
+                let region = ring.region();
+                let (mut good, mut out) = (0u64, Vec::new());
+                while !done.load(Ordering::Acquire) {
+                    match frames::copy_latest(&region, &mut out) {
+                        Ok(Some(meta)) => {
+                            assert!(is_frame_for(meta.seq, &out, 96), "torn frame {}", meta.seq);
+                            good += 1;
+                        }
+                        Ok(None) | Err(ErrorKind::Contended { .. }) => {}
+                        Err(e) => panic!("{e:?}"),
+                    }
+                }
+                good
+            })
+        })
+        .collect();
+    writer.join().unwrap();
+    let good: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
+    assert!(good > 0);
+}
+
+/// The status seqlock: every snapshot a reader gets has all fields from the same update.
+#[test]
+fn concurrent_status_snapshots_are_consistent() {
+    let updates: u32 = if cfg!(miri) { 30 } else { 20_000 };
+    let ring = HeapRing::new(2, 64);
+    let done = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (ring, done) = (ring.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut publisher = ring.publisher();
+            for n in 1..=updates {
+                publisher.update_status(|s| {
+                    s.retry_count = n;
+                    s.max_retry_attempts = n;
+                    s.reconnects = u64::from(n);
+                    s.last_error = format!("error {n}");
+                });
+            }
+            done.store(true, Ordering::Release);
+        })
+    };
+    let region = ring.region();
+    let mut seen = 0;
+    while !done.load(Ordering::Acquire) {
+        if let Some(s) = status::try_load(region.status()) {
+            assert_eq!(s.max_retry_attempts, s.retry_count);
+            assert_eq!(s.reconnects, u64::from(s.retry_count));
+            if s.retry_count > 0 {
+                assert_eq!(s.last_error, format!("error {}", s.retry_count));
+            }
+            seen += 1;
+        }
+    }
+    writer.join().unwrap();
+    assert!(seen > 0);
+}
+
+#[test]
+fn wait_next_returns_a_frame_published_by_another_thread() {
+    let ring = HeapRing::new(4, 64);
+    let region = ring.region();
+    let writer = {
+        let ring = ring.clone();
+        std::thread::spawn(move || {
+            let mut publisher = ring.publisher();
+            std::thread::sleep(Duration::from_millis(20));
+            publisher
+                .publish(&frame_for(1, 64), &FrameInfo::default())
+                .unwrap();
+        })
+    };
+    let meta = frames::wait_next(&region, &Doorbell::private(), 0, Duration::from_secs(10))
+        .unwrap()
+        .unwrap();
+    assert_eq!(meta.seq, 1);
+    writer.join().unwrap();
+    // Nothing newer comes: a short wait times out.
+    assert_eq!(
+        frames::wait_next(&region, &Doorbell::private(), 1, Duration::from_millis(5)).unwrap(),
+        None
+    );
+}
+
+#[test]
+fn header_page_is_the_documented_size() {
+    assert_eq!(HEADER_SIZE, 4096);
+}

@@ -1,0 +1,236 @@
+//! Bad ring files: every one gives a clear error naming the file and the field, never a panic
+//! or an out-of-bounds read (a failure here would show as a crash of the test process).
+
+mod common;
+
+use camd_ring::{FrameInfo, Reader, Writer, WriterOptions};
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn valid_ring(dir: &TempDir) -> PathBuf {
+    let path = dir.join("cam.ring");
+    let mut writer = Writer::create(&path, &WriterOptions::new("cam", 4, 1024)).unwrap();
+    writer
+        .publish(&frame_for(1, 1024), &FrameInfo::default())
+        .unwrap();
+    path
+}
+
+/// Opens `path`, expects a format error on `field`, and returns the message.
+fn open_error(path: &Path, field: &str) -> String {
+    let error = match Reader::open(path) {
+        Ok(_) => panic!("{} opened although it is bad ({field})", path.display()),
+        Err(e) => e,
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains(&path.display().to_string()),
+        "message does not name the file: {message}"
+    );
+    let format = error
+        .format_error()
+        .unwrap_or_else(|| panic!("not a format error: {message}"));
+    assert_eq!(format.field, field, "{message}");
+    message
+}
+
+#[test]
+fn empty_file() {
+    let dir = TempDir::new("bad");
+    let path = dir.join("empty.ring");
+    std::fs::write(&path, b"").unwrap();
+    let message = open_error(&path, "header");
+    assert!(message.contains("0 bytes"), "{message}");
+}
+
+#[test]
+fn truncated_inside_the_static_header() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(100)
+        .unwrap();
+    open_error(&path, "header");
+}
+
+#[test]
+fn truncated_after_the_header() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .unwrap()
+        .set_len(5000)
+        .unwrap();
+    let message = open_error(&path, "header.file_size");
+    assert!(message.contains("the file has 5000"), "{message}");
+}
+
+#[test]
+fn bad_magic() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.magic", b"NOTARING");
+    let message = open_error(&path, "header.magic");
+    assert!(message.contains("not a camd ring file"), "{message}");
+}
+
+#[test]
+fn newer_version() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.version", &2u32.to_le_bytes());
+    let message = open_error(&path, "header.version");
+    assert!(
+        message.contains("format version 2 is not supported"),
+        "{message}"
+    );
+}
+
+#[test]
+fn wrong_header_size() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.header_size", &8192u32.to_le_bytes());
+    open_error(&path, "header.header_size");
+}
+
+#[test]
+fn unknown_incompatible_feature() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.incompat_features", &1u32.to_le_bytes());
+    open_error(&path, "header.incompat_features");
+}
+
+#[test]
+fn unknown_compatible_feature_is_accepted() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(
+        &path,
+        "header.compat_features",
+        &0x8000_0000u32.to_le_bytes(),
+    );
+    let reader = Reader::open(&path).expect("compat features are ignored");
+    assert!(reader.latest().unwrap().is_some());
+}
+
+#[test]
+fn zero_slot_count() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.slot_count", &0u32.to_le_bytes());
+    open_error(&path, "header.slot_count");
+}
+
+#[test]
+fn huge_slot_count() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.slot_count", &u32::MAX.to_le_bytes());
+    open_error(&path, "header.slot_count");
+}
+
+#[test]
+fn slots_overflowing_the_file() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    // 4 slots of 64 + 1024 fit; 5 do not.
+    patch(&path, "header.slot_count", &5u32.to_le_bytes());
+    let message = open_error(&path, "header.slot_count");
+    assert!(message.contains("overflow"), "{message}");
+    // A stride that wraps u64 arithmetic must not wrap the check.
+    let path = valid_ring(&dir);
+    patch(&path, "header.slot_stride", &(u64::MAX - 63).to_le_bytes());
+    open_error(&path, "header.slot_count");
+}
+
+#[test]
+fn stride_smaller_than_a_slot() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.slot_stride", &64u64.to_le_bytes());
+    open_error(&path, "header.slot_stride");
+}
+
+#[test]
+fn slot_capacity_out_of_range() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.slot_capacity", &0u32.to_le_bytes());
+    open_error(&path, "header.slot_capacity");
+}
+
+#[test]
+fn unknown_codec() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.codec", &7u32.to_le_bytes());
+    open_error(&path, "header.codec");
+}
+
+#[test]
+fn name_without_nul() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    patch(&path, "header.name", &[b'x'; 64]);
+    open_error(&path, "header.name");
+}
+
+#[test]
+fn length_beyond_its_slot() {
+    let dir = TempDir::new("bad");
+    let path = valid_ring(&dir);
+    let reader = Reader::open(&path).unwrap();
+    // Frame 1 is in slot 1; its length field says more than the slot holds.
+    let slot1 = 4096 + reader.geometry().slot_stride + offset_of("slot.len");
+    patch_at(&path, slot1, &1025u32.to_le_bytes());
+    for result in [
+        reader.latest().map(|_| ()),
+        reader.copy_latest(&mut Vec::new()).map(|_| ()),
+        reader.borrow_latest().map(|_| ()),
+    ] {
+        let error = result.expect_err("length beyond the slot must be refused");
+        let message = error.to_string();
+        assert!(message.contains(&path.display().to_string()), "{message}");
+        assert_eq!(
+            error.format_error().unwrap().field,
+            "slot[1].len",
+            "{message}"
+        );
+    }
+}
+
+#[test]
+fn missing_file_names_the_path() {
+    let dir = TempDir::new("bad");
+    let path = dir.join("nope.ring");
+    let message = Reader::open(&path).err().unwrap().to_string();
+    assert!(
+        message.contains(&path.display().to_string()) && message.contains("cannot open"),
+        "{message}"
+    );
+}
+
+/// Every prefix and every single-byte corruption of the static header: an error or a valid
+/// reader, never a panic. (The fuzz target does this at scale.)
+#[test]
+fn every_prefix_and_byte_flip_of_the_header_is_handled() {
+    let dir = TempDir::new("bad");
+    let good = std::fs::read(valid_ring(&dir)).unwrap();
+    for len in 0..300 {
+        let _ = camd_ring::validate_header(&good[..len], len as u64);
+    }
+    for i in 0..256 {
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut bytes = good[..256].to_vec();
+            bytes[i] ^= flip;
+            let _ = camd_ring::validate_header(&bytes, good.len() as u64);
+        }
+    }
+}

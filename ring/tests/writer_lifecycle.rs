@@ -1,0 +1,278 @@
+//! The writer's life with real files: creation (complete, mode, group, no leftovers), the
+//! single-writer lock, a restarted writer in another process (generation, sequence), and a file
+//! replaced under a reader that still maps the old one.
+
+mod common;
+
+use camd_ring::{doorbell_path, ErrorKind, FrameInfo, Reader, State, Writer, WriterOptions};
+use common::*;
+use std::os::unix::fs::MetadataExt;
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn create_makes_a_complete_file_with_mode_0640_and_the_group() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    // As root any gid works; otherwise use our own.
+    let gid = if unsafe { libc::geteuid() } == 0 {
+        4242
+    } else {
+        unsafe { libc::getegid() }
+    };
+    let options = WriterOptions {
+        group: Some(gid),
+        width: 1280,
+        height: 720,
+        ..WriterOptions::new("cam", 3, 4000)
+    };
+    let writer = Writer::create(&path, &options).unwrap();
+    let meta = std::fs::metadata(&path).unwrap();
+    assert_eq!(meta.mode() & 0o777, 0o640);
+    assert_eq!(meta.gid(), gid);
+    assert_eq!(meta.len(), 4096 + 3 * (64 + 4032));
+    let bell = std::fs::metadata(doorbell_path(&path)).unwrap();
+    assert_eq!(
+        bell.mode() & 0o777,
+        0o660,
+        "readers that can read the ring can register as waiters"
+    );
+    assert_eq!(bell.gid(), gid);
+    // Only the ring and its doorbell: no temporary file left behind.
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["cam.ring", "cam.ring.waiters"]);
+
+    let reader = Reader::open(&path).unwrap();
+    let g = reader.geometry();
+    assert_eq!(
+        (
+            g.name.as_str(),
+            g.slot_count,
+            g.slot_capacity,
+            g.width,
+            g.height
+        ),
+        ("cam", 3, 4000, 1280, 720)
+    );
+    let status = reader.status().unwrap();
+    assert_eq!(status.status.state, State::Starting);
+    assert_eq!(status.status.generation, 1);
+    assert_eq!(status.status.writer_pid, std::process::id());
+    assert!(reader.writer_alive(Duration::from_secs(3)));
+    drop(writer);
+}
+
+#[test]
+fn bad_writer_options_are_refused_with_the_option_named() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    for (options, needle) in [
+        (WriterOptions::new("", 4, 100), "camera name"),
+        (WriterOptions::new("x".repeat(64), 4, 100), "camera name"),
+        (WriterOptions::new("cam", 1, 100), "slot_count 1"),
+        (WriterOptions::new("cam", 4, 0), "slot_capacity 0"),
+        (
+            WriterOptions {
+                mode: 0o4640,
+                ..WriterOptions::new("cam", 4, 100)
+            },
+            "mode",
+        ),
+    ] {
+        let message = Writer::create(&path, &options)
+            .err()
+            .expect("refused")
+            .to_string();
+        assert!(
+            message.contains(needle) && message.contains("cam.ring"),
+            "{message}"
+        );
+    }
+    assert!(!path.exists());
+}
+
+#[test]
+fn one_writer_at_a_time() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    let writer = Writer::create(&path, &WriterOptions::new("cam", 4, 100)).unwrap();
+    for result in [
+        Writer::attach(&path).map(drop),
+        Writer::create(&path, &WriterOptions::new("cam", 4, 100)).map(drop),
+    ] {
+        let error = result.expect_err("second writer");
+        assert!(matches!(error.kind, ErrorKind::WriterBusy), "{error}");
+        assert!(error.to_string().contains("writer lock"), "{error}");
+    }
+    drop(writer);
+    Writer::attach(&path).expect("lock released with the writer");
+}
+
+/// Child mode of `a_restarted_writer_in_another_process_bumps_the_generation`: attach, publish
+/// three frames, exit without any cleanup.
+#[test]
+fn child_writer() {
+    let Ok(path) = std::env::var("CAMD_RING_TEST_CHILD_WRITER") else {
+        return;
+    };
+    let mut writer = Writer::attach(&path).unwrap();
+    writer.update_status(|s| s.state = State::Ok);
+    for _ in 0..3 {
+        let seq = writer.latest_seq() + 1;
+        writer
+            .publish(&frame_for(seq, 100), &FrameInfo::default())
+            .unwrap();
+    }
+    std::process::exit(0);
+}
+
+#[test]
+fn a_restarted_writer_in_another_process_bumps_the_generation() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    drop(Writer::create(&path, &WriterOptions::new("cam", 8, 100)).unwrap());
+    let reader = Reader::open(&path).unwrap();
+    let mut generations = vec![reader.status().unwrap().status.generation];
+    for round in 1..=2u64 {
+        let status = Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "child_writer", "--nocapture"])
+            .env("CAMD_RING_TEST_CHILD_WRITER", &path)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let snap = reader.status().unwrap();
+        generations.push(snap.status.generation);
+        assert_ne!(snap.status.writer_pid, std::process::id());
+        // Sequence numbers continue across writers, and frames keep their bytes.
+        assert_eq!(snap.latest_seq, 3 * round);
+        let mut out = Vec::new();
+        let meta = reader.copy_latest(&mut out).unwrap().unwrap();
+        assert!(is_frame_for(meta.seq, &out, 100));
+    }
+    assert_eq!(generations, [1, 2, 3]);
+}
+
+#[test]
+fn a_file_replaced_under_a_reader_is_noticed() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    let mut old_writer = Writer::create(&path, &WriterOptions::new("cam", 4, 100)).unwrap();
+    old_writer
+        .publish(&frame_for(1, 100), &FrameInfo::default())
+        .unwrap();
+    let old_reader = Reader::open(&path).unwrap();
+    assert!(!old_reader.is_retired() && !old_reader.is_replaced().unwrap());
+    drop(old_writer);
+
+    // A blocked reader of the old file is woken by the replacement.
+    let waiter = {
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let reader = Reader::open(&path).unwrap();
+            let start = std::time::Instant::now();
+            let got = reader.wait_next(1, Duration::from_secs(10)).unwrap();
+            (got, start.elapsed(), reader.is_retired())
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    let mut new_writer = Writer::create(&path, &WriterOptions::new("cam", 6, 200)).unwrap();
+    new_writer
+        .publish(&frame_for(1, 200), &FrameInfo::default())
+        .unwrap();
+
+    assert!(
+        old_reader.is_retired(),
+        "the replacing writer marks the old file"
+    );
+    assert!(old_reader.is_replaced().unwrap());
+    // The old mapping stays valid: its frame is still readable, nothing crashes.
+    let mut out = Vec::new();
+    assert_eq!(old_reader.copy_latest(&mut out).unwrap().unwrap().seq, 1);
+    assert!(is_frame_for(1, &out, 100));
+    let (got, waited, retired) = waiter.join().unwrap();
+    assert_eq!(got, None);
+    assert!(
+        retired && waited < Duration::from_secs(5),
+        "woken after {waited:?}"
+    );
+
+    let reopened = Reader::open(&path).unwrap();
+    assert_eq!(reopened.geometry().slot_count, 6);
+    assert_eq!(
+        reopened.status().unwrap().status.generation,
+        2,
+        "generation carried over the replacement"
+    );
+    assert!(!reopened.is_replaced().unwrap());
+
+    std::fs::remove_file(&path).unwrap();
+    assert!(
+        reopened.is_replaced().unwrap(),
+        "a removed path counts as replaced"
+    );
+}
+
+#[test]
+fn readers_never_see_a_half_created_file() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    drop(Writer::create(&path, &WriterOptions::new("cam", 4, 100)).unwrap());
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let opener = {
+        let (path, stop) = (path.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut opened = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let reader =
+                    Reader::open(&path).unwrap_or_else(|e| panic!("half-made file seen: {e}"));
+                let _ = reader.status().unwrap();
+                opened += 1;
+            }
+            opened
+        })
+    };
+    for i in 0..200u32 {
+        drop(Writer::create(&path, &WriterOptions::new("cam", 2 + i % 5, 100 + i)).unwrap());
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(opener.join().unwrap() > 0);
+}
+
+#[test]
+fn writer_status_drops_and_heartbeat_reach_readers() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    let mut writer = Writer::create(&path, &WriterOptions::new("cam", 4, 100)).unwrap();
+    let reader = Reader::open(&path).unwrap();
+    let before = reader.status().unwrap().heartbeat_mono_ns;
+    std::thread::sleep(Duration::from_millis(5));
+    writer.heartbeat();
+    assert!(
+        reader.status().unwrap().heartbeat_mono_ns > before,
+        "heartbeat moves without frames"
+    );
+    writer.count_drops(3);
+    writer.update_status(|s| {
+        s.state = State::Retrying;
+        s.retry_count = 2;
+        s.next_retry_mono_ns = camd_ring::monotonic_ns() + 4_000_000_000;
+    });
+    let snap = reader.status().unwrap();
+    assert_eq!(
+        (
+            snap.status.state,
+            snap.status.retry_count,
+            snap.status.drops
+        ),
+        (State::Retrying, 2, 3)
+    );
+    let next = snap.next_retry_in().unwrap();
+    assert!(
+        next > Duration::from_secs(3) && next <= Duration::from_secs(4),
+        "{next:?}"
+    );
+}
