@@ -1,0 +1,128 @@
+//! The layout three ways: Rust's structs (`layout::field_offsets`), what a C compiler makes of
+//! `include/camd_ring.h`, and the field tables of `docs/ring-format.md`. All must agree on the
+//! offset of every field, so a reader written from the header or from the document works.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::process::Command;
+
+fn rust_offsets() -> BTreeMap<String, u64> {
+    camd_ring::layout::field_offsets()
+        .into_iter()
+        .map(|(name, off)| (name.to_owned(), off as u64))
+        .collect()
+}
+
+#[test]
+fn c_header_offsets_match_rust() {
+    let dir = TempDir::new("layout");
+    let mut program =
+        String::from("#include <camd_ring.h>\n#include <stdio.h>\nint main(void) {\n");
+    for name in rust_offsets().keys() {
+        let (part, field) = name.split_once('.').unwrap();
+        let (ty, base) = match part {
+            "header" => ("camd_ring_file_header", 0),
+            "index" => ("camd_ring_file_index", 256),
+            "liveness" => ("camd_ring_file_liveness", 320),
+            "status" => ("camd_ring_file_status", 384),
+            "slot" => ("camd_ring_file_slot", 0),
+            other => panic!("unknown part {other}"),
+        };
+        program +=
+            &format!("  printf(\"{name} %zu\\n\", (size_t){base} + offsetof({ty}, {field}));\n");
+    }
+    program += "  return 0;\n}\n";
+    let source = dir.join("offsets.c");
+    std::fs::write(&source, program).unwrap();
+    let exe = dir.join("offsets");
+    let include = repo_root().join("ring/include");
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Werror", "-I"])
+        .arg(&include)
+        .arg(&source)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(
+        out.status.success(),
+        "cc failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run = Command::new(&exe).output().unwrap();
+    let c: BTreeMap<String, u64> = String::from_utf8(run.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (name, off) = l.split_once(' ').unwrap();
+            (name.to_owned(), off.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(c, rust_offsets());
+}
+
+#[test]
+fn the_header_compiles_as_cplusplus() {
+    let include = repo_root().join("ring/include");
+    let out = Command::new("c++")
+        .args([
+            "-x",
+            "c++",
+            "-std=c++11",
+            "-Wall",
+            "-Werror",
+            "-fsyntax-only",
+            "-include",
+            "camd_ring.h",
+            "-I",
+        ])
+        .arg(&include)
+        .arg("/dev/null")
+        .output()
+        .expect("run c++");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Rows of the document's field tables: `| offset | size | type | `part.field` | meaning |`.
+fn documented_offsets() -> BTreeMap<String, u64> {
+    let doc = std::fs::read_to_string(repo_root().join("docs/ring-format.md"))
+        .expect("docs/ring-format.md");
+    let mut fields = BTreeMap::new();
+    for line in doc.lines().filter(|l| l.starts_with('|')) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() < 6 {
+            continue;
+        }
+        let (Ok(offset), Some(name)) = (
+            cells[1].parse::<u64>(),
+            cells[4].strip_prefix('`').and_then(|c| c.strip_suffix('`')),
+        ) else {
+            continue;
+        };
+        if ["header.", "index.", "liveness.", "status.", "slot."]
+            .iter()
+            .any(|p| name.starts_with(p))
+        {
+            assert!(
+                fields.insert(name.to_owned(), offset).is_none(),
+                "{name} documented twice"
+            );
+        }
+    }
+    fields
+}
+
+#[test]
+fn documented_offsets_match_rust() {
+    assert_eq!(
+        documented_offsets(),
+        rust_offsets(),
+        "docs/ring-format.md field tables differ from ring/src/layout.rs"
+    );
+}
