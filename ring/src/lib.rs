@@ -15,6 +15,7 @@ mod doorbell;
 mod error;
 mod frames;
 mod futex;
+mod fuzz_entry;
 pub mod layout;
 #[cfg(test)]
 mod protocol_tests;
@@ -30,6 +31,8 @@ pub use clock::{monotonic_ns, realtime_ns};
 pub use doorbell::doorbell_path;
 pub use error::{ErrorKind, FormatError, Result, RingError};
 pub use frames::{BorrowedFrame, FrameMeta};
+#[doc(hidden)]
+pub use fuzz_entry::read_file_image;
 pub use publish::FrameInfo;
 pub use reader::{Reader, StatusSnapshot, DEFAULT_ALIVE_TIMEOUT};
 pub use status::{State, Status};

@@ -134,12 +134,13 @@ pub struct Writer {
 impl Writer {
     /// Creates a complete ring file at `path` (written under a temporary name, then renamed over
     /// `path`) and becomes its writer. If `path` held a valid ring, its generation is carried on
-    /// (+1) and the old file is marked retired so readers still mapping it know to reopen; a
-    /// ring whose writer is still running is not replaced (`ErrorKind::WriterBusy`).
+    /// (+1) and, once the new file has the name, the old one is marked retired so readers still
+    /// mapping it know to reopen; a ring whose writer is still running is not replaced
+    /// (`ErrorKind::WriterBusy`).
     pub fn create(path: impl AsRef<Path>, options: &WriterOptions) -> Result<Self> {
         let path = path.as_ref();
         options.check(path)?;
-        let previous = retire_previous(path)?;
+        let previous = PreviousRing::lock(path)?;
 
         let dir = path
             .parent()
@@ -165,7 +166,9 @@ impl Writer {
             let status = Status {
                 state: State::Starting,
                 state_since_realtime_ns: clock::realtime_ns(),
-                generation: previous.map_or(1, |g| g.wrapping_add(1)),
+                generation: previous
+                    .as_ref()
+                    .map_or(1, |p| p.generation.wrapping_add(1)),
                 ..Status::default()
             };
             let writer = Self::from_file(file, &tmp, Some(status))?;
@@ -176,6 +179,9 @@ impl Writer {
         })();
         match result {
             Ok(mut writer) => {
+                if let Some(previous) = previous {
+                    previous.retire();
+                }
                 writer.path = path.to_owned();
                 writer.publisher.doorbell = Doorbell::open(&doorbell_path(path))?;
                 Ok(writer)
@@ -356,27 +362,47 @@ fn map_writable(file: &File, path: &Path) -> Result<(MmapMut, Region)> {
     Ok((map, region))
 }
 
-/// If `path` holds a valid ring with no live writer, marks it retired (waking its blocked
-/// readers) and returns its generation. Anything else at `path` is simply replaced; a ring whose
-/// writer still holds the lock is refused.
-fn retire_previous(path: &Path) -> Result<Option<u64>> {
-    let Ok(file) = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(path)
-    else {
-        return Ok(None);
-    };
-    lock(&file, path)?;
-    let Ok((_map, region)) = map_writable(&file, path) else {
-        return Ok(None);
-    };
-    let generation = read_status(&region, path)?.generation;
-    region.liveness().retired.store(1, Ordering::SeqCst);
-    region.index().notify.fetch_add(1, Ordering::SeqCst);
-    crate::futex::wake_all(&region.index().notify);
-    Ok(Some(generation))
+/// The ring a new file replaces: locked (so no writer can start on it meanwhile) until it is
+/// retired after the rename.
+struct PreviousRing {
+    _file: File,
+    _map: MmapMut,
+    region: Region,
+    generation: u64,
+}
+
+impl PreviousRing {
+    /// Opens the valid ring at `path`, if any, and takes its writer lock; a ring whose writer
+    /// is still running is refused. Anything else at `path` is simply replaced (`None`).
+    fn lock(path: &Path) -> Result<Option<Self>> {
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)
+        else {
+            return Ok(None);
+        };
+        lock(&file, path)?;
+        let Ok((map, region)) = map_writable(&file, path) else {
+            return Ok(None);
+        };
+        let generation = read_status(&region, path)?.generation;
+        Ok(Some(Self {
+            _file: file,
+            _map: map,
+            region,
+            generation,
+        }))
+    }
+
+    /// Marks the replaced file retired and wakes its blocked readers. Called after the rename, so
+    /// a reader that reopens the path on seeing the flag gets the new file.
+    fn retire(self) {
+        self.region.liveness().retired.store(1, Ordering::SeqCst);
+        self.region.index().notify.fetch_add(1, Ordering::SeqCst);
+        crate::futex::wake_all(&self.region.index().notify);
+    }
 }
 
 /// Makes sure `<path>.waiters` exists and is a valid doorbell; an existing valid one is kept, so

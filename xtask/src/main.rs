@@ -1,1 +1,45 @@
-fn main() {}
+//! `cargo xtask`: camd's developer chores, one command each. No dependencies on purpose (every
+//! crate here would land in Cargo.lock and so in the Yocto recipe's crate list).
+//!
+//!   cargo xtask test [--quick]     everything CI checks (see test.rs)
+//!   cargo xtask bench ring         ring benchmarks: table + target/bench/ring.json
+//!   cargo xtask fuzz [SECONDS]     fuzz the ring header parser (default 60 s)
+//!   cargo xtask miri               the ring protocol tests under miri
+//!   cargo xtask msrv               build the workspace with Rust 1.75
+
+mod bench;
+mod checks;
+mod process;
+mod test;
+mod toolchain;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["test", rest @ ..] => test::run(rest.contains(&"--quick")),
+        ["bench", "ring", rest @ ..] => bench::ring(rest.contains(&"--quick")),
+        ["fuzz"] => checks::fuzz(60),
+        ["fuzz", seconds] => match seconds.parse() {
+            Ok(s) => checks::fuzz(s),
+            Err(_) => Err(format!("fuzz: {seconds:?} is not a number of seconds")),
+        },
+        ["miri"] => checks::miri(),
+        ["msrv"] => checks::msrv(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

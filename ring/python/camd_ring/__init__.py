@@ -622,8 +622,9 @@ class Reader:
 
     def wait_next(self, after_seq: int, timeout_s: float) -> Optional[FrameMeta]:
         """Blocks until a frame newer than after_seq exists and returns its metadata, or returns
-        None after timeout_s seconds. Pass latest_seq() to wait for the next frame. Other Python
-        threads run meanwhile, and Ctrl-C interrupts it."""
+        None after timeout_s seconds, or at once if the file has been replaced by a newer one
+        (then is_replaced() is True: reopen). Pass latest_seq() to wait for the next frame.
+        Other Python threads run meanwhile, and Ctrl-C interrupts it."""
         deadline = time.monotonic() + timeout_s if _ms(timeout_s) else None
         out = _FrameMeta()
         while True:
@@ -634,6 +635,15 @@ class Reader:
                 return FrameMeta._from_c(out)
             if deadline is None or time.monotonic() >= deadline:
                 return None
+            # The library also returns TIMEOUT at once when the file is retired (replaced by a
+            # newer one): no frame will come here, so do not wait out the rest of timeout_s.
+            if self._retired():
+                return None
+
+    def _retired(self) -> bool:
+        out = _RingStatus()
+        _check(_get_status(self._ptr(), ctypes.byref(out)))
+        return bool(out.retired)
 
     def status(self) -> Status:
         """A consistent status snapshot."""

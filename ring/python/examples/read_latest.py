@@ -13,7 +13,11 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import camd_ring  # noqa: E402
+try:
+    import camd_ring  # noqa: E402
+except ImportError as e:
+    print("read_latest.py: %s" % e, file=sys.stderr)
+    sys.exit(1)
 
 USAGE = "usage: read_latest.py RING [--wait N] [--timeout-ms T]"
 

@@ -1,0 +1,40 @@
+//! Entry point for the fuzz target (`ring/fuzz/fuzz_targets/header.rs`): treats arbitrary bytes
+//! as a whole ring file, validates it, and if it passes, reads every frame and the status from
+//! it exactly as a reader would from a mapping. Any panic or out-of-bounds access is a bug.
+
+use crate::frames;
+use crate::region::Region;
+use crate::status;
+use crate::validate::validate_header;
+use core::ptr::NonNull;
+
+#[doc(hidden)]
+pub fn read_file_image(bytes: &[u8]) {
+    let Ok(geometry) = validate_header(bytes, bytes.len() as u64) else {
+        return;
+    };
+    // An 8-aligned copy, as a mapping would be page-aligned.
+    let mut words = vec![0u64; bytes.len().div_ceil(8)];
+    let base = NonNull::new(words.as_mut_ptr()).unwrap().cast::<u8>();
+    // SAFETY: `words` holds at least bytes.len() bytes and does not overlap `bytes`.
+    unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), base.as_ptr(), bytes.len()) };
+    // SAFETY: the buffer outlives the region (both end with this function), is 8-aligned, and
+    // the geometry was validated against exactly bytes.len().
+    let region = unsafe { Region::new(base, bytes.len(), geometry) };
+    let mut out = Vec::new();
+    let _ = frames::latest(&region);
+    let _ = frames::copy_latest(&region, &mut out);
+    if let Ok(Some(frame)) = frames::borrow_latest(&region) {
+        let _ = frame.bytes().iter().fold(0u8, |a, b| a ^ b);
+        let _ = frame.is_intact();
+    }
+    for index in 0..region.geometry.slot_count {
+        let seq = region
+            .slot(index)
+            .seq
+            .load(core::sync::atomic::Ordering::Relaxed)
+            >> 1;
+        let _ = frames::copy(&region, seq, &mut out);
+    }
+    let _ = status::try_load(region.status());
+}

@@ -1,0 +1,216 @@
+//! Frames written by Rust, read by the reader examples in C, Python (over libcamd_ring) and Rust,
+//! and by `spec_reader.py` (pure Python written from docs/ring-format.md alone): every reader
+//! must print the same bytes' hashes and the same metadata, line for line. Also runs the
+//! Python binding's own unittests.
+
+mod common;
+
+use camd_ring::{FrameInfo, State, Writer, WriterOptions};
+use common::*;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const CAPACITY: usize = 64 * 1024;
+
+const BUILD_FIRST: &str =
+    "run `cargo build -p camd-ring --lib --examples` first (`cargo xtask test` does)";
+
+fn lib_path() -> PathBuf {
+    [
+        target_dir().join("libcamd_ring.so"),
+        target_dir().join("deps/libcamd_ring.so"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| {
+        panic!(
+            "libcamd_ring.so not found in {}: {BUILD_FIRST}",
+            target_dir().display()
+        )
+    })
+}
+
+/// The C example, compiled against the header and the cdylib.
+fn c_reader(dir: &TempDir) -> PathBuf {
+    let exe = dir.join("read_latest_c");
+    let root = repo_root();
+    let out = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-I"])
+        .arg(root.join("ring/include"))
+        .arg(root.join("ring/examples/c/read_latest.c"))
+        .arg("-L")
+        .arg(lib_path().parent().unwrap())
+        .arg(format!(
+            "-Wl,-rpath,{}",
+            lib_path().parent().unwrap().display()
+        ))
+        .args(["-lcamd_ring", "-o"])
+        .arg(&exe)
+        .output()
+        .expect("run cc");
+    assert!(
+        out.status.success(),
+        "cc: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exe
+}
+
+/// Every reader as a command line taking `RING [--wait N]`.
+fn readers(dir: &TempDir) -> Vec<(&'static str, Command)> {
+    let root = repo_root();
+    let python = |script: PathBuf| {
+        let mut cmd = Command::new("python3");
+        cmd.arg(script).env("CAMD_RING_LIB", lib_path());
+        cmd
+    };
+    let rust = target_dir().join("examples/read_latest");
+    assert!(rust.exists(), "{} missing: {BUILD_FIRST}", rust.display());
+    vec![
+        ("c", Command::new(c_reader(dir))),
+        (
+            "python",
+            python(root.join("ring/python/examples/read_latest.py")),
+        ),
+        ("rust", Command::new(rust)),
+        ("spec", python(root.join("ring/tests/spec_reader.py"))),
+    ]
+}
+
+fn frame_line(seq: u64, bytes: &[u8], info: &FrameInfo) -> String {
+    format!(
+        "frame seq={seq} len={} width={} height={} ts_mono_ns={} fnv1a={:016x}",
+        bytes.len(),
+        info.width,
+        info.height,
+        info.ts_mono_ns,
+        fnv1a(bytes)
+    )
+}
+
+fn info_for(seq: u64) -> FrameInfo {
+    FrameInfo {
+        width: 1280,
+        height: 720,
+        ts_mono_ns: 1_000_000 + seq,
+        ts_realtime_ns: 1_700_000_000_000_000_000 + seq,
+    }
+}
+
+fn new_ring(dir: &TempDir) -> (PathBuf, Writer) {
+    let path = dir.join("front-door.ring");
+    let options = WriterOptions {
+        width: 1280,
+        height: 720,
+        ..WriterOptions::new("front-door", 4, CAPACITY as u32)
+    };
+    let writer = Writer::create(&path, &options).unwrap();
+    (path, writer)
+}
+
+fn run(name: &str, mut cmd: Command, ring: &Path) -> String {
+    let out = cmd
+        .arg(ring)
+        .output()
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(
+        out.status.success(),
+        "{name} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn every_language_reads_the_same_latest_frame() {
+    let dir = TempDir::new("xlang");
+    let (ring, mut writer) = new_ring(&dir);
+    let header = "info name=front-door slots=4 capacity=65536 width=1280 height=720\n";
+
+    let expected = format!("{header}status state=starting generation=1 latest_seq=0\nno frame\n");
+    for (name, cmd) in readers(&dir) {
+        assert_eq!(run(name, cmd, &ring), expected, "{name}, empty ring");
+    }
+
+    writer.update_status(|s| s.state = State::Ok);
+    let mut last = String::new();
+    for seq in 1..=5 {
+        let bytes = frame_for(seq, CAPACITY);
+        writer.publish(&bytes, &info_for(seq)).unwrap();
+        last = frame_line(seq, &bytes, &info_for(seq));
+    }
+    let expected = format!("{header}status state=ok generation=1 latest_seq=5\n{last}\n");
+    for (name, cmd) in readers(&dir) {
+        assert_eq!(run(name, cmd, &ring), expected, "{name}, 5 frames");
+    }
+}
+
+#[test]
+fn every_language_waits_for_and_reads_new_frames() {
+    let dir = TempDir::new("xlang");
+    let (ring, mut writer) = new_ring(&dir);
+    writer.update_status(|s| s.state = State::Ok);
+    writer
+        .publish(&frame_for(1, CAPACITY), &info_for(1))
+        .unwrap();
+
+    let mut children: Vec<(&str, Child)> = readers(&dir)
+        .into_iter()
+        .map(|(name, mut cmd)| {
+            let child = cmd
+                .arg(&ring)
+                .args(["--wait", "3", "--timeout-ms", "10000"])
+                .stdout(Stdio::piped())
+                .spawn()
+                .unwrap();
+            (name, child)
+        })
+        .collect();
+    // Each reader says "ready" once it has taken latest_seq and is about to wait.
+    let mut outputs: Vec<(&str, BufReader<std::process::ChildStdout>)> = Vec::new();
+    for (name, child) in &mut children {
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        for _ in 0..3 {
+            line.clear();
+            stdout.read_line(&mut line).unwrap();
+        }
+        assert_eq!(line, "ready\n", "{name}");
+        outputs.push((name, stdout));
+    }
+    let mut expected = String::new();
+    for seq in 2..=4 {
+        std::thread::sleep(Duration::from_millis(50));
+        let bytes = frame_for(seq, CAPACITY);
+        writer.publish(&bytes, &info_for(seq)).unwrap();
+        expected += &frame_line(seq, &bytes, &info_for(seq));
+        expected.push('\n');
+    }
+    for ((name, mut stdout), (_, mut child)) in outputs.into_iter().zip(children) {
+        let mut rest = String::new();
+        stdout.read_to_string(&mut rest).unwrap();
+        assert!(child.wait().unwrap().success(), "{name}");
+        assert_eq!(rest, expected, "{name}");
+    }
+}
+
+#[test]
+fn python_binding_unittests() {
+    let out = Command::new("python3")
+        .args(["-m", "unittest", "discover", "-s"])
+        .arg(repo_root().join("ring/python/tests"))
+        .env("CAMD_RING_LIB", lib_path())
+        .output()
+        .expect("python3");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.contains("\nOK"), "{stderr}");
+    eprintln!(
+        "{}",
+        stderr
+            .lines()
+            .filter(|l| l.starts_with("Ran "))
+            .collect::<String>()
+    );
+}

@@ -1,0 +1,91 @@
+//! Running commands from the workspace root, echoing them first, with errors that say which
+//! command failed.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
+}
+
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// `cargo` for a rustup toolchain (`+1.75`, `+nightly`). Clears the variables cargo sets for
+/// the running xtask, so the inner cargo picks its own toolchain's rustc.
+pub fn cargo_with(toolchain: &str) -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.arg(format!("+{toolchain}")).current_dir(root());
+    for var in [
+        "CARGO",
+        "RUSTC",
+        "RUSTDOC",
+        "RUSTUP_TOOLCHAIN",
+        "RUSTC_WRAPPER",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// Runs `cmd` with inherited output; Err names the command.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    let text = describe(cmd);
+    eprintln!("$ {text}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot run `{text}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{text}` failed ({status})"))
+    }
+}
+
+/// Runs `cmd`, passing its stdout through line by line to `each_line` (which prints it).
+pub fn run_lines(cmd: &mut Command, mut each_line: impl FnMut(&str)) -> Result<(), String> {
+    use std::io::{BufRead, BufReader};
+    let text = describe(cmd);
+    eprintln!("$ {text}");
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run `{text}`: {e}"))?;
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line.map_err(|e| format!("reading `{text}`: {e}"))?;
+        println!("{line}");
+        each_line(&line);
+    }
+    let status = child
+        .wait()
+        .map_err(|e| format!("waiting for `{text}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{text}` failed ({status})"))
+    }
+}
+
+/// True if `cmd` runs and exits 0 (output discarded).
+pub fn succeeds(cmd: &mut Command) -> bool {
+    cmd.stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
