@@ -260,7 +260,7 @@ fn main() {
         wake_p99 <= 1000.0,
     ));
 
-    println!("{:<26} {:>12}  {:<45} {}", "metric", "value", "target", "");
+    println!("{:<26} {:>12}  {:<45}", "metric", "value", "target");
     for (name, value, target, ok) in &rows {
         println!(
             "{name:<26} {value:>12.3}  {target:<45} {}",

@@ -39,6 +39,7 @@ extern "C" {
 #define CAMD_RING_OK 0
 #define CAMD_RING_NO_FRAME 1            /* the camera has not produced a frame yet */
 #define CAMD_RING_TIMEOUT 2             /* camd_ring_wait_next: no new frame within the timeout */
+#define CAMD_RING_RETIRED 3             /* camd_ring_wait_next: a newer file replaced this one: reopen */
 #define CAMD_RING_E_ARGUMENT (-1)       /* NULL pointer or bad argument */
 #define CAMD_RING_E_IO (-2)             /* open/stat/mmap failed (missing file, permissions) */
 #define CAMD_RING_E_FORMAT (-3)         /* not a ring, unsupported version, or corrupt field */
@@ -133,8 +134,9 @@ int camd_ring_copy_latest(const camd_ring *ring, uint8_t *buf, size_t buf_len, c
  * bytes, camd_ring_view_intact() says whether they were still that frame (1) or overwritten (0). */
 int camd_ring_borrow_latest(const camd_ring *ring, camd_frame_view *out);
 int camd_ring_view_intact(const camd_ring *ring, const camd_frame_view *view);
-/* Blocks until a frame newer than after_seq exists (CAMD_RING_OK, *out filled) or timeout_ms
- * passes (CAMD_RING_TIMEOUT). Pass camd_ring_latest_seq() to wait for the next frame. */
+/* Blocks until a frame newer than after_seq exists (CAMD_RING_OK, *out filled), timeout_ms
+ * passes (CAMD_RING_TIMEOUT), or the file is replaced by a newer one (CAMD_RING_RETIRED: close
+ * and reopen the path). Pass camd_ring_latest_seq() to wait for the next frame. */
 int camd_ring_wait_next(const camd_ring *ring, uint64_t after_seq, uint32_t timeout_ms, camd_frame_meta *out);
 /* A consistent status snapshot. */
 int camd_ring_get_status(const camd_ring *ring, camd_ring_status *out);

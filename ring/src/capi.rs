@@ -21,6 +21,7 @@ use std::time::Duration;
 pub const CAMD_RING_OK: i32 = 0;
 pub const CAMD_RING_NO_FRAME: i32 = 1;
 pub const CAMD_RING_TIMEOUT: i32 = 2;
+pub const CAMD_RING_RETIRED: i32 = 3;
 pub const CAMD_RING_E_ARGUMENT: i32 = -1;
 pub const CAMD_RING_E_IO: i32 = -2;
 pub const CAMD_RING_E_FORMAT: i32 = -3;
@@ -361,6 +362,7 @@ pub unsafe extern "C" fn camd_ring_wait_next(
                 write_meta(out, &meta);
                 Ok(CAMD_RING_OK)
             }
+            None if ring.is_retired() => Ok(CAMD_RING_RETIRED),
             None => Ok(CAMD_RING_TIMEOUT),
         }
     })

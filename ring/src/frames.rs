@@ -266,8 +266,11 @@ pub(crate) fn wait_next(
             slice = slice.min(POLL_INTERVAL);
             None
         };
-        // Registered (SeqCst) before this re-check: a writer that published after it sees us.
-        if region.index().latest_seq.load(Ordering::SeqCst) > after_seq {
+        // Registered (SeqCst) before this re-check. If the writer read the waiter count before
+        // our registration, its notify increment precedes it in the SeqCst order and this load
+        // sees it: either it wakes us or we do not sleep.
+        if region.index().notify.load(Ordering::SeqCst) != notify || latest_seq(region) > after_seq
+        {
             continue;
         }
         futex::wait(&region.index().notify, notify, slice);

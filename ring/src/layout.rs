@@ -38,7 +38,7 @@ pub const STATUS_OFFSET: usize = 384;
 pub const MIN_SLOT_COUNT: u32 = 2;
 pub const MAX_SLOT_COUNT: u32 = 4096;
 pub const MAX_SLOT_CAPACITY: u32 = 256 << 20;
-pub const MAX_FILE_SIZE: u64 = 4 << 30;
+pub const MAX_FILE_SIZE: u64 = 1 << 30;
 pub const MAX_DIMENSION: u32 = 16384;
 
 /// Sizes of the fixed text fields (UTF-8, NUL-padded, at least one NUL).
@@ -170,7 +170,7 @@ pub const fn slot_stride(slot_capacity: u32) -> u64 {
 }
 
 pub const fn round_up(value: u64, to: u64) -> u64 {
-    (value + to - 1) / to * to
+    value.div_ceil(to) * to
 }
 
 /// The offset of every field, by its name in `docs/ring-format.md` and `camd_ring.h`; tests

@@ -273,7 +273,11 @@ fn concurrent_copies_are_never_torn() {
             std::thread::spawn(move || {
                 let region = ring.region();
                 let (mut good, mut out) = (0u64, Vec::new());
-                while !done.load(Ordering::Acquire) {
+                // One more read after the writer finished, so every reader reads at least once
+                // whatever the scheduler (miri's may run the writer to completion first).
+                let mut finished = false;
+                while !finished {
+                    finished = done.load(Ordering::Acquire);
                     match frames::copy_latest(&region, &mut out) {
                         Ok(Some(meta)) => {
                             assert!(is_frame_for(meta.seq, &out, 96), "torn frame {}", meta.seq);
@@ -314,9 +318,11 @@ fn concurrent_status_snapshots_are_consistent() {
         })
     };
     let region = ring.region();
-    let mut seen = 0;
-    while !done.load(Ordering::Acquire) {
+    let (mut seen, mut finished, mut last) = (0, false, 0);
+    while !finished {
+        finished = done.load(Ordering::Acquire);
         if let Some(s) = status::try_load(region.status()) {
+            last = s.retry_count;
             assert_eq!(s.max_retry_attempts, s.retry_count);
             assert_eq!(s.reconnects, u64::from(s.retry_count));
             if s.retry_count > 0 {
@@ -327,6 +333,10 @@ fn concurrent_status_snapshots_are_consistent() {
     }
     writer.join().unwrap();
     assert!(seen > 0);
+    assert_eq!(
+        last, updates,
+        "the read after the writer finished sees its last update"
+    );
 }
 
 #[test]

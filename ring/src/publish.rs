@@ -59,6 +59,9 @@ impl Publisher {
     /// frame's bytes on the publish path is the one into the slot.
     pub(crate) fn publish(&mut self, bytes: &[u8], info: &FrameInfo) -> Result<u64, ErrorKind> {
         let capacity = self.region.slot_capacity();
+        if bytes.is_empty() {
+            return Err(ErrorKind::Invalid("empty frame: nothing published".into()));
+        }
         if bytes.len() > capacity as usize {
             self.status.oversize += 1;
             status::store(self.region.status(), &self.status);

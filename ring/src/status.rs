@@ -152,6 +152,16 @@ pub(crate) fn store(block: &StatusBlock, status: &Status) {
     block.seq.store(seq.wrapping_add(2), Ordering::Release);
 }
 
+/// Called by a writer that has just taken the lock: if the previous writer died in the middle of
+/// an update (lock word odd), make the word even again so the block can be read and rewritten.
+/// The fields may mix two updates; the new writer rewrites them all.
+pub(crate) fn recover(block: &StatusBlock) {
+    let seq = block.seq.load(Ordering::Relaxed);
+    if seq % 2 == 1 {
+        block.seq.store(seq.wrapping_add(1), Ordering::Release);
+    }
+}
+
 /// Reads the block once; `None` if the writer was updating it meanwhile (try again).
 pub(crate) fn try_load(block: &StatusBlock) -> Option<Status> {
     let before = block.seq.load(Ordering::Acquire);

@@ -275,7 +275,9 @@ impl Writer {
     }
 }
 
+/// Reads the status of a ring whose writer lock the caller holds.
 fn read_status(region: &Region, path: &Path) -> Result<Status> {
+    status::recover(region.status());
     for _ in 0..crate::frames::MAX_TRIES {
         if let Some(status) = status::try_load(region.status()) {
             return Ok(status);

@@ -276,3 +276,49 @@ fn writer_status_drops_and_heartbeat_reach_readers() {
         "{next:?}"
     );
 }
+
+/// A writer killed in the middle of a status update leaves the status lock word odd. The next
+/// writer (which holds the flock, so no one else writes) must recover it, not fail forever.
+#[test]
+fn a_writer_that_died_mid_status_update_does_not_brick_the_ring() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    let mut writer = Writer::create(&path, &WriterOptions::new("cam", 4, 100)).unwrap();
+    writer.update_status(|s| s.state = State::Ok);
+    drop(writer);
+    let seq_offset = offset_of("status.seq");
+    let seq = u64::from_le_bytes(
+        std::fs::read(&path).unwrap()[seq_offset as usize..][..8]
+            .try_into()
+            .unwrap(),
+    );
+    patch(&path, "status.seq", &(seq + 1).to_le_bytes()); // odd: "update in progress" forever
+
+    let reader = Reader::open(&path).unwrap();
+    let error = reader
+        .status()
+        .expect_err("a reader cannot get a consistent status");
+    assert!(matches!(error.kind, ErrorKind::Contended { .. }), "{error}");
+
+    let mut writer = Writer::attach(&path).expect("the next writer recovers");
+    writer.update_status(|s| s.state = State::Retrying);
+    let snap = reader.status().unwrap();
+    assert_eq!(
+        (snap.status.state, snap.status.generation),
+        (State::Retrying, 2)
+    );
+    drop(writer);
+    // Replacing such a file works as well.
+    patch(&path, "status.seq", &(seq + 3).to_le_bytes());
+    drop(Writer::create(&path, &WriterOptions::new("cam", 4, 100)).expect("replaced"));
+}
+
+#[test]
+fn an_empty_frame_is_refused() {
+    let dir = TempDir::new("life");
+    let mut writer =
+        Writer::create(dir.join("cam.ring"), &WriterOptions::new("cam", 4, 100)).unwrap();
+    let error = writer.publish(&[], &FrameInfo::default()).unwrap_err();
+    assert!(error.to_string().contains("empty frame"), "{error}");
+    assert_eq!(writer.latest_seq(), 0);
+}

@@ -13,12 +13,16 @@ pub fn msrv() -> Result<(), String> {
 
 /// The ring's protocol tests (ring/src/protocol_tests.rs, over heap memory) under miri, whose
 /// data-race detector and borrow checker check the seqlock and the raw-pointer code.
-/// Isolation is off because the code reads CLOCK_REALTIME.
+/// Isolation is off because the code reads CLOCK_REALTIME; four scheduler seeds explore more
+/// interleavings of the concurrent tests.
 pub fn miri() -> Result<(), String> {
     toolchain::ensure("nightly", &["miri", "rust-src"])?;
     run(cargo_with("nightly")
         .args(["miri", "test", "-p", "camd-ring", "--lib"])
-        .env("MIRIFLAGS", "-Zmiri-disable-isolation"))
+        .env(
+            "MIRIFLAGS",
+            "-Zmiri-disable-isolation -Zmiri-many-seeds=0..4",
+        ))
 }
 
 /// Fuzzes the ring header validation (ring/fuzz) for `seconds`, starting from the committed

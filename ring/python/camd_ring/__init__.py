@@ -35,6 +35,7 @@ __all__ = [
     "OK",
     "NO_FRAME",
     "TIMEOUT",
+    "RETIRED",
     "E_ARGUMENT",
     "E_IO",
     "E_FORMAT",
@@ -66,6 +67,7 @@ __all__ = [
 OK = 0
 NO_FRAME = 1  # the camera has not produced a frame yet
 TIMEOUT = 2  # wait_next: no new frame within the timeout
+RETIRED = 3  # wait_next: a newer file replaced this one (reopen)
 E_ARGUMENT = -1
 E_IO = -2
 E_FORMAT = -3
@@ -633,6 +635,8 @@ class Reader:
             code = _check(_wait_next(self._ptr(), after_seq, slice_ms, ctypes.byref(out)))
             if code == OK:
                 return FrameMeta._from_c(out)
+            if code == RETIRED:
+                return None
             if deadline is None or time.monotonic() >= deadline:
                 return None
             # The library also returns TIMEOUT at once when the file is retired (replaced by a
