@@ -214,3 +214,86 @@ fn python_binding_unittests() {
             .collect::<String>()
     );
 }
+
+/// Installs the header, the libraries and the rendered pkg-config template into a temporary
+/// prefix, then builds and runs the C example with only `pkg-config --cflags --libs` (shared)
+/// and `--static` (libcamd_ring.a alone in its libdir).
+#[test]
+fn pkg_config_template_builds_the_c_example_shared_and_static() {
+    let dir = TempDir::new("pkgconfig");
+    let (ring, mut writer) = new_ring(&dir);
+    writer
+        .publish(&frame_for(1, CAPACITY), &info_for(1))
+        .unwrap();
+    let template = std::fs::read_to_string(repo_root().join("ring/camd-ring.pc.in")).unwrap();
+    for (kind, lib) in [("shared", "libcamd_ring.so"), ("static", "libcamd_ring.a")] {
+        let prefix = dir.join(kind);
+        let (libdir, includedir, pcdir) = (
+            prefix.join("lib"),
+            prefix.join("include"),
+            prefix.join("lib/pkgconfig"),
+        );
+        for d in [&libdir, &includedir, &pcdir] {
+            std::fs::create_dir_all(d).unwrap();
+        }
+        std::fs::copy(lib_path().with_file_name(lib), libdir.join(lib)).unwrap();
+        std::fs::copy(
+            repo_root().join("ring/include/camd_ring.h"),
+            includedir.join("camd_ring.h"),
+        )
+        .unwrap();
+        let pc = template
+            .replace("@PREFIX@", prefix.to_str().unwrap())
+            .replace("@LIBDIR@", libdir.to_str().unwrap())
+            .replace("@INCLUDEDIR@", includedir.to_str().unwrap())
+            .replace("@VERSION@", env!("CARGO_PKG_VERSION"));
+        std::fs::write(pcdir.join("camd-ring.pc"), pc).unwrap();
+
+        let mut args = vec!["--cflags", "--libs"];
+        if kind == "static" {
+            args.push("--static");
+        }
+        let flags = Command::new("pkg-config")
+            .args(&args)
+            .arg("camd-ring")
+            .env("PKG_CONFIG_PATH", &pcdir)
+            .output()
+            .expect("pkg-config");
+        assert!(
+            flags.status.success(),
+            "pkg-config: {}",
+            String::from_utf8_lossy(&flags.stderr)
+        );
+        let flags = String::from_utf8(flags.stdout).unwrap();
+        let exe = dir.join(&format!("read_latest_{kind}"));
+        let mut cc = Command::new("cc");
+        cc.arg(repo_root().join("ring/examples/c/read_latest.c"))
+            .arg("-o")
+            .arg(&exe)
+            .args(flags.split_whitespace());
+        if kind == "shared" {
+            cc.arg(format!("-Wl,-rpath,{}", libdir.display()));
+        }
+        let out = cc.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{kind} link with `{flags}`: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let output = run(kind, Command::new(&exe), &ring);
+        assert!(
+            output.ends_with(&format!(
+                "{}\n",
+                frame_line(1, &frame_for(1, CAPACITY), &info_for(1))
+            )),
+            "{kind}: {output}"
+        );
+        if kind == "static" {
+            let ldd = Command::new("ldd").arg(&exe).output().unwrap();
+            assert!(
+                !String::from_utf8_lossy(&ldd.stdout).contains("camd_ring"),
+                "static build still links the .so"
+            );
+        }
+    }
+}
