@@ -21,7 +21,10 @@
  * below repeat its layout for readers that implement the protocol themselves (fields written
  * after creation must then be read with atomic loads, see the document).
  *
- * Thread safety: one camd_ring handle may be used from several threads at once.
+ * Thread safety: one camd_ring handle may be used from several threads at once, except that
+ * camd_ring_close must not run while another thread is still in a call on that handle (a
+ * thread blocked in camd_ring_wait_next, for instance). Pointers into the mapping
+ * (camd_frame_view.data) are valid until camd_ring_close.
  */
 #ifndef CAMD_RING_H
 #define CAMD_RING_H
@@ -119,7 +122,7 @@ const char *camd_ring_last_error(void);
 /* "starting", "ok", "retrying", "connection_failed", "no_signal", "stopped" or "unknown". */
 const char *camd_ring_state_name(uint32_t state);
 
-/* Opens and validates a ring file; *out receives the handle. */
+/* Opens and validates a ring file; *out receives the handle (NULL on failure). */
 int camd_ring_open(const char *path, camd_ring **out);
 void camd_ring_close(camd_ring *ring);
 int camd_ring_get_info(const camd_ring *ring, camd_ring_info *out);
@@ -131,7 +134,8 @@ int camd_ring_latest(const camd_ring *ring, camd_frame_meta *out);
 /* Copies the newest frame into buf; never torn (retries if overwritten mid-copy). out may be NULL. */
 int camd_ring_copy_latest(const camd_ring *ring, uint8_t *buf, size_t buf_len, camd_frame_meta *out);
 /* The newest frame in place, no copy. The writer does not wait for readers: after using the
- * bytes, camd_ring_view_intact() says whether they were still that frame (1) or overwritten (0). */
+ * bytes, camd_ring_view_intact() says whether they were still that frame (1) or overwritten (0;
+ * also 0 on error). Treat the bytes as untrusted until then: they may change while you read them. */
 int camd_ring_borrow_latest(const camd_ring *ring, camd_frame_view *out);
 int camd_ring_view_intact(const camd_ring *ring, const camd_frame_view *view);
 /* Blocks until a frame newer than after_seq exists (CAMD_RING_OK, *out filled), timeout_ms
@@ -140,7 +144,7 @@ int camd_ring_view_intact(const camd_ring *ring, const camd_frame_view *view);
 int camd_ring_wait_next(const camd_ring *ring, uint64_t after_seq, uint32_t timeout_ms, camd_frame_meta *out);
 /* A consistent status snapshot. */
 int camd_ring_get_status(const camd_ring *ring, camd_ring_status *out);
-/* 1 if the writer gave a sign of life within timeout_ms (3000 is a good value), else 0. */
+/* 1 if the writer gave a sign of life within timeout_ms (3000 is a good value), else 0 (also on error). */
 int camd_ring_writer_alive(const camd_ring *ring, uint32_t timeout_ms);
 /* 1 if the path now names another file (or none): reopen. Two stat() calls. */
 int camd_ring_is_replaced(const camd_ring *ring);
@@ -242,6 +246,7 @@ CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_file_status, last_error) == 208, "sta
 CAMD_RING_STATIC_ASSERT(sizeof(camd_ring_file_slot) == 64, "slot header size");
 CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_file_slot, ts_mono_ns) == 32, "slot.ts_mono_ns");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_frame_meta) == 40, "camd_frame_meta");
+CAMD_RING_STATIC_ASSERT(sizeof(camd_frame_view) == 2 * sizeof(void *) + 40, "camd_frame_view");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_ring_info) == 104, "camd_ring_info");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_ring_status) == 480, "camd_ring_status");
 CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_status, fps_milli) == 64, "camd_ring_status.fps_milli");

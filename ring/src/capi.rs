@@ -102,7 +102,13 @@ thread_local! {
 
 fn set_last_error(message: String) {
     let message = CString::new(message.replace('\0', " ")).unwrap_or_default();
-    LAST_ERROR.with(|slot| *slot.borrow_mut() = message);
+    // try_with: during thread exit the slot may be gone; then the message is dropped rather
+    // than panicking across the C boundary.
+    let _ = LAST_ERROR.try_with(|slot| {
+        if let Ok(mut slot) = slot.try_borrow_mut() {
+            *slot = message;
+        }
+    });
 }
 
 fn code_of(error: &RingError) -> i32 {
@@ -178,7 +184,13 @@ pub extern "C" fn camd_ring_format_version() -> u32 {
 
 #[no_mangle]
 pub extern "C" fn camd_ring_last_error() -> *const c_char {
-    LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+    LAST_ERROR
+        .try_with(|slot| {
+            slot.try_borrow()
+                .map(|s| s.as_ptr())
+                .unwrap_or(b"\0".as_ptr().cast())
+        })
+        .unwrap_or(b"\0".as_ptr().cast())
 }
 
 #[no_mangle]
@@ -201,8 +213,12 @@ pub extern "C" fn camd_ring_state_name(state: u32) -> *const c_char {
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_open(path: *const c_char, out: *mut *mut Reader) -> i32 {
     guarded(|| {
-        if path.is_null() || out.is_null() {
-            return Err(argument("path and out must not be NULL"));
+        if out.is_null() {
+            return Err(argument("out must not be NULL"));
+        }
+        out.write(core::ptr::null_mut());
+        if path.is_null() {
+            return Err(argument("path must not be NULL"));
         }
         let path = std::ffi::OsStr::from_bytes(CStr::from_ptr(path).to_bytes());
         let reader = Reader::open(path).map_err(ring_error)?;
@@ -308,8 +324,8 @@ pub unsafe extern "C" fn camd_ring_borrow_latest(ring: *const Reader, out: *mut 
         match ring.borrow_latest().map_err(ring_error)? {
             Some(frame) => {
                 out.write(CFrameView {
-                    data: frame.bytes().as_ptr(),
-                    len: frame.bytes().len(),
+                    data: frame.as_ptr(),
+                    len: frame.meta().len as usize,
                     meta: c_meta(frame.meta()),
                 });
                 Ok(CAMD_RING_OK)
@@ -341,6 +357,7 @@ pub unsafe extern "C" fn camd_ring_view_intact(
         };
         Ok(i32::from(ring.is_intact(&meta)))
     })
+    .max(0) // an error (message in camd_ring_last_error) counts as "not intact"
 }
 
 /// # Safety
@@ -423,6 +440,7 @@ pub unsafe extern "C" fn camd_ring_writer_alive(ring: *const Reader, timeout_ms:
             reader(ring)?.writer_alive(Duration::from_millis(timeout_ms.into())),
         ))
     })
+    .max(0) // an error (message in camd_ring_last_error) counts as "not alive"
 }
 
 /// # Safety

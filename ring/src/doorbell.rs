@@ -7,8 +7,9 @@
 
 use crate::error::{FormatError, Result, RingError};
 use core::sync::atomic::{AtomicU32, Ordering};
-use memmap2::MmapMut;
+use memmap2::MmapRaw;
 use std::fs::OpenOptions;
+use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
@@ -33,7 +34,7 @@ pub(crate) fn doorbell_bytes() -> [u8; DOORBELL_SIZE] {
 }
 
 enum Memory {
-    Mapped(MmapMut),
+    Mapped(MmapRaw),
     /// A doorbell nobody else can ring: for tests over heap memory, and for readers that may
     /// not write the doorbell file (they then poll; see `Reader::wait_next`).
     Private(Box<AtomicU32>),
@@ -71,11 +72,13 @@ impl Doorbell {
                 ),
             ));
         }
-        // SAFETY: a shared mapping of a 64-byte file we keep open; the only field anyone
-        // writes after creation is the waiter count, always through an AtomicU32.
-        let map = unsafe { MmapMut::map_mut(&file) }
-            .map_err(|e| RingError::io(path, "map the doorbell", e))?;
-        if map[..8] != DOORBELL_MAGIC || map[8..12] != 1u32.to_le_bytes() {
+        // A raw shared mapping: the waiter count is only ever reached as an AtomicU32.
+        let map =
+            MmapRaw::map_raw(&file).map_err(|e| RingError::io(path, "map the doorbell", e))?;
+        let mut header = [0u8; 12];
+        // SAFETY: the mapping is 64 bytes; the first 12 are never written after creation.
+        unsafe { crate::shared_bytes::load(&mut header, map.as_ptr()) };
+        if header[..8] != DOORBELL_MAGIC || header[8..12] != 1u32.to_le_bytes() {
             return Err(RingError::format(
                 path,
                 FormatError::new("doorbell.magic", "not a version 1 camd doorbell file"),
@@ -84,6 +87,36 @@ impl Doorbell {
         Ok(Self {
             memory: Memory::Mapped(map),
         })
+    }
+
+    /// Opens the doorbell at `path`, or, if it is missing or invalid, creates it (temporary name,
+    /// then rename) with `mode` plus write permission wherever `mode` gives read permission, and
+    /// `group`. A valid existing doorbell is kept: readers registered in it stay registered.
+    pub(crate) fn ensure(path: &Path, mode: u32, group: Option<u32>) -> Result<Self> {
+        if let Ok(doorbell) = Self::open(path) {
+            return Ok(doorbell);
+        }
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&tmp)
+            .map_err(|e| RingError::io(&tmp, "create", e))?;
+        let result = (|| {
+            crate::writer::set_owner_and_mode(&file, &tmp, group, mode | ((mode & 0o044) >> 1))?;
+            (&file)
+                .write_all(&doorbell_bytes())
+                .map_err(|e| RingError::io(&tmp, "write", e))?;
+            std::fs::rename(&tmp, path).map_err(|e| RingError::io(path, "rename into place", e))
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Self::open(path)
     }
 
     pub(crate) fn waiters(&self) -> &AtomicU32 {

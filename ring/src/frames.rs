@@ -54,6 +54,9 @@ enum Look {
 /// Reads frame `seq`'s metadata if its slot holds it complete. A length beyond the slot is an
 /// error only when read consistently (a torn read just starts over).
 fn look(region: &Region, seq: u64) -> Result<Look, FormatError> {
+    if seq == 0 || seq >= 1 << 63 {
+        return Ok(Look::Moved); // no frame has these numbers (0 is "never used")
+    }
     let index = region.slot_of(seq);
     let slot = region.slot(index);
     let word = slot.seq.load(Ordering::Acquire);
@@ -189,9 +192,9 @@ pub(crate) fn copy_latest(
 /// under the borrow. `is_intact` (or `finish`) tells whether that happened; a caller that gets
 /// `false` discards whatever it computed from the bytes.
 ///
-/// The borrow holds a raw pointer; `bytes()` makes a slice of it only for as long as the caller
-/// uses it. camd's writer is another process; a program that writes and borrows the same ring
-/// from two of its own threads races on the bytes by Rust's rules and should copy instead.
+/// The borrow holds a raw pointer; `bytes()` lends a slice of it, which is `unsafe` because the
+/// slice's contents may change while it is borrowed (see its contract). `copy_latest` is the
+/// safe alternative.
 pub struct BorrowedFrame<'a> {
     region: &'a Region,
     meta: FrameMeta,
@@ -203,11 +206,27 @@ impl<'a> BorrowedFrame<'a> {
         &self.meta
     }
 
-    pub fn bytes(&self) -> &[u8] {
+    /// The frame's bytes in the shared mapping (always inside it: the length was checked
+    /// against the slot).
+    ///
+    /// # Safety
+    /// The writer may rewrite these bytes while the slice is alive (then `is_intact` turns
+    /// false). Rust assumes the contents of a `&[u8]` do not change, so the caller must not make
+    /// any decision that memory safety depends on from a value that it reads twice and expects
+    /// to be equal (a length read once for a bounds check and again for an index, say). Reading
+    /// each byte and treating it as untrusted data, as a hash, a copy or a decoder written for
+    /// untrusted input does, is fine. The writer must be another process (or at least not
+    /// write through Rust references to the same memory); camd's writer is.
+    pub unsafe fn bytes(&self) -> &[u8] {
         // SAFETY: `borrow_latest` checked len <= slot_capacity, so the range lies inside the
-        // slot, inside the mapping that `region` keeps alive. u8 has no invalid values; a
-        // concurrent rewrite by the writer is what `is_intact` reports.
-        unsafe { core::slice::from_raw_parts(self.data, self.meta.len as usize) }
+        // slot, inside the mapping that `region` keeps alive; the caller accepts the contract
+        // above about concurrent changes.
+        core::slice::from_raw_parts(self.data, self.meta.len as usize)
+    }
+
+    /// Pointer to the frame's first byte (`meta().len` bytes), for FFI.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.data
     }
 
     /// True if the slot still holds this frame: everything read from `bytes` so far was the
@@ -247,7 +266,10 @@ pub(crate) fn wait_next(
     after_seq: u64,
     timeout: Duration,
 ) -> Result<Option<FrameMeta>, ErrorKind> {
-    let deadline = Instant::now() + timeout;
+    // A timeout too large for Instant means "no deadline" in practice: about 30 years.
+    let deadline = Instant::now()
+        .checked_add(timeout)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(1 << 30));
     loop {
         // Read the futex word before checking the condition, so that a publish between the
         // check and the sleep changes the word and the sleep returns at once.
@@ -269,7 +291,9 @@ pub(crate) fn wait_next(
         // Registered (SeqCst) before this re-check. If the writer read the waiter count before
         // our registration, its notify increment precedes it in the SeqCst order and this load
         // sees it: either it wakes us or we do not sleep.
-        if region.index().notify.load(Ordering::SeqCst) != notify || latest_seq(region) > after_seq
+        let index = region.index();
+        if index.notify.load(Ordering::SeqCst) != notify
+            || index.latest_seq.load(Ordering::SeqCst) > after_seq
         {
             continue;
         }

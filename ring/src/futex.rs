@@ -9,7 +9,8 @@ use std::time::Duration;
 /// on a signal or on timeout: the caller re-checks what it waits for in every case.
 pub(crate) fn wait(word: &AtomicU32, expected: u32, timeout: Duration) {
     let ts = libc::timespec {
-        tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
+        // time_t is 32 bits on armv7 glibc: clamp rather than wrap to a negative timeout.
+        tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
         tv_nsec: timeout.subsec_nanos() as libc::c_long,
     };
     // SAFETY: FUTEX_WAIT reads the aligned u32 behind `word` (valid for the call) and the

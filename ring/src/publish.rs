@@ -110,7 +110,7 @@ impl Publisher {
             futex::wake_all(&self.region.index().notify);
         }
         self.fps_window_frames += 1;
-        self.beat(clock::monotonic_ns(), now_real);
+        self.beat(clock::monotonic_ns(), clock::realtime_ns());
         Ok(seq)
     }
 

@@ -12,7 +12,7 @@ use crate::status::{self, Status};
 use crate::validate::{validate_header, Geometry};
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
-use memmap2::Mmap;
+use memmap2::{MmapOptions, MmapRaw};
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
@@ -67,7 +67,7 @@ pub struct Reader {
     path: PathBuf,
     file: File,
     // Keeps the mapping behind `region` alive.
-    _map: Mmap,
+    _map: MmapRaw,
 }
 
 impl Reader {
@@ -91,19 +91,23 @@ impl Reader {
                 validate_header(&[], len).unwrap_err(),
             ));
         }
-        // SAFETY: a read-only shared mapping of a file we keep open. The writer changes parts of
-        // it while we read; every such part is read through atomics or `shared_bytes` under a
-        // sequence lock (see region.rs). Ring files are never resized in place: a process that
-        // truncated one would make this mapping fault (SIGBUS), as with any mapped file.
-        let map = unsafe { Mmap::map(&file) }.map_err(|e| RingError::io(path, "map", e))?;
+        // A raw read-only shared mapping of a file we keep open: no Rust reference to the whole
+        // mapping is made. The writer changes parts of it while we read; every such part is read
+        // through atomics or `shared_bytes` under a sequence lock (see region.rs). Ring files are
+        // never resized in place: a process that truncated one (only its owner can) would make
+        // this mapping fault (SIGBUS), as with any mapped file.
+        let map = MmapOptions::new()
+            .map_raw_read_only(&file)
+            .map_err(|e| RingError::io(path, "map", e))?;
         let mut header = [0u8; 256];
         // SAFETY: the mapping has at least 256 bytes (checked above).
         unsafe { shared_bytes::load(&mut header, map.as_ptr()) };
         let geometry =
             validate_header(&header, map.len() as u64).map_err(|e| RingError::format(path, e))?;
-        let base = NonNull::new(map.as_ptr() as *mut u8).expect("mmap returned null");
+        let base = NonNull::new(map.as_mut_ptr()).expect("mmap returned null");
         // SAFETY: the mapping is map.len() bytes, page-aligned, validated above and kept alive in
-        // `_map`; Reader never calls a writing method of Region.
+        // `_map`. It is PROT_READ: Reader never calls a writing method of Region (a write would
+        // fault, not corrupt).
         let region = unsafe { Region::new(base, map.len(), geometry) };
         let doorbell = Doorbell::open(&doorbell_path(path)).unwrap_or_else(|_| Doorbell::private());
         Ok(Self {
@@ -210,7 +214,8 @@ impl Reader {
             .liveness()
             .heartbeat_mono_ns
             .load(Ordering::Acquire);
-        beat != 0 && clock::monotonic_ns().saturating_sub(beat) < timeout.as_nanos() as u64
+        let timeout_ns = u64::try_from(timeout.as_nanos()).unwrap_or(u64::MAX);
+        beat != 0 && clock::monotonic_ns().saturating_sub(beat) < timeout_ns
     }
 
     /// True once a newer ring has been renamed over this file's path (no syscall: the replacing

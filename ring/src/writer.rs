@@ -3,19 +3,20 @@
 //! process dies, so a restarted worker can take over at once.
 
 use crate::clock;
-use crate::doorbell::{doorbell_bytes, doorbell_path, Doorbell};
-use crate::error::{ErrorKind, Result, RingError};
+use crate::doorbell::{doorbell_path, Doorbell};
+use crate::error::{ErrorKind, FormatError, Result, RingError};
 use crate::layout::*;
 use crate::publish::{FrameInfo, Publisher};
 use crate::region::Region;
+use crate::shared_bytes;
 use crate::status::{self, State, Status};
 use crate::validate::{validate_header, Geometry};
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
-use memmap2::MmapMut;
+use memmap2::MmapRaw;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use zerocopy::IntoBytes;
@@ -127,7 +128,7 @@ pub struct Writer {
     publisher: Publisher,
     path: PathBuf,
     // Keeps the mapping behind `publisher.region` alive, and the file (with its lock) open.
-    _map: MmapMut,
+    _map: MmapRaw,
     _file: File,
 }
 
@@ -136,12 +137,10 @@ impl Writer {
     /// `path`) and becomes its writer. If `path` held a valid ring, its generation is carried on
     /// (+1) and, once the new file has the name, the old one is marked retired so readers still
     /// mapping it know to reopen; a ring whose writer is still running is not replaced
-    /// (`ErrorKind::WriterBusy`).
+    /// (`ErrorKind::WriterBusy`). Creators in one directory are serialised by a lock on it.
     pub fn create(path: impl AsRef<Path>, options: &WriterOptions) -> Result<Self> {
         let path = path.as_ref();
         options.check(path)?;
-        let previous = PreviousRing::lock(path)?;
-
         let dir = path
             .parent()
             .filter(|p| !p.as_os_str().is_empty())
@@ -149,13 +148,17 @@ impl Writer {
         let file_name = path
             .file_name()
             .ok_or_else(|| RingError::invalid(path, "path has no file name"))?;
+        let _dir_lock = lock_directory(dir)?;
+        let previous = PreviousRing::lock(path)?;
         let tmp = dir.join(format!(
             ".{}.tmp-{}",
             file_name.to_string_lossy(),
             std::process::id()
         ));
+        let mut created = false;
         let result = (|| {
             let mut file = create_exclusive(&tmp, options)?;
+            created = true;
             lock(&file, &tmp)?;
             let mut page = vec![0u8; HEADER_SIZE as usize];
             page[..256].copy_from_slice(options.static_header().as_bytes());
@@ -171,48 +174,64 @@ impl Writer {
                     .map_or(1, |p| p.generation.wrapping_add(1)),
                 ..Status::default()
             };
-            let writer = Self::from_file(file, &tmp, Some(status))?;
-            ensure_doorbell(path, options)?;
+            let (map, region) = map_writable(&file, &tmp)?;
+            let doorbell = Doorbell::ensure(&doorbell_path(path), options.mode, options.group)?;
+            let writer = Self::start(file, map, region, doorbell, path, Some(status))?;
             std::fs::rename(&tmp, path)
                 .map_err(|e| RingError::io(path, "rename the new ring into place", e))?;
             Ok(writer)
         })();
         match result {
-            Ok(mut writer) => {
+            Ok(writer) => {
                 if let Some(previous) = previous {
                     previous.retire();
                 }
-                writer.path = path.to_owned();
-                writer.publisher.doorbell = Doorbell::open(&doorbell_path(path))?;
                 Ok(writer)
             }
             Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
+                if created {
+                    let _ = std::fs::remove_file(&tmp);
+                }
                 Err(e)
             }
         }
     }
 
     /// Takes over an existing ring file as its writer (a restarted worker): keeps its frames,
-    /// sequence numbers and counters, bumps its generation and records this process's pid.
+    /// sequence numbers and counters, bumps its generation and records this process's pid. A
+    /// missing or broken doorbell is made anew with the ring's mode and group.
     pub fn attach(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|e| RingError::io(path, "open for writing", e))?;
-        lock(&file, path)?;
-        let mut writer = Self::from_file(file, path, None)?;
-        writer.publisher.doorbell = Doorbell::open(&doorbell_path(path))?;
-        Ok(writer)
+        let (file, map, region) = open_locked(path)?;
+        let latest = region.index().latest_seq.load(Ordering::Relaxed);
+        if latest >= 1 << 62 {
+            return Err(RingError::format(
+                path,
+                FormatError::new(
+                    "index.latest_seq",
+                    format!("{latest} is not a plausible sequence number"),
+                ),
+            ));
+        }
+        let meta = file
+            .metadata()
+            .map_err(|e| RingError::io(path, "stat", e))?;
+        // SAFETY: getegid has no preconditions.
+        let group = (meta.gid() != unsafe { libc::getegid() }).then_some(meta.gid());
+        let doorbell = Doorbell::ensure(&doorbell_path(path), meta.mode() & 0o777, group)?;
+        Self::start(file, map, region, doorbell, path, None)
     }
 
-    /// Maps `file` and starts publishing. `new_status` is the status of a file being created;
-    /// for an existing file the status is read from it and its generation bumped.
-    fn from_file(file: File, path: &Path, new_status: Option<Status>) -> Result<Self> {
-        let (map, region) = map_writable(&file, path)?;
+    /// Starts publishing into a mapped, locked file. `new_status` is the status of a file being
+    /// created; for an existing file the status is read from it and its generation bumped.
+    fn start(
+        file: File,
+        map: MmapRaw,
+        region: Region,
+        doorbell: Doorbell,
+        path: &Path,
+        new_status: Option<Status>,
+    ) -> Result<Self> {
         let mut status = match new_status {
             Some(status) => status,
             None => {
@@ -222,7 +241,7 @@ impl Writer {
             }
         };
         status.writer_pid = std::process::id();
-        let publisher = Publisher::new(region, Doorbell::private(), status);
+        let publisher = Publisher::new(region, doorbell, status);
         Ok(Self {
             publisher,
             path: path.to_owned(),
@@ -271,7 +290,8 @@ impl Writer {
 
     /// Adds `count` to the frames the capture side dropped before they reached the ring.
     pub fn count_drops(&mut self, count: u64) {
-        self.publisher.update_status(|s| s.drops += count);
+        self.publisher
+            .update_status(|s| s.drops = s.drops.saturating_add(count));
     }
 }
 
@@ -305,7 +325,12 @@ fn create_exclusive(path: &Path, options: &WriterOptions) -> Result<File> {
     Ok(file)
 }
 
-fn set_owner_and_mode(file: &File, path: &Path, group: Option<u32>, mode: u32) -> Result<()> {
+pub(crate) fn set_owner_and_mode(
+    file: &File,
+    path: &Path,
+    group: Option<u32>,
+    mode: u32,
+) -> Result<()> {
     if let Some(gid) = group {
         // SAFETY: fchown on an fd we own; uid -1 leaves the owner unchanged.
         if unsafe { libc::fchown(file.as_raw_fd(), u32::MAX, gid) } != 0 {
@@ -340,8 +365,9 @@ fn lock(file: &File, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Maps a ring file read-write and validates its header.
-fn map_writable(file: &File, path: &Path) -> Result<(MmapMut, Region)> {
+/// Maps a ring file read-write and validates its header. A raw mapping: no Rust reference to
+/// the whole mapping is ever made, only `Region`'s references to atomics.
+fn map_writable(file: &File, path: &Path) -> Result<(MmapRaw, Region)> {
     let len = file
         .metadata()
         .map_err(|e| RingError::io(path, "stat", e))?
@@ -352,23 +378,82 @@ fn map_writable(file: &File, path: &Path) -> Result<(MmapMut, Region)> {
             validate_header(&[], len).unwrap_err(),
         ));
     }
-    // SAFETY: a shared writable mapping of a file whose writer lock the caller holds; other
-    // processes only read it (readers) or touch it through atomics (a replacing writer's
-    // `retired` flag), which is the access pattern `Region` is written for.
-    let mut map = unsafe { MmapMut::map_mut(file) }.map_err(|e| RingError::io(path, "map", e))?;
-    let geometry = validate_header(&map[..256], len).map_err(|e| RingError::format(path, e))?;
+    let map = MmapRaw::map_raw(file).map_err(|e| RingError::io(path, "map", e))?;
+    let mut header = [0u8; 256];
+    // SAFETY: the mapping has at least 256 bytes (checked above); the static header is never
+    // written after creation.
+    unsafe { shared_bytes::load(&mut header, map.as_ptr()) };
+    let geometry =
+        validate_header(&header, map.len() as u64).map_err(|e| RingError::format(path, e))?;
     let base = NonNull::new(map.as_mut_ptr()).expect("mmap returned null");
-    // SAFETY: the mapping is `len` bytes, page-aligned and validated above; the caller keeps it
-    // alive as long as the region (a memmap2 mapping keeps its address when moved).
-    let region = unsafe { Region::new(base, len as usize, geometry) };
+    // SAFETY: the mapping is map.len() bytes, page-aligned and validated above; the caller keeps
+    // it alive as long as the region.
+    let region = unsafe { Region::new(base, map.len(), geometry) };
     Ok((map, region))
+}
+
+/// Opens `path` read-write and takes its writer lock, making sure the locked file is still the
+/// one the path names (a replacement may rename a new file over it between open and lock).
+fn open_locked(path: &Path) -> Result<(File, MmapRaw, Region)> {
+    for _ in 0..3 {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(path)
+            .map_err(|e| RingError::io(path, "open for writing", e))?;
+        lock(&file, path)?;
+        if !names_file(path, &file)? {
+            continue;
+        }
+        let (map, region) = map_writable(&file, path)?;
+        if region.liveness().retired.load(Ordering::Acquire) != 0 {
+            continue;
+        }
+        return Ok((file, map, region));
+    }
+    Err(RingError::invalid(
+        path,
+        "the file kept being replaced while taking its writer lock",
+    ))
+}
+
+/// True if `path` names the open `file` (same device and inode).
+fn names_file(path: &Path, file: &File) -> Result<bool> {
+    let open = file
+        .metadata()
+        .map_err(|e| RingError::io(path, "stat the open file", e))?;
+    match std::fs::metadata(path) {
+        Ok(now) => Ok(now.dev() == open.dev() && now.ino() == open.ino()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(RingError::io(path, "stat", e)),
+    }
+}
+
+/// Serialises ring creation in `dir` (two creators of one path would otherwise both rename,
+/// and the loser would go on writing an unlinked file). Released when the File drops.
+fn lock_directory(dir: &Path) -> Result<File> {
+    let file = OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(dir)
+        .map_err(|e| RingError::io(dir, "open the ring directory", e))?;
+    // SAFETY: flock on an fd we own; blocking until other creators are done.
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+        return Err(RingError::io(
+            dir,
+            "lock the ring directory",
+            std::io::Error::last_os_error(),
+        ));
+    }
+    Ok(file)
 }
 
 /// The ring a new file replaces: locked (so no writer can start on it meanwhile) until it is
 /// retired after the rename.
 struct PreviousRing {
     _file: File,
-    _map: MmapMut,
+    _map: MmapRaw,
     region: Region,
     generation: u64,
 }
@@ -377,17 +462,13 @@ impl PreviousRing {
     /// Opens the valid ring at `path`, if any, and takes its writer lock; a ring whose writer
     /// is still running is refused. Anything else at `path` is simply replaced (`None`).
     fn lock(path: &Path) -> Result<Option<Self>> {
-        let Ok(file) = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)
-        else {
+        if !path.exists() {
             return Ok(None);
-        };
-        lock(&file, path)?;
-        let Ok((map, region)) = map_writable(&file, path) else {
-            return Ok(None);
+        }
+        let (file, map, region) = match open_locked(path) {
+            Ok(locked) => locked,
+            Err(e) if matches!(e.kind, ErrorKind::WriterBusy) => return Err(e),
+            Err(_) => return Ok(None),
         };
         let generation = read_status(&region, path)?.generation;
         Ok(Some(Self {
@@ -405,38 +486,4 @@ impl PreviousRing {
         self.region.index().notify.fetch_add(1, Ordering::SeqCst);
         crate::futex::wake_all(&self.region.index().notify);
     }
-}
-
-/// Makes sure `<path>.waiters` exists and is a valid doorbell; an existing valid one is kept, so
-/// readers registered in it are not lost.
-fn ensure_doorbell(path: &Path, options: &WriterOptions) -> Result<()> {
-    let doorbell = doorbell_path(path);
-    if Doorbell::open(&doorbell).is_ok() {
-        return Ok(());
-    }
-    let tmp = doorbell.with_file_name(format!(
-        ".{}.tmp-{}",
-        doorbell.file_name().unwrap_or_default().to_string_lossy(),
-        std::process::id()
-    ));
-    let result = (|| {
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(&tmp)
-            .map_err(|e| RingError::io(&tmp, "create", e))?;
-        // Readable by someone => writable by them too: waiting readers register here.
-        let mode = options.mode | ((options.mode & 0o044) >> 1);
-        set_owner_and_mode(&file, &tmp, options.group, mode)?;
-        file.write_all(&doorbell_bytes())
-            .map_err(|e| RingError::io(&tmp, "write", e))?;
-        std::fs::rename(&tmp, &doorbell)
-            .map_err(|e| RingError::io(&doorbell, "rename into place", e))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

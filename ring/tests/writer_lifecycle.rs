@@ -322,3 +322,45 @@ fn an_empty_frame_is_refused() {
     assert!(error.to_string().contains("empty frame"), "{error}");
     assert_eq!(writer.latest_seq(), 0);
 }
+
+#[test]
+fn attach_recreates_a_missing_or_broken_doorbell() {
+    let dir = TempDir::new("life");
+    let path = dir.join("cam.ring");
+    drop(Writer::create(&path, &WriterOptions::new("cam", 4, 100)).unwrap());
+    let bell = doorbell_path(&path);
+    for damage in ["remove", "truncate"] {
+        match damage {
+            "remove" => std::fs::remove_file(&bell).unwrap(),
+            _ => std::fs::OpenOptions::new()
+                .write(true)
+                .open(&bell)
+                .unwrap()
+                .set_len(3)
+                .unwrap(),
+        }
+        let mut writer =
+            Writer::attach(&path).unwrap_or_else(|e| panic!("attach after doorbell {damage}: {e}"));
+        assert_eq!(
+            std::fs::metadata(&bell).unwrap().len(),
+            64,
+            "after {damage}"
+        );
+        assert_eq!(
+            std::fs::metadata(&bell).unwrap().mode() & 0o777,
+            0o660,
+            "mode follows the ring's 0640"
+        );
+        // Blocked readers are woken through the new doorbell.
+        let reader = Reader::open(&path).unwrap();
+        assert!(reader.can_be_woken());
+        let after = reader.latest_seq();
+        let waiter =
+            std::thread::spawn(move || reader.wait_next(after, Duration::from_secs(10)).unwrap());
+        std::thread::sleep(Duration::from_millis(50));
+        writer
+            .publish(&frame_for(after + 1, 100), &FrameInfo::default())
+            .unwrap();
+        assert_eq!(waiter.join().unwrap().unwrap().seq, after + 1);
+    }
+}
