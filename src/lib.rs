@@ -1,0 +1,6 @@
+//! camd, the camera-capture daemon: capture (GStreamer pipelines into camd-ring rings), the
+//! camera state machine, and the worker that runs a group of cameras. The supervisor and the
+//! command line build on these (see docs/ARCHITECTURE.md).
+
+pub mod camera_state;
+pub mod clock;
