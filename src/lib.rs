@@ -2,5 +2,9 @@
 //! camera state machine, and the worker that runs a group of cameras. The supervisor and the
 //! command line build on these (see docs/ARCHITECTURE.md).
 
+pub mod camera_config;
+pub mod camera_runner;
 pub mod camera_state;
+pub mod capture;
 pub mod clock;
+pub mod worker;

@@ -1,0 +1,160 @@
+//! Choosing GStreamer elements: the board's hardware decoder or JPEG encoder when the registry
+//! has one, software otherwise, or the element a camera's configuration names. The priority
+//! lists are the documented order (docs/hardware.md); the first name the registry knows wins.
+
+/// What a camera sends, as far as decoding is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Codec {
+    H264,
+    H265,
+    Mjpeg,
+    Raw,
+}
+
+impl Codec {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::H264 => "h264",
+            Self::H265 => "h265",
+            Self::Mjpeg => "mjpeg",
+            Self::Raw => "raw",
+        }
+    }
+
+    /// From an RTP `encoding-name`.
+    pub fn from_rtp(encoding: &str) -> Option<Self> {
+        match encoding.to_ascii_uppercase().as_str() {
+            "H264" => Some(Self::H264),
+            "H265" => Some(Self::H265),
+            "JPEG" => Some(Self::Mjpeg),
+            _ => None,
+        }
+    }
+}
+
+/// Decoders by priority: stateful V4L2 (Raspberry Pi 4, i.MX8M, Amlogic, Qualcomm, TI, MediaTek),
+/// NVIDIA Jetson, stateless V4L2 (mainline Rockchip, Allwinner, i.MX8M), Rockchip MPP, VA-API
+/// (Intel/AMD; new `va` plugin, then legacy `vaapi`), then software.
+pub fn decoder_candidates(codec: Codec) -> &'static [&'static str] {
+    match codec {
+        Codec::H264 => &[
+            "v4l2h264dec",
+            "nvv4l2decoder",
+            "v4l2slh264dec",
+            "mppvideodec",
+            "vah264dec",
+            "vaapih264dec",
+            "avdec_h264",
+            "openh264dec",
+        ],
+        Codec::H265 => &[
+            "v4l2h265dec",
+            "nvv4l2decoder",
+            "v4l2slh265dec",
+            "mppvideodec",
+            "vah265dec",
+            "vaapih265dec",
+            "avdec_h265",
+            "libde265dec",
+        ],
+        Codec::Mjpeg => &[
+            "v4l2jpegdec",
+            "nvjpegdec",
+            "mppjpegdec",
+            "vajpegdec",
+            "jpegdec",
+        ],
+        Codec::Raw => &[],
+    }
+}
+
+/// JPEG encoders by priority, software (`jpegenc`) last.
+pub const ENCODER_CANDIDATES: &[&str] = &[
+    "v4l2jpegenc",
+    "nvjpegenc",
+    "mppjpegenc",
+    "vajpegenc",
+    "jpegenc",
+];
+
+/// Names that are software implementations (everything else in the lists is hardware).
+pub fn is_software(element: &str) -> bool {
+    matches!(
+        element,
+        "avdec_h264" | "openh264dec" | "avdec_h265" | "libde265dec" | "jpegdec" | "jpegenc"
+    )
+}
+
+/// The element to use: `wanted` if the configuration names one (it must exist), else the first
+/// candidate the registry has. `exists` asks the registry.
+pub fn choose(
+    what: &str,
+    wanted: Option<&str>,
+    candidates: &[&str],
+    exists: impl Fn(&str) -> bool,
+) -> Result<String, String> {
+    if let Some(name) = wanted {
+        return if exists(name) {
+            Ok(name.to_owned())
+        } else {
+            Err(format!("{what} {name:?} is not in the GStreamer registry (`camd probe` lists what this board has)"))
+        };
+    }
+    candidates
+        .iter()
+        .find(|name| exists(name))
+        .map(|name| (*name).to_owned())
+        .ok_or_else(|| {
+            format!(
+                "no {what} available: none of {} is installed",
+                candidates.join(", ")
+            )
+        })
+}
+
+/// Asks the GStreamer registry whether an element factory exists.
+pub fn registry_has(name: &str) -> bool {
+    gstreamer::ElementFactory::find(name).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hardware_first_then_software() {
+        let have = |n: &str| ["avdec_h264", "v4l2slh264dec", "vah264dec"].contains(&n);
+        assert_eq!(
+            choose("decoder", None, decoder_candidates(Codec::H264), have).unwrap(),
+            "v4l2slh264dec"
+        );
+        let software_only = |n: &str| n == "avdec_h264";
+        assert_eq!(
+            choose(
+                "decoder",
+                None,
+                decoder_candidates(Codec::H264),
+                software_only
+            )
+            .unwrap(),
+            "avdec_h264"
+        );
+        assert!(is_software("avdec_h264") && !is_software("v4l2h264dec"));
+    }
+
+    #[test]
+    fn an_override_must_exist() {
+        let have = |n: &str| n == "avdec_h264";
+        assert_eq!(
+            choose("decoder", Some("avdec_h264"), &[], have).unwrap(),
+            "avdec_h264"
+        );
+        let err = choose("decoder", Some("nvv4l2decoder"), &[], have).unwrap_err();
+        assert!(
+            err.contains("\"nvv4l2decoder\" is not in the GStreamer registry"),
+            "{err}"
+        );
+        let err = choose("decoder", None, decoder_candidates(Codec::H265), |_| false).unwrap_err();
+        assert!(err.contains("no decoder available"), "{err}");
+    }
+}

@@ -1,0 +1,484 @@
+//! Building a camera's GStreamer pipeline. The head depends on the source (rtspsrc, whose codec
+//! is only known when its pad appears; videotestsrc; a file through decodebin); the tail is
+//! parse → decoder → [scale] → [rate] → convert → JPEG encoder → appsink, or, for MJPEG that
+//! needs no scaling, jpegparse → appsink (passthrough: no decode, no encode). The appsink keeps
+//! only the newest buffer (max-buffers=1, drop) and its callback copies the JPEG into the ring:
+//! the one copy between the encoder and the inference program.
+//!
+//! Everything that happens to the pipeline is sent to the camera's driver as an `Event`, tagged
+//! with the pipeline's generation so that events of a torn-down pipeline are ignored.
+
+use super::elements::{self, Codec};
+use super::source::Source;
+use crate::camera_config::{CameraConfig, Transport};
+use camd_ring::{ErrorKind, FrameInfo, Writer};
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::{Arc, Mutex};
+
+/// What the driver hears from a pipeline.
+#[derive(Debug)]
+pub enum Event {
+    /// A frame reached the ring (sent only while the driver asked to be told).
+    Frame { generation: u64, at: u64 },
+    /// The pipeline failed or ended.
+    Failed { generation: u64, error: String },
+    /// The worker is shutting down.
+    Stop,
+}
+
+/// Shared between a camera's driver and its pipeline's streaming threads.
+pub struct FrameTarget {
+    pub camera: String,
+    pub writer: Arc<Mutex<Writer>>,
+    pub events: Mutex<Sender<Event>>,
+    /// CLOCK_MONOTONIC of the last frame published by the current pipeline (0: none yet).
+    pub last_frame: AtomicU64,
+    /// Set by the driver when it wants an `Event::Frame` for the next frame.
+    pub notify_next_frame: AtomicBool,
+    pub generation: AtomicU64,
+    oversize_logged: AtomicBool,
+}
+
+impl FrameTarget {
+    pub fn new(camera: &str, writer: Arc<Mutex<Writer>>, events: Sender<Event>) -> Self {
+        Self {
+            camera: camera.to_owned(),
+            writer,
+            events: Mutex::new(events),
+            last_frame: AtomicU64::new(0),
+            notify_next_frame: AtomicBool::new(true),
+            generation: AtomicU64::new(0),
+            oversize_logged: AtomicBool::new(false),
+        }
+    }
+
+    fn send(&self, event: Event) {
+        if let Ok(events) = self.events.lock() {
+            let _ = events.send(event);
+        }
+    }
+
+    fn fail(&self, generation: u64, error: String) {
+        self.send(Event::Failed { generation, error });
+    }
+
+    /// The appsink callback: one copy of the JPEG into the ring.
+    fn publish(&self, generation: u64, jpeg: &[u8], width: u32, height: u32) {
+        let now = camd_ring::monotonic_ns();
+        let info = FrameInfo {
+            width,
+            height,
+            ts_mono_ns: now,
+            ts_realtime_ns: 0,
+        };
+        let result = match self.writer.lock() {
+            Ok(mut writer) => writer.publish(jpeg, &info),
+            Err(_) => return,
+        };
+        match result {
+            Ok(_) => {
+                self.last_frame.store(now, Ordering::Release);
+                if self.notify_next_frame.swap(false, Ordering::AcqRel) {
+                    self.send(Event::Frame {
+                        generation,
+                        at: now,
+                    });
+                }
+            }
+            Err(e) if matches!(e.kind, ErrorKind::Oversize { .. }) => {
+                if !self.oversize_logged.swap(true, Ordering::Relaxed) {
+                    log::warn!(
+                        "camera {}: {e} (logged once; see the oversize counter)",
+                        self.camera
+                    );
+                }
+            }
+            Err(e) => log::warn!("camera {}: {e}", self.camera),
+        }
+    }
+}
+
+/// The elements chosen for a pipeline, for the status block and the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Chosen {
+    pub input_codec: String,
+    pub decoder: String,
+    pub encoder: String,
+}
+
+fn make(name: &str) -> Result<gst::Element, String> {
+    gst::ElementFactory::make(name)
+        .build()
+        .map_err(|_| format!("GStreamer element {name:?} is not installed"))
+}
+
+fn caps_filter(caps: gst::Caps) -> Result<gst::Element, String> {
+    gst::ElementFactory::make("capsfilter")
+        .property("caps", &caps)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Builds the pipeline for `config` (not yet playing). Failures that happen later (a pad with
+/// an unsupported codec, a missing decoder) arrive as `Event::Failed`.
+pub fn build(
+    config: &CameraConfig,
+    target: Arc<FrameTarget>,
+    generation: u64,
+) -> Result<gst::Pipeline, String> {
+    let pipeline = gst::Pipeline::with_name(&format!("camera-{}", config.name));
+    forward_bus(&pipeline, &target, generation, config.source.clone());
+    match &config.source {
+        Source::TestPattern { pattern } => {
+            let src = gst::ElementFactory::make("videotestsrc")
+                .property("is-live", true)
+                .property_from_str("pattern", pattern)
+                .build()
+                .map_err(|e| e.to_string())?;
+            let caps = gst::Caps::builder("video/x-raw")
+                .field("width", config.width.unwrap_or(640) as i32)
+                .field("height", config.height.unwrap_or(480) as i32)
+                .field(
+                    "framerate",
+                    gst::Fraction::new(config.max_fps.unwrap_or(15) as i32, 1),
+                )
+                .build();
+            let filter = caps_filter(caps)?;
+            pipeline
+                .add_many([&src, &filter])
+                .map_err(|e| e.to_string())?;
+            src.link(&filter).map_err(|e| e.to_string())?;
+            let (sink, chosen) = build_tail(&pipeline, config, Codec::Raw, &target, generation)?;
+            filter.link(&sink).map_err(|e| e.to_string())?;
+            record_chosen(&target, &chosen);
+        }
+        Source::Rtsp {
+            url,
+            user,
+            password,
+        } => {
+            let mut src = gst::ElementFactory::make("rtspsrc")
+                .property("location", url)
+                .property("latency", config.latency_ms)
+                .property("drop-on-latency", true)
+                // Fail a connection that accepts and never answers in 5 s, not rtspsrc's 20 s.
+                .property("tcp-timeout", 5_000_000u64)
+                .property_from_str(
+                    "protocols",
+                    match config.transport {
+                        Transport::Auto => "udp+tcp",
+                        Transport::Tcp => "tcp",
+                        Transport::Udp => "udp",
+                    },
+                );
+            if let Some(user) = user {
+                src = src.property("user-id", user);
+            }
+            if let Some(password) = password {
+                src = src.property("user-pw", password);
+            }
+            let src = src.build().map_err(|e| e.to_string())?;
+            pipeline.add(&src).map_err(|e| e.to_string())?;
+            let pipeline_weak = pipeline.downgrade();
+            let config = config.clone();
+            let linked = Arc::new(AtomicBool::new(false));
+            src.connect_pad_added(move |_, pad| {
+                let Some(pipeline) = pipeline_weak.upgrade() else {
+                    return;
+                };
+                if let Err(error) =
+                    link_rtsp_pad(&pipeline, pad, &config, &target, generation, &linked)
+                {
+                    target.fail(generation, error);
+                }
+            });
+        }
+        Source::File { path } => {
+            let src = gst::ElementFactory::make("filesrc")
+                .property("location", path.to_string_lossy().as_ref())
+                .build()
+                .map_err(|e| e.to_string())?;
+            let decode = make("decodebin")?;
+            pipeline
+                .add_many([&src, &decode])
+                .map_err(|e| e.to_string())?;
+            src.link(&decode).map_err(|e| e.to_string())?;
+            let pipeline_weak = pipeline.downgrade();
+            let config = config.clone();
+            decode.connect_pad_added(move |_, pad| {
+                let Some(pipeline) = pipeline_weak.upgrade() else {
+                    return;
+                };
+                let is_video = pad
+                    .current_caps()
+                    .and_then(|c| c.structure(0).map(|s| s.name().starts_with("video/")))
+                    .unwrap_or(false);
+                if !is_video {
+                    return;
+                }
+                let result = build_tail(&pipeline, &config, Codec::Raw, &target, generation)
+                    .and_then(|(sink, chosen)| {
+                        let sink_pad = sink.static_pad("sink").ok_or("no sink pad")?;
+                        pad.link(&sink_pad)
+                            .map_err(|e| format!("cannot link the decoded video: {e:?}"))?;
+                        record_chosen(&target, &chosen);
+                        Ok(())
+                    });
+                if let Err(error) = result {
+                    target.fail(generation, error);
+                }
+            });
+        }
+        Source::V4l2 { device } => {
+            return Err(format!(
+                "V4L2 capture ({}) is not built yet",
+                device.display()
+            ));
+        }
+    }
+    Ok(pipeline)
+}
+
+/// rtspsrc made a pad: pick depayloader, parser, decoder for its codec and link the tail.
+fn link_rtsp_pad(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    config: &CameraConfig,
+    target: &Arc<FrameTarget>,
+    generation: u64,
+    linked: &AtomicBool,
+) -> Result<(), String> {
+    let caps = pad
+        .current_caps()
+        .or_else(|| Some(pad.query_caps(None)))
+        .ok_or("pad without caps")?;
+    let s = caps.structure(0).ok_or("pad without caps")?;
+    if s.get::<&str>("media").ok() != Some("video") {
+        return Ok(()); // audio or metadata: not ours
+    }
+    if linked.swap(true, Ordering::SeqCst) {
+        return Ok(()); // a second video stream: the first one wins
+    }
+    let encoding = s.get::<&str>("encoding-name").unwrap_or("?");
+    let codec = Codec::from_rtp(encoding).ok_or_else(|| {
+        format!("the camera sends {encoding:?}, which camd does not decode (H264, H265, JPEG)")
+    })?;
+    let depay = make(match codec {
+        Codec::H264 => "rtph264depay",
+        Codec::H265 => "rtph265depay",
+        _ => "rtpjpegdepay",
+    })?;
+    pipeline.add(&depay).map_err(|e| e.to_string())?;
+    let (sink, chosen) = build_tail(pipeline, config, codec, target, generation)?;
+    depay
+        .link(&sink)
+        .map_err(|e| format!("cannot link {}: {e}", codec.name()))?;
+    depay.sync_state_with_parent().map_err(|e| e.to_string())?;
+    let depay_sink = depay
+        .static_pad("sink")
+        .ok_or("depayloader without sink pad")?;
+    pad.link(&depay_sink)
+        .map_err(|e| format!("cannot link the RTP stream: {e:?}"))?;
+    record_chosen(target, &chosen);
+    Ok(())
+}
+
+fn record_chosen(target: &FrameTarget, chosen: &Chosen) {
+    log::info!(
+        "camera {}: input {}, decoder {}, encoder {}",
+        target.camera,
+        chosen.input_codec,
+        if chosen.decoder.is_empty() {
+            "none (passthrough)"
+        } else {
+            &chosen.decoder
+        },
+        if chosen.encoder.is_empty() {
+            "none (passthrough)"
+        } else {
+            &chosen.encoder
+        },
+    );
+    if let Ok(mut writer) = target.writer.lock() {
+        writer.update_status(|s| {
+            s.input_codec = chosen.input_codec.clone();
+            s.decoder = chosen.decoder.clone();
+            s.encoder = chosen.encoder.clone();
+        });
+    }
+}
+
+/// Adds the tail for `codec` to the pipeline (elements synced to its state) and returns its
+/// first element, to link the head to.
+fn build_tail(
+    pipeline: &gst::Pipeline,
+    config: &CameraConfig,
+    codec: Codec,
+    target: &Arc<FrameTarget>,
+    generation: u64,
+) -> Result<(gst::Element, Chosen), String> {
+    let reshape = config.width.is_some() || config.height.is_some() || config.max_fps.is_some();
+    let mut chain: Vec<gst::Element> = Vec::new();
+    let mut chosen = Chosen {
+        input_codec: codec.name().into(),
+        ..Chosen::default()
+    };
+    let passthrough = codec == Codec::Mjpeg && !reshape && config.decoder.is_none();
+    if passthrough {
+        chain.push(make("jpegparse")?);
+    } else {
+        match codec {
+            Codec::H264 => chain.push(make("h264parse")?),
+            Codec::H265 => chain.push(make("h265parse")?),
+            Codec::Mjpeg => chain.push(make("jpegparse")?),
+            Codec::Raw => {}
+        }
+        if codec != Codec::Raw {
+            let decoder = elements::choose(
+                "decoder",
+                config.decoder.as_deref(),
+                elements::decoder_candidates(codec),
+                elements::registry_has,
+            )?;
+            chain.push(make(&decoder)?);
+            chosen.decoder = decoder;
+        }
+        if config.width.is_some() || config.height.is_some() {
+            chain.push(make("videoscale")?);
+            let mut caps = gst::Caps::builder("video/x-raw");
+            if let Some(w) = config.width {
+                caps = caps.field("width", w as i32);
+            }
+            if let Some(h) = config.height {
+                caps = caps.field("height", h as i32);
+            }
+            chain.push(caps_filter(caps.build())?);
+        }
+        if let Some(fps) = config.max_fps {
+            chain.push(
+                gst::ElementFactory::make("videorate")
+                    .property("drop-only", true)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            );
+            chain.push(caps_filter(
+                gst::Caps::builder("video/x-raw")
+                    .field("framerate", gst::Fraction::new(fps as i32, 1))
+                    .build(),
+            )?);
+        }
+        chain.push(make("videoconvert")?);
+        let encoder = elements::choose(
+            "JPEG encoder",
+            config.encoder.as_deref(),
+            elements::ENCODER_CANDIDATES,
+            elements::registry_has,
+        )?;
+        let enc = make(&encoder)?;
+        if enc.find_property("quality").is_some() {
+            enc.set_property("quality", config.jpeg_quality.clamp(1, 100) as i32);
+        }
+        chain.push(enc);
+        chosen.encoder = encoder;
+    }
+    let appsink = gst_app::AppSink::builder()
+        .caps(&gst::Caps::builder("image/jpeg").build())
+        .max_buffers(1)
+        .drop(true)
+        .sync(false)
+        .build();
+    let target = target.clone();
+    appsink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Flushing)?;
+                let Some(buffer) = sample.buffer() else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let (width, height) = sample
+                    .caps()
+                    .and_then(|c| c.structure(0))
+                    .map(|s| {
+                        (
+                            s.get::<i32>("width").unwrap_or(0) as u32,
+                            s.get::<i32>("height").unwrap_or(0) as u32,
+                        )
+                    })
+                    .unwrap_or((0, 0));
+                let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
+                target.publish(generation, map.as_slice(), width, height);
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    chain.push(appsink.upcast());
+    pipeline.add_many(&chain).map_err(|e| e.to_string())?;
+    gst::Element::link_many(&chain).map_err(|e| {
+        format!(
+            "cannot link {}: {e}",
+            chain
+                .iter()
+                .map(|e| e
+                    .factory()
+                    .map(|f| f.name().to_string())
+                    .unwrap_or_default())
+                .collect::<Vec<_>>()
+                .join(" ! ")
+        )
+    })?;
+    for element in &chain {
+        element
+            .sync_state_with_parent()
+            .map_err(|e| e.to_string())?;
+    }
+    Ok((chain[0].clone(), chosen))
+}
+
+/// Sends the pipeline's errors and end of stream to the driver (from whatever thread posts
+/// them), with credentials removed from the text.
+fn forward_bus(
+    pipeline: &gst::Pipeline,
+    target: &Arc<FrameTarget>,
+    generation: u64,
+    source: Source,
+) {
+    let Some(bus) = pipeline.bus() else { return };
+    let target = target.clone();
+    bus.set_sync_handler(move |_, message| {
+        use gst::MessageView;
+        match message.view() {
+            MessageView::Error(e) => {
+                let text = match e.debug() {
+                    Some(debug) => format!(
+                        "{} ({})",
+                        e.error(),
+                        debug.lines().last().unwrap_or("").trim()
+                    ),
+                    None => e.error().to_string(),
+                };
+                target.fail(generation, source.redact(&text));
+            }
+            MessageView::Eos(_) => target.fail(generation, "end of stream".into()),
+            MessageView::Element(e)
+                if e.structure()
+                    .is_some_and(|s| s.name() == "GstRTSPSrcTimeout") =>
+            {
+                target.fail(
+                    generation,
+                    "the camera stopped sending (RTSP timeout)".into(),
+                );
+            }
+            MessageView::Warning(w) => log::debug!(
+                "camera {}: {}",
+                target.camera,
+                source.redact(&w.error().to_string())
+            ),
+            _ => {}
+        }
+        gst::BusSyncReply::Drop
+    });
+}

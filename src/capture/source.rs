@@ -1,0 +1,205 @@
+//! Where a camera's frames come from, parsed from the configured string, with credentials kept
+//! out of everything that is displayed: `display()` shows `user:***@`.
+//!
+//! Forms: `rtsp://[user[:password]@]host[:port]/path` and `rtsps://...`; a V4L2 device path
+//! (`/dev/video0`) or index (`0`, as in the Python design's `camera_list`); `file:///path` (played
+//! in a loop); `test:PATTERN` (a videotestsrc pattern such as `test:smpte`, for demos and tests).
+
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum Source {
+    Rtsp {
+        url: String,
+        user: Option<String>,
+        password: Option<String>,
+    },
+    V4l2 {
+        device: PathBuf,
+    },
+    File {
+        path: PathBuf,
+    },
+    TestPattern {
+        pattern: String,
+    },
+}
+
+impl Source {
+    /// Parses a configured source; the error says what is wrong with it (credentials removed).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if let Some(rest) = text
+            .strip_prefix("rtsp://")
+            .or_else(|| text.strip_prefix("rtsps://"))
+        {
+            let scheme = &text[..text.len() - rest.len()];
+            let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+            let (userinfo, host) = match authority.rsplit_once('@') {
+                Some((u, h)) => (Some(u), h),
+                None => (None, authority),
+            };
+            if host.is_empty() {
+                return Err(format!("{scheme}... has no host"));
+            }
+            let (user, password) = match userinfo {
+                Some(u) => match u.split_once(':') {
+                    Some((user, pass)) => (Some(percent_decode(user)), Some(percent_decode(pass))),
+                    None => (Some(percent_decode(u)), None),
+                },
+                None => (None, None),
+            };
+            return Ok(Self::Rtsp {
+                url: format!("{scheme}{host}/{path}"),
+                user,
+                password,
+            });
+        }
+        if let Some(path) = text.strip_prefix("file://") {
+            return Ok(Self::File {
+                path: PathBuf::from(path),
+            });
+        }
+        if let Some(pattern) = text.strip_prefix("test:") {
+            return Ok(Self::TestPattern {
+                pattern: if pattern.is_empty() {
+                    "smpte".into()
+                } else {
+                    pattern.into()
+                },
+            });
+        }
+        if text.starts_with("/dev/") {
+            return Ok(Self::V4l2 {
+                device: PathBuf::from(text),
+            });
+        }
+        if let Ok(index) = text.parse::<u32>() {
+            return Ok(Self::V4l2 {
+                device: PathBuf::from(format!("/dev/video{index}")),
+            });
+        }
+        let scheme = text.split("://").next().filter(|_| text.contains("://"));
+        Err(match scheme {
+            Some(s) => format!("unsupported scheme {s:?} (use rtsp://, rtsps://, file://, test:, /dev/videoN or an index)"),
+            None => "not a source (use rtsp://, rtsps://, file://, test:, /dev/videoN or an index)".into(),
+        })
+    }
+
+    /// The source as it may be shown: in logs, status and process titles.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Rtsp {
+                url,
+                user,
+                password,
+            } => match user {
+                Some(user) => {
+                    let (scheme, rest) = url.split_once("://").unwrap_or(("rtsp", url));
+                    let secret = if password.is_some() { ":***" } else { "" };
+                    format!("{scheme}://{user}{secret}@{rest}")
+                }
+                None => url.clone(),
+            },
+            Self::V4l2 { device } => device.display().to_string(),
+            Self::File { path } => format!("file://{}", path.display()),
+            Self::TestPattern { pattern } => format!("test:{pattern}"),
+        }
+    }
+
+    /// Removes the password (if any) from text that may quote it (an error message).
+    pub fn redact(&self, text: &str) -> String {
+        match self {
+            Self::Rtsp {
+                password: Some(p), ..
+            } if !p.is_empty() => text.replace(p.as_str(), "***"),
+            _ => text.to_owned(),
+        }
+    }
+}
+
+/// Never prints a password, even with {:?}.
+impl fmt::Debug for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Source({})", self.display())
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(hi), Some(lo)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((hi * 16 + lo) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rtsp_credentials_are_split_out_and_never_displayed() {
+        let s = Source::parse("rtsp://admin:s3cr%40t@10.0.0.5:554/stream1").unwrap();
+        match &s {
+            Source::Rtsp {
+                url,
+                user,
+                password,
+            } => {
+                assert_eq!(url, "rtsp://10.0.0.5:554/stream1");
+                assert_eq!(user.as_deref(), Some("admin"));
+                assert_eq!(password.as_deref(), Some("s3cr@t"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.display(), "rtsp://admin:***@10.0.0.5:554/stream1");
+        assert!(!format!("{s:?}").contains("s3cr"));
+        assert_eq!(s.redact("auth failed for s3cr@t"), "auth failed for ***");
+    }
+
+    #[test]
+    fn other_kinds() {
+        assert_eq!(
+            Source::parse("0").unwrap(),
+            Source::V4l2 {
+                device: "/dev/video0".into()
+            }
+        );
+        assert_eq!(
+            Source::parse("/dev/video2").unwrap(),
+            Source::V4l2 {
+                device: "/dev/video2".into()
+            }
+        );
+        assert_eq!(
+            Source::parse("test:ball").unwrap(),
+            Source::TestPattern {
+                pattern: "ball".into()
+            }
+        );
+        assert_eq!(
+            Source::parse("file:///tmp/a.mp4").unwrap(),
+            Source::File {
+                path: "/tmp/a.mp4".into()
+            }
+        );
+        assert!(Source::parse("http://x/y")
+            .unwrap_err()
+            .contains("\"http\""));
+        assert!(Source::parse("rtsp:///path")
+            .unwrap_err()
+            .contains("no host"));
+    }
+}

@@ -1,0 +1,70 @@
+//! Real GStreamer pipelines into real rings: a worker runs cameras, the test reads their rings.
+
+mod support;
+
+use camd::camera_config::CameraConfig;
+use camd::capture::source::Source;
+use camd::worker::{ring_path, Worker};
+use camd_ring::{Reader, State};
+use std::time::{Duration, Instant};
+use support::jpeg::jpeg_size;
+use support::*;
+
+/// Frames and their times over `window`, read with the blocking wait (no frame missed as long
+/// as the reader keeps up; the test checks that it did).
+fn frames_over(reader: &Reader, window: Duration) -> (u64, Vec<Vec<u8>>) {
+    let start_seq = reader.latest_seq();
+    let end = Instant::now() + window;
+    let mut after = start_seq;
+    let mut jpegs = Vec::new();
+    let mut buf = Vec::new();
+    while Instant::now() < end {
+        if let Some(meta) = reader.wait_next(after, Duration::from_millis(200)).unwrap() {
+            after = meta.seq;
+            if jpegs.len() < 20 {
+                reader.copy_latest(&mut buf).unwrap();
+                jpegs.push(buf.clone());
+            }
+        }
+    }
+    (reader.latest_seq() - start_seq, jpegs)
+}
+
+#[test]
+fn test_pattern_camera_first_frame_rate_and_jpeg_size() {
+    let dir = TempDir::new("capture");
+    let mut config = CameraConfig::new("pattern", Source::parse("test:smpte").unwrap());
+    (config.width, config.height, config.max_fps) = (Some(320), Some(240), Some(15));
+    let started = Instant::now();
+    let worker = Worker::start(vec![config], dir.path(), None).unwrap();
+    let reader = wait_for(Duration::from_secs(1), || {
+        Reader::open(ring_path(dir.path(), "pattern")).ok()
+    })
+    .expect("ring created");
+    let first = wait_for(Duration::from_secs(2), || reader.latest().unwrap()).expect("a frame");
+    let first_after = started.elapsed();
+    assert!(
+        first_after < Duration::from_secs(1),
+        "first frame after {first_after:?}"
+    );
+    assert_eq!((first.width, first.height), (320, 240));
+
+    let (frames, jpegs) = frames_over(&reader, Duration::from_secs(3));
+    let fps = frames as f64 / 3.0;
+    assert!((fps - 15.0).abs() <= 1.5, "{fps} fps, expected 15 ± 10%");
+    for jpeg in &jpegs {
+        assert_eq!(jpeg_size(jpeg).unwrap(), (320, 240));
+    }
+    let status = reader.status().unwrap();
+    assert_eq!(status.status.state, State::Ok);
+    assert_eq!(
+        (
+            status.status.input_codec.as_str(),
+            status.status.encoder.as_str()
+        ),
+        ("raw", "jpegenc")
+    );
+
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
+    assert_eq!(reader.status().unwrap().status.state, State::Stopped);
+}
