@@ -49,6 +49,7 @@ impl CameraRunner {
             &config.name,
             Arc::new(Mutex::new(writer)),
             tx.clone(),
+            clock.clone(),
         ));
         let machine = CameraMachine::new(config.retry.clone(), seed);
         let runner = Self {

@@ -11,6 +11,7 @@
 use super::elements::{self, Codec};
 use super::source::Source;
 use crate::camera_config::{CameraConfig, Transport};
+use crate::clock::Clock;
 use camd_ring::{ErrorKind, FrameInfo, Writer};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -41,10 +42,17 @@ pub struct FrameTarget {
     pub notify_next_frame: AtomicBool,
     pub generation: AtomicU64,
     oversize_logged: AtomicBool,
+    /// The driver's clock: frame times compare with the state machine's deadlines.
+    clock: Arc<dyn Clock>,
 }
 
 impl FrameTarget {
-    pub fn new(camera: &str, writer: Arc<Mutex<Writer>>, events: Sender<Event>) -> Self {
+    pub fn new(
+        camera: &str,
+        writer: Arc<Mutex<Writer>>,
+        events: Sender<Event>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             camera: camera.to_owned(),
             writer,
@@ -53,6 +61,7 @@ impl FrameTarget {
             notify_next_frame: AtomicBool::new(true),
             generation: AtomicU64::new(0),
             oversize_logged: AtomicBool::new(false),
+            clock,
         }
     }
 
@@ -68,13 +77,15 @@ impl FrameTarget {
 
     /// The appsink callback: one copy of the JPEG into the ring.
     fn publish(&self, generation: u64, jpeg: &[u8], width: u32, height: u32) {
-        let now = camd_ring::monotonic_ns();
+        // The ring's timestamps are the real clock (readers compare them with theirs); the
+        // driver's notion of "last frame" is its own clock's.
         let info = FrameInfo {
             width,
             height,
-            ts_mono_ns: now,
+            ts_mono_ns: 0,
             ts_realtime_ns: 0,
         };
+        let now = self.clock.now();
         let result = match self.writer.lock() {
             Ok(mut writer) => writer.publish(jpeg, &info),
             Err(_) => return,
