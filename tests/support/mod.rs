@@ -23,3 +23,98 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// The fake cameras (`examples/fake_cameras.rs`) as a separate process, so that tests can kill,
+/// freeze (SIGSTOP), thaw and restart them like a real camera that crashes or hangs.
+pub struct FakeCameraProcess {
+    child: std::process::Child,
+    pub port: u16,
+    mounts: Vec<String>,
+}
+
+impl FakeCameraProcess {
+    /// Starts `fake_cameras --port PORT MOUNT...` (port 0: any) and waits for `ready`.
+    pub fn start(port: u16, mounts: &[&str]) -> Self {
+        use std::io::{BufRead, BufReader};
+        let exe = std::env::current_exe()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join("examples/fake_cameras");
+        assert!(
+            exe.exists(),
+            "{} missing: run `cargo build --examples` first (`cargo xtask test` does)",
+            exe.display()
+        );
+        let mut child = std::process::Command::new(&exe)
+            .arg("--port")
+            .arg(port.to_string())
+            .args(mounts)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut port = port;
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            if line == "ready" {
+                break;
+            }
+            if let Some(rest) = line.strip_prefix("rtsp://127.0.0.1:") {
+                port = rest.split('/').next().unwrap().parse().unwrap();
+            }
+        }
+        // Keep draining stdout so the server never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child,
+            port,
+            mounts: mounts.iter().map(|m| m.to_string()).collect(),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("rtsp://127.0.0.1:{}/{path}", self.port)
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.pid(), signal) };
+    }
+
+    /// kill -9, as a camera that loses power.
+    pub fn kill(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+
+    /// SIGSTOP: the camera hangs with its connections open.
+    pub fn freeze(&self) {
+        self.signal(libc::SIGSTOP);
+    }
+
+    pub fn thaw(&self) {
+        self.signal(libc::SIGCONT);
+    }
+
+    /// A new server on the same port (the camera comes back).
+    pub fn restart(&mut self) {
+        self.kill();
+        let mounts: Vec<&str> = self.mounts.iter().map(String::as_str).collect();
+        *self = Self::start(self.port, &mounts);
+    }
+}
+
+impl Drop for FakeCameraProcess {
+    fn drop(&mut self) {
+        self.signal(libc::SIGCONT);
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,498 @@
+//! Fake RTSP cameras for tests and for `examples/fake_cameras.rs`.
+//!
+//! A gstreamer-rtsp-server on 127.0.0.1 serving `videotestsrc` streams (H.264, H.265 or MJPEG),
+//! one shared media factory per mount. The server runs its own glib main loop on a thread of
+//! the calling process; [`Server::stop`] (or dropping the [`Server`]) closes every client
+//! connection, removes every session, detaches the listening socket and ends that thread.
+//!
+//! Used as `#[path = "../tests/support/fake_cameras.rs"] mod fake_cameras;` by the example and
+//! by integration tests; needs the `gstreamer` and `gstreamer-rtsp-server` crates.
+//!
+//! Content: `pattern` is a `videotestsrc` pattern; `textured` is the moving zone plate of
+//! FIELD-NOTES ("Fake cameras"), the one to use for any CPU figure. A `timeoverlay` makes every
+//! frame differ even for static patterns.
+//!
+//! Keyframes: H.264 and H.265 send a keyframe every `2 * fps` frames (2 s). A client joining a
+//! shared mount that is already streaming (a second consumer, or a reconnect over UDP while the
+//! old session still lingers) may wait up to 2 s for its first decodable frame, like a real camera.
+
+#![allow(dead_code)]
+
+use std::fmt;
+use std::thread::JoinHandle;
+
+use gstreamer as gst;
+use gstreamer_rtsp_server as rtsp;
+
+use gst::glib;
+use rtsp::prelude::*;
+
+/// Parameters of the `textured` pattern (FIELD-NOTES: 720p JPEG ~140 kB, H.264 ~1.8 Mbit/s).
+const TEXTURED: &str = "zone-plate kx2=6 ky2=6 kt=1 horizontal-speed=4";
+
+/// Video codec a mount sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Codec {
+    H264,
+    H265,
+    Mjpeg,
+}
+
+impl Codec {
+    /// Parses `h264` / `h265` (alias `hevc`) / `mjpeg` (alias `jpeg`), case-insensitively.
+    pub fn parse(s: &str) -> Result<Codec, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "h264" | "avc" => Ok(Codec::H264),
+            "h265" | "hevc" => Ok(Codec::H265),
+            "mjpeg" | "jpeg" => Ok(Codec::Mjpeg),
+            _ => Err(format!(
+                "unknown codec {:?} (expected h264, h265 or mjpeg)",
+                s
+            )),
+        }
+    }
+
+    /// The CLI name: `h264`, `h265` or `mjpeg`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Codec::H264 => "h264",
+            Codec::H265 => "h265",
+            Codec::Mjpeg => "mjpeg",
+        }
+    }
+
+    /// A receiving chain for this codec, to put after `rtspsrc` in a launch line
+    /// (`rtspsrc location=... ! <depay_parse> ! ...`).
+    pub fn depay_parse(self) -> &'static str {
+        match self {
+            Codec::H264 => "rtph264depay ! h264parse",
+            Codec::H265 => "rtph265depay ! h265parse",
+            Codec::Mjpeg => "rtpjpegdepay ! jpegparse",
+        }
+    }
+
+    /// A software decoder available on Debian 12 for this codec.
+    pub fn software_decoder(self) -> &'static str {
+        match self {
+            Codec::H264 => "avdec_h264",
+            Codec::H265 => "avdec_h265",
+            Codec::Mjpeg => "jpegdec",
+        }
+    }
+}
+
+impl fmt::Display for Codec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One mount of the fake camera server: `rtsp://127.0.0.1:PORT/PATH`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MountSpec {
+    /// Mount path without the leading `/`, e.g. `cam0`.
+    pub path: String,
+    pub codec: Codec,
+    pub width: u32,
+    pub height: u32,
+    pub fps: u32,
+    /// A `videotestsrc` pattern name (`smpte`, `ball`, `snow`, ...) or `textured`.
+    pub pattern: String,
+}
+
+impl MountSpec {
+    /// A mount with the default pattern (`smpte`).
+    pub fn new(path: &str, codec: Codec, width: u32, height: u32, fps: u32) -> MountSpec {
+        MountSpec {
+            path: path.trim_start_matches('/').to_string(),
+            codec,
+            width,
+            height,
+            fps,
+            pattern: "smpte".to_string(),
+        }
+    }
+
+    /// The same mount with another pattern (`textured` for CPU measurements).
+    pub fn with_pattern(mut self, pattern: &str) -> MountSpec {
+        self.pattern = pattern.to_string();
+        self
+    }
+
+    /// Parses the CLI form `PATH=CODEC:WxH@FPS[:PATTERN]`, e.g. `cam0=h264:1280x720@15:textured`.
+    pub fn parse(s: &str) -> Result<MountSpec, String> {
+        let err = |what: String| format!("bad mount {:?}: {}", s, what);
+        let (path, rest) = match s.split_once('=') {
+            Some(x) => x,
+            None => {
+                return Err(err("missing '=' (expected PATH=CODEC:WxH@FPS[:PATTERN], \
+                     e.g. cam0=h264:1280x720@15:textured)"
+                    .to_string()))
+            }
+        };
+        let path = path.trim_start_matches('/');
+        validate_path(path).map_err(&err)?;
+
+        let mut parts = rest.split(':');
+        let codec = parts.next().unwrap_or("");
+        let codec = Codec::parse(codec).map_err(&err)?;
+        let geometry = match parts.next() {
+            Some(g) => g,
+            None => {
+                return Err(err(
+                    "missing ':WxH@FPS' after the codec (e.g. h264:1280x720@15)".to_string(),
+                ))
+            }
+        };
+        let pattern = parts.next();
+        if let Some(extra) = parts.next() {
+            return Err(err(format!(
+                "unexpected {:?} after the pattern (expected PATH=CODEC:WxH@FPS[:PATTERN])",
+                extra
+            )));
+        }
+
+        let (size, fps) = match geometry.split_once('@') {
+            Some(x) => x,
+            None => {
+                return Err(err(format!(
+                    "size {:?} has no '@FPS' (expected WxH@FPS, e.g. 1280x720@15)",
+                    geometry
+                )))
+            }
+        };
+        let (w, h) = match size.split_once(|c| c == 'x' || c == 'X') {
+            Some(x) => x,
+            None => return Err(err(format!("size {:?} is not WxH (e.g. 1280x720)", size))),
+        };
+        let width = parse_number("width", w, 16, 4096).map_err(&err)?;
+        let height = parse_number("height", h, 16, 4096).map_err(&err)?;
+        let fps = parse_number("fps", fps, 1, 120).map_err(&err)?;
+
+        let mut spec = MountSpec {
+            path: path.to_string(),
+            codec,
+            width,
+            height,
+            fps,
+            pattern: "smpte".to_string(),
+        };
+        if let Some(p) = pattern {
+            validate_pattern(p).map_err(&err)?;
+            spec.pattern = p.to_string();
+        }
+        spec.validate().map_err(&err)?;
+        Ok(spec)
+    }
+
+    /// Checks what `parse` checks, for specs built in code.
+    pub fn validate(&self) -> Result<(), String> {
+        validate_path(&self.path)?;
+        validate_pattern(&self.pattern)?;
+        for (name, v, lo, hi) in [
+            ("width", self.width, 16, 4096),
+            ("height", self.height, 16, 4096),
+            ("fps", self.fps, 1, 120),
+        ] {
+            if v < lo || v > hi {
+                return Err(format!("{} {} out of range {}..={}", name, v, lo, hi));
+            }
+        }
+        // 4:2:0 chroma subsampling (and x264/x265) need even sizes.
+        if self.width % 2 != 0 || self.height % 2 != 0 {
+            return Err(format!(
+                "size {}x{} must have an even width and height",
+                self.width, self.height
+            ));
+        }
+        if self.codec == Codec::Mjpeg && (self.width > 2040 || self.height > 2040) {
+            // The RTP/JPEG header (RFC 2435) stores width/8 and height/8 in one byte each.
+            return Err(format!(
+                "size {}x{} too large for RTP/JPEG (at most 2040x2040)",
+                self.width, self.height
+            ));
+        }
+        Ok(())
+    }
+
+    /// The `videotestsrc` properties for `pattern`.
+    fn source_properties(&self) -> String {
+        if self.pattern.eq_ignore_ascii_case("textured") {
+            format!("pattern={}", TEXTURED)
+        } else {
+            format!("pattern={}", self.pattern)
+        }
+    }
+
+    /// The launch line given to the media factory (without the enclosing parentheses).
+    pub fn launch_line(&self) -> String {
+        let raw = format!(
+            "videotestsrc is-live=true {} \
+             ! video/x-raw,format=I420,width={},height={},framerate={}/1 \
+             ! timeoverlay \
+             ! video/x-raw,format=I420",
+            self.source_properties(),
+            self.width,
+            self.height,
+            self.fps
+        );
+        let gop = self.fps * 2;
+        match self.codec {
+            Codec::H264 => format!(
+                "{} ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={} \
+                 ! rtph264pay name=pay0 pt=96 config-interval=1",
+                raw, gop
+            ),
+            Codec::H265 => format!(
+                "{} ! x265enc tune=zerolatency speed-preset=ultrafast key-int-max={} \
+                 ! rtph265pay name=pay0 pt=96 config-interval=1",
+                raw, gop
+            ),
+            // format=I420 right before jpegenc: else rtpjpegpay sends nothing (FIELD-NOTES).
+            Codec::Mjpeg => format!("{} ! jpegenc quality=85 ! rtpjpegpay name=pay0 pt=26", raw),
+        }
+    }
+}
+
+impl fmt::Display for MountSpec {
+    /// The CLI form, `PATH=CODEC:WxH@FPS:PATTERN`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}={}:{}x{}@{}:{}",
+            self.path, self.codec, self.width, self.height, self.fps, self.pattern
+        )
+    }
+}
+
+fn validate_path(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("empty mount path (expected e.g. cam0)".to_string());
+    }
+    if let Some(c) = path
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/')))
+    {
+        return Err(format!(
+            "mount path {:?} contains {:?} (allowed: letters, digits, - _ . /)",
+            path, c
+        ));
+    }
+    Ok(())
+}
+
+fn validate_pattern(pattern: &str) -> Result<(), String> {
+    if pattern.is_empty() {
+        return Err("empty pattern (expected a videotestsrc pattern or \"textured\")".to_string());
+    }
+    if let Some(c) = pattern
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Err(format!(
+            "pattern {:?} contains {:?} (expected a videotestsrc pattern name such as smpte, \
+             ball, snow, or \"textured\")",
+            pattern, c
+        ));
+    }
+    Ok(())
+}
+
+fn parse_number(what: &str, s: &str, lo: u32, hi: u32) -> Result<u32, String> {
+    let v: u32 = s
+        .parse()
+        .map_err(|_| format!("{} {:?} is not a number", what, s))?;
+    if v < lo || v > hi {
+        return Err(format!("{} {} out of range {}..={}", what, v, lo, hi));
+    }
+    Ok(v)
+}
+
+/// `rtsp://127.0.0.1:{port}/{path}`.
+pub fn url(port: u16, path: &str) -> String {
+    format!("rtsp://127.0.0.1:{}/{}", port, path.trim_start_matches('/'))
+}
+
+/// A running fake camera server. Stops (like a camera that went away: connections closed) on
+/// [`Server::stop`] or drop.
+pub struct Server {
+    port: u16,
+    mounts: Vec<MountSpec>,
+    server: rtsp::RTSPServer,
+    context: glib::MainContext,
+    main_loop: glib::MainLoop,
+    source: Option<glib::SourceId>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Server {
+    /// The TCP port the server listens on (the real one when `serve` was given port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `rtsp://127.0.0.1:{port}/{path}`.
+    pub fn url(&self, path: &str) -> String {
+        url(self.port, path)
+    }
+
+    pub fn mounts(&self) -> &[MountSpec] {
+        &self.mounts
+    }
+
+    /// Closes every client connection, removes every session (which stops the media
+    /// pipelines), removes the listening socket and ends the main loop thread. Idempotent.
+    /// Afterwards connecting to the port fails ("Failed to connect"), and a new `serve` on the
+    /// same port succeeds.
+    pub fn stop(&mut self) {
+        let thread = match self.thread.take() {
+            Some(t) => t,
+            None => return,
+        };
+        let server = self.server.clone();
+        let context = self.context.clone();
+        let main_loop = self.main_loop.clone();
+        let source = self.source.take();
+        // Run the teardown on the server's own thread, between two dispatches.
+        self.context.invoke(move || {
+            if let Some(id) = source {
+                // Not `SourceId::remove`: that looks in the global default context.
+                if let Some(src) = context.find_source_by_id(&id) {
+                    src.destroy();
+                }
+            }
+            server.client_filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
+            if let Some(pool) = server.session_pool() {
+                pool.filter(Some(&mut |_, _| rtsp::RTSPFilterResult::Remove));
+            }
+            main_loop.quit();
+        });
+        let _ = thread.join();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts a fake camera server on 127.0.0.1:`port` (0 = any free port; see [`Server::port`])
+/// with one shared media factory per mount. UDP and TCP transports are both offered.
+///
+/// Fails, with a message, on an invalid or duplicate mount, a missing GStreamer element, or a
+/// port that cannot be bound. The port accepts connections when this returns.
+pub fn serve(port: u16, mounts: &[MountSpec]) -> Result<Server, String> {
+    gst::init().map_err(|e| format!("gst::init failed: {}", e))?;
+
+    let server = rtsp::RTSPServer::new();
+    server.set_address("127.0.0.1");
+    server.set_service(&port.to_string());
+    let mount_points = server
+        .mount_points()
+        .ok_or_else(|| "RTSP server has no mount points".to_string())?;
+
+    let mut seen: Vec<&str> = Vec::new();
+    for m in mounts {
+        m.validate()
+            .map_err(|e| format!("bad mount {:?}: {}", m.to_string(), e))?;
+        let path = m.path.trim_start_matches('/');
+        if seen.contains(&path) {
+            return Err(format!("duplicate mount path {:?}", path));
+        }
+        seen.push(path);
+
+        let launch = m.launch_line();
+        // Build it once here so that a missing element fails now, not at the first DESCRIBE.
+        match gst::parse::launch(&launch) {
+            Ok(pipeline) => drop(pipeline),
+            Err(e) => {
+                return Err(format!(
+                    "mount {:?}: cannot build pipeline `{}`: {}",
+                    path, launch, e
+                ))
+            }
+        }
+        let factory = rtsp::RTSPMediaFactory::new();
+        factory.set_launch(&format!("( {} )", launch));
+        factory.set_shared(true);
+        mount_points.add_factory(&format!("/{}", path), factory);
+    }
+
+    let context = glib::MainContext::new();
+    let source = server
+        .attach(Some(&context))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{} (port in use?): {}", port, e))?;
+    let bound = server.bound_port();
+    if bound <= 0 || bound > i32::from(u16::MAX) {
+        if let Some(src) = context.find_source_by_id(&source) {
+            src.destroy();
+        }
+        return Err(format!(
+            "RTSP server on 127.0.0.1:{} reports bound port {}",
+            port, bound
+        ));
+    }
+
+    let main_loop = glib::MainLoop::new(Some(&context), false);
+    let thread = {
+        let context = context.clone();
+        let main_loop = main_loop.clone();
+        std::thread::Builder::new()
+            .name(format!("fake-rtsp-{}", bound))
+            .spawn(move || {
+                context
+                    .with_thread_default(|| main_loop.run())
+                    .expect("fake camera main context owned by another thread");
+            })
+            .map_err(|e| format!("cannot spawn the RTSP server thread: {}", e))?
+    };
+
+    Ok(Server {
+        port: bound as u16,
+        mounts: mounts.to_vec(),
+        server,
+        context,
+        main_loop,
+        source: Some(source),
+        thread: Some(thread),
+    })
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+
+    #[test]
+    fn parses_full_and_short_forms() {
+        let m = MountSpec::parse("cam0=h264:1280x720@15:textured").unwrap();
+        assert_eq!(
+            m,
+            MountSpec::new("cam0", Codec::H264, 1280, 720, 15).with_pattern("textured")
+        );
+        let m = MountSpec::parse("cam1=MJPEG:640x480@5").unwrap();
+        assert_eq!(m.codec, Codec::Mjpeg);
+        assert_eq!(m.pattern, "smpte");
+        assert_eq!(m.to_string(), "cam1=mjpeg:640x480@5:smpte");
+    }
+
+    #[test]
+    fn errors_name_the_bad_part() {
+        for (s, part) in [
+            ("cam0", "missing '='"),
+            ("=h264:640x480@15", "empty mount path"),
+            ("cam0=vp8:640x480@15", "unknown codec \"vp8\""),
+            ("cam0=h264", "missing ':WxH@FPS'"),
+            ("cam0=h264:640x480", "no '@FPS'"),
+            ("cam0=h264:640@15", "is not WxH"),
+            ("cam0=h264:axb@15", "width \"a\""),
+            ("cam0=h264:640x480@0", "fps 0 out of range"),
+            ("cam0=h264:641x480@15", "even width"),
+            ("cam0=h264:640x480@15:a b", "pattern \"a b\""),
+            ("cam0=h264:640x480@15:ball:x", "unexpected \"x\""),
+        ] {
+            let e = MountSpec::parse(s).unwrap_err();
+            assert!(e.contains(part), "{:?}: {:?} lacks {:?}", s, e, part);
+        }
+    }
+}
