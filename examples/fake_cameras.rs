@@ -58,10 +58,8 @@ fn parse_args(args: &[String]) -> Result<Args, String> {
                 Some(v) => Some(v.as_str()),
                 None => return Err(format!("{} needs a value", a)),
             }
-        } else if let Some(v) = a.strip_prefix("--port=") {
-            Some(v)
         } else {
-            None
+            a.strip_prefix("--port=")
         };
         if let Some(v) = port_value {
             port = v

@@ -4,7 +4,6 @@
 mod support;
 
 #[path = "support/fake_cameras.rs"]
-#[allow(dead_code)]
 mod fake_cameras;
 
 use camd::camera_config::{CameraConfig, Transport};

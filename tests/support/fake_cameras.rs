@@ -161,7 +161,7 @@ impl MountSpec {
                 )))
             }
         };
-        let (w, h) = match size.split_once(|c| c == 'x' || c == 'X') {
+        let (w, h) = match size.split_once(['x', 'X']) {
             Some(x) => x,
             None => return Err(err(format!("size {:?} is not WxH (e.g. 1280x720)", size))),
         };

@@ -6,6 +6,7 @@
 //!   cargo xtask fuzz [SECONDS]     fuzz the ring header parser (default 60 s)
 //!   cargo xtask miri               the ring protocol tests under miri
 //!   cargo xtask msrv               build the workspace with Rust 1.75
+//!   cargo xtask fake-cameras [ARGS] fake RTSP cameras on 127.0.0.1 (examples/fake_cameras.rs)
 
 mod bench;
 mod checks;
@@ -28,9 +29,14 @@ fn main() -> ExitCode {
         },
         ["miri"] => checks::miri(),
         ["msrv"] => checks::msrv(),
+        ["fake-cameras", rest @ ..] => process::run(
+            process::cargo()
+                .args(["run", "--release", "--example", "fake_cameras", "--"])
+                .args(rest),
+        ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv"
+                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]"
             );
             return ExitCode::from(2);
         }
