@@ -148,3 +148,86 @@ fn a_flapping_camera_does_not_disturb_the_others() {
     assert!(flapper.status().unwrap().status.reconnects >= 1 || state(&flapper) != State::Ok);
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }
+
+/// Child half of `a_network_cut_is_noticed_and_recovered`: runs inside its own network
+/// namespace (made by `unshare -n`), where the fake camera and the worker share a loopback that
+/// the test can take down (a cut cable) and bring back.
+#[test]
+fn child_network_cut() {
+    if std::env::var_os("CAMD_NETCUT_CHILD").is_none() {
+        return;
+    }
+    let ip = |state: &str| {
+        let ok = std::process::Command::new("ip")
+            .args(["link", "set", "lo", state])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "ip link set lo {state}");
+    };
+    ip("up");
+    let server = FakeCameraProcess::start(0, &["cam=h264:320x240@15"]);
+    let dir = TempDir::new("netcut");
+    let mut cam = camera("cut", &server.url("cam"), Transport::Tcp);
+    cam.retry.stall_timeout = Duration::from_secs(2);
+    cam.retry.initial_delay = Duration::from_millis(200);
+    cam.retry.max_retry_attempts = 100;
+    let worker = Worker::start(vec![cam], dir.path(), None).unwrap();
+    let reader = open(&dir, "cut");
+    until(&reader, State::Ok, Duration::from_secs(5));
+
+    ip("down");
+    let cut = Instant::now();
+    let mut seen = vec![State::Ok];
+    wait_for(Duration::from_secs(4), || {
+        let s = state(&reader);
+        if seen.last() != Some(&s) {
+            seen.push(s);
+        }
+        (s != State::Ok).then_some(())
+    })
+    .unwrap_or_else(|| panic!("still ok 4 s after the cut"));
+    let noticed = cut.elapsed();
+    assert_eq!(
+        seen[1],
+        State::NoSignal,
+        "a cut looks like silence first: {seen:?}"
+    );
+    assert!(
+        noticed <= Duration::from_secs(3),
+        "noticed after {noticed:?} (stall_timeout 2 s)"
+    );
+
+    ip("up");
+    let back = until(&reader, State::Ok, Duration::from_secs(15));
+    println!(
+        "netcut: left ok {noticed:?} after the cut, ok again {back:?} after the link came back"
+    );
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
+}
+
+#[test]
+fn a_network_cut_is_noticed_and_recovered() {
+    let out = std::process::Command::new("unshare")
+        .arg("-n")
+        .arg(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "child_network_cut",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CAMD_NETCUT_CHILD", "1")
+        .output()
+        .expect("unshare (util-linux) is needed");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("netcut: left ok"),
+        "needs root for `unshare -n`.\n{stdout}\n{stderr}"
+    );
+    println!(
+        "{}",
+        stdout.lines().find(|l| l.contains("netcut:")).unwrap_or("")
+    );
+}
