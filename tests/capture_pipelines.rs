@@ -68,3 +68,38 @@ fn test_pattern_camera_first_frame_rate_and_jpeg_size() {
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
     assert_eq!(reader.status().unwrap().status.state, State::Stopped);
 }
+
+/// No V4L2 device exists here: a webcam given by index (as in the Python design's camera_list)
+/// that is missing makes the camera retry with an error naming the device; the worker's other
+/// cameras are unaffected.
+#[test]
+fn a_missing_webcam_retries_with_an_error_naming_the_device() {
+    let dir = TempDir::new("capture");
+    let webcam = CameraConfig::new("webcam", Source::parse("7").unwrap());
+    let pattern = CameraConfig::new("pattern", Source::parse("test:ball").unwrap());
+    let worker = Worker::start(vec![webcam, pattern], dir.path(), None).unwrap();
+    let webcam = wait_for(Duration::from_secs(1), || {
+        Reader::open(ring_path(dir.path(), "webcam")).ok()
+    })
+    .unwrap();
+    let pattern = wait_for(Duration::from_secs(1), || {
+        Reader::open(ring_path(dir.path(), "pattern")).ok()
+    })
+    .unwrap();
+    let status = wait_for(Duration::from_secs(2), || {
+        let s = webcam.status().unwrap().status;
+        (s.state == State::Retrying).then_some(s)
+    })
+    .expect("retrying");
+    assert!(
+        status.last_error.contains("/dev/video7 does not exist")
+            || status.last_error.contains("without V4L2 support"),
+        "{}",
+        status.last_error
+    );
+    wait_for(Duration::from_secs(2), || {
+        (pattern.status().unwrap().status.state == State::Ok).then_some(())
+    })
+    .expect("the other camera runs");
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
+}

@@ -5,3 +5,4 @@
 pub mod elements;
 pub mod pipeline;
 pub mod source;
+pub mod v4l2;

@@ -245,10 +245,43 @@ pub fn build(
             });
         }
         Source::V4l2 { device } => {
-            return Err(format!(
-                "V4L2 capture ({}) is not built yet",
-                device.display()
-            ));
+            let caps = super::v4l2::probe(device)?;
+            let wanted = config.width.zip(config.height);
+            let choice = super::v4l2::choose_format(device, &caps, wanted)?;
+            let src = gst::ElementFactory::make("v4l2src")
+                .property("device", device.to_string_lossy().as_ref())
+                .build()
+                .map_err(|_| {
+                    "GStreamer element \"v4l2src\" is not installed (gstreamer1.0-plugins-good)"
+                        .to_owned()
+                })?;
+            let caps = if choice.is_mjpeg() {
+                gst::Caps::builder("image/jpeg")
+            } else {
+                gst::Caps::builder("video/x-raw").field("format", choice.gst_raw_format())
+            }
+            .field("width", choice.width as i32)
+            .field("height", choice.height as i32)
+            .build();
+            let filter = caps_filter(caps)?;
+            pipeline
+                .add_many([&src, &filter])
+                .map_err(|e| e.to_string())?;
+            src.link(&filter).map_err(|e| e.to_string())?;
+            let codec = if choice.is_mjpeg() {
+                Codec::Mjpeg
+            } else {
+                Codec::Raw
+            };
+            // The device already delivers the requested size: only a rate limit reshapes.
+            let tail_config = CameraConfig {
+                width: None,
+                height: None,
+                ..config.clone()
+            };
+            let (sink, chosen) = build_tail(&pipeline, &tail_config, codec, &target, generation)?;
+            filter.link(&sink).map_err(|e| e.to_string())?;
+            record_chosen(&target, &chosen);
         }
     }
     Ok(pipeline)

@@ -1,0 +1,165 @@
+//! V4L2 webcams: what a device offers and which format camd asks it for. The choice is a pure
+//! function over the device's capabilities (`choose_format`), tested on recorded capability
+//! lists, since no V4L2 device exists on the project's machines; `probe` reads the real
+//! capabilities with the `v4l` crate (feature `v4l2`, on by default).
+//!
+//! The rule: the device must be a video capture node (not a metadata node, not an output);
+//! MJPEG at the requested size if the device offers it (camd then passes the camera's JPEG
+//! through); otherwise a raw format at that size, encoded to JPEG; otherwise an error that lists
+//! what the device offers. With no size requested, the largest MJPEG size, else the largest raw.
+
+use std::fmt;
+use std::path::Path;
+
+/// One pixel format and the discrete sizes the device offers for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Format {
+    /// FourCC: `MJPG`, `YUYV`, `NV12`, ...
+    pub fourcc: String,
+    pub sizes: Vec<(u32, u32)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeviceCaps {
+    pub driver: String,
+    pub card: String,
+    /// The node can capture video (V4L2_CAP_VIDEO_CAPTURE of the node's device_caps).
+    pub video_capture: bool,
+    /// The node carries metadata (V4L2_CAP_META_CAPTURE): UVC cameras expose one beside the
+    /// video node, and it is the usual wrong pick.
+    pub meta_capture: bool,
+    pub formats: Vec<Format>,
+}
+
+/// What camd asks the device for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Choice {
+    pub fourcc: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Choice {
+    pub fn is_mjpeg(&self) -> bool {
+        self.fourcc == "MJPG"
+    }
+
+    /// The GStreamer format name of a raw FourCC (`YUYV` -> `YUY2`).
+    pub fn gst_raw_format(&self) -> &str {
+        match self.fourcc.as_str() {
+            "YUYV" => "YUY2",
+            other => other,
+        }
+    }
+}
+
+/// Raw formats camd can encode, in order of preference (GStreamer's videoconvert takes them all).
+const RAW_FORMATS: &[&str] = &["YUYV", "NV12", "UYVY", "I420", "YU12", "RGB3", "BGR3"];
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sizes: Vec<String> = self.sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect();
+        write!(f, "{} {}", self.fourcc, sizes.join(" "))
+    }
+}
+
+/// Picks the format for `wanted` size (or the best available); the error names the device and
+/// says what it offers.
+pub fn choose_format(
+    device: &Path,
+    caps: &DeviceCaps,
+    wanted: Option<(u32, u32)>,
+) -> Result<Choice, String> {
+    let name = device.display();
+    if !caps.video_capture {
+        let what = if caps.meta_capture {
+            "a metadata node (use the camera's video node, usually the one before it)"
+        } else {
+            "not a video capture device"
+        };
+        return Err(format!("{name} ({}) is {what}", caps.card));
+    }
+    let pick = |fourcc: &str| -> Option<Choice> {
+        let format = caps.formats.iter().find(|f| f.fourcc == fourcc)?;
+        let size = match wanted {
+            Some(size) => format.sizes.iter().copied().find(|s| *s == size)?,
+            None => format
+                .sizes
+                .iter()
+                .copied()
+                .max_by_key(|(w, h)| u64::from(*w) * u64::from(*h))?,
+        };
+        Some(Choice {
+            fourcc: fourcc.into(),
+            width: size.0,
+            height: size.1,
+        })
+    };
+    if let Some(choice) = pick("MJPG") {
+        return Ok(choice);
+    }
+    if let Some(choice) = RAW_FORMATS.iter().find_map(|f| pick(f)) {
+        return Ok(choice);
+    }
+    let offered: Vec<String> = caps.formats.iter().map(Format::to_string).collect();
+    let wanted = wanted.map_or("any size".to_owned(), |(w, h)| format!("{w}x{h}"));
+    Err(format!(
+        "{name} ({}) offers no MJPEG or raw format at {wanted}; it offers: {}",
+        caps.card,
+        if offered.is_empty() {
+            "nothing".into()
+        } else {
+            offered.join("; ")
+        }
+    ))
+}
+
+/// Reads a device's capabilities. Errors name the device: missing, not a V4L2 device, no access.
+#[cfg(feature = "v4l2")]
+pub fn probe(device: &Path) -> Result<DeviceCaps, String> {
+    use v4l::capability::Flags;
+    use v4l::video::Capture;
+    let name = device.display();
+    if !device.exists() {
+        return Err(format!(
+            "{name} does not exist (is the camera plugged in? `camd probe` lists video devices)"
+        ));
+    }
+    let dev = v4l::Device::with_path(device).map_err(|e| format!("{name}: cannot open: {e}"))?;
+    let caps = dev
+        .query_caps()
+        .map_err(|e| format!("{name} is not a V4L2 device ({e})"))?;
+    let mut formats = Vec::new();
+    for desc in dev
+        .enum_formats()
+        .map_err(|e| format!("{name}: cannot list formats: {e}"))?
+    {
+        let fourcc = desc.fourcc.str().unwrap_or("????").to_owned();
+        let mut sizes = Vec::new();
+        for size in dev.enum_framesizes(desc.fourcc).unwrap_or_default() {
+            for discrete in size.size.to_discrete() {
+                sizes.push((discrete.width, discrete.height));
+            }
+        }
+        formats.push(Format { fourcc, sizes });
+    }
+    Ok(DeviceCaps {
+        driver: caps.driver,
+        card: caps.card,
+        video_capture: caps.capabilities.contains(Flags::VIDEO_CAPTURE),
+        meta_capture: caps.capabilities.contains(Flags::META_CAPTURE),
+        formats,
+    })
+}
+
+#[cfg(not(feature = "v4l2"))]
+pub fn probe(device: &Path) -> Result<DeviceCaps, String> {
+    Err(format!(
+        "{}: this camd was built without V4L2 support (cargo feature `v4l2`)",
+        device.display()
+    ))
+}
+
+#[cfg(test)]
+#[path = "v4l2_tests.rs"]
+mod tests;

@@ -1,0 +1,135 @@
+//! Format choice on recorded capability lists (`v4l2-ctl --list-formats-ext` of real cameras,
+//! transcribed): no V4L2 device can exist on the project's machines, so these stand in for one.
+
+use super::*;
+
+/// A Logitech C920-class UVC webcam's video node.
+fn uvc_webcam() -> DeviceCaps {
+    DeviceCaps {
+        driver: "uvcvideo".into(),
+        card: "HD Pro Webcam C920".into(),
+        video_capture: true,
+        meta_capture: false,
+        formats: vec![
+            Format {
+                fourcc: "YUYV".into(),
+                sizes: vec![(640, 480), (160, 90), (320, 240), (1280, 720), (1920, 1080)],
+            },
+            Format {
+                fourcc: "MJPG".into(),
+                sizes: vec![(640, 480), (320, 240), (1280, 720), (1920, 1080)],
+            },
+        ],
+    }
+}
+
+/// The same camera's second node (/dev/video1): UVC metadata.
+fn uvc_metadata_node() -> DeviceCaps {
+    DeviceCaps {
+        video_capture: false,
+        meta_capture: true,
+        formats: vec![Format {
+            fourcc: "UVCH".into(),
+            sizes: vec![],
+        }],
+        ..uvc_webcam()
+    }
+}
+
+/// A cheap webcam with raw YUYV only.
+fn yuyv_only() -> DeviceCaps {
+    DeviceCaps {
+        driver: "uvcvideo".into(),
+        card: "USB2.0 PC CAMERA".into(),
+        video_capture: true,
+        meta_capture: false,
+        formats: vec![Format {
+            fourcc: "YUYV".into(),
+            sizes: vec![(640, 480), (352, 288), (320, 240)],
+        }],
+    }
+}
+
+fn dev() -> &'static Path {
+    Path::new("/dev/video0")
+}
+
+#[test]
+fn mjpeg_at_the_requested_size_when_offered() {
+    let choice = choose_format(dev(), &uvc_webcam(), Some((1280, 720))).unwrap();
+    assert_eq!(
+        choice,
+        Choice {
+            fourcc: "MJPG".into(),
+            width: 1280,
+            height: 720
+        }
+    );
+    assert!(choice.is_mjpeg());
+}
+
+#[test]
+fn the_largest_mjpeg_when_no_size_is_asked() {
+    assert_eq!(
+        choose_format(dev(), &uvc_webcam(), None).unwrap(),
+        Choice {
+            fourcc: "MJPG".into(),
+            width: 1920,
+            height: 1080
+        }
+    );
+}
+
+#[test]
+fn raw_when_mjpeg_lacks_the_size() {
+    let choice = choose_format(dev(), &uvc_webcam(), Some((160, 90))).unwrap();
+    assert_eq!(
+        choice,
+        Choice {
+            fourcc: "YUYV".into(),
+            width: 160,
+            height: 90
+        }
+    );
+    assert_eq!(choice.gst_raw_format(), "YUY2");
+    assert_eq!(
+        choose_format(dev(), &yuyv_only(), None).unwrap(),
+        Choice {
+            fourcc: "YUYV".into(),
+            width: 640,
+            height: 480
+        }
+    );
+}
+
+#[test]
+fn a_metadata_node_is_refused_with_a_hint() {
+    let err = choose_format(Path::new("/dev/video1"), &uvc_metadata_node(), None).unwrap_err();
+    assert!(
+        err.starts_with("/dev/video1 (HD Pro Webcam C920) is a metadata node"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_size_nobody_offers_lists_what_is_offered() {
+    let err = choose_format(dev(), &yuyv_only(), Some((1280, 720))).unwrap_err();
+    assert!(err.contains("no MJPEG or raw format at 1280x720"), "{err}");
+    assert!(err.contains("YUYV 640x480 352x288 320x240"), "{err}");
+}
+
+#[test]
+fn a_missing_device_is_named() {
+    let err = probe(Path::new("/dev/video97")).unwrap_err();
+    assert!(
+        err.starts_with("/dev/video97 does not exist") || err.contains("without V4L2 support"),
+        "{err}"
+    );
+}
+
+#[cfg(feature = "v4l2")]
+#[test]
+fn a_file_that_is_not_a_v4l2_device_is_named() {
+    let err = probe(Path::new("/dev/null")).unwrap_err();
+    assert!(err.starts_with("/dev/null is not a V4L2 device"), "{err}");
+}
