@@ -2,6 +2,18 @@
 
 use crate::process::{cargo, root, run};
 
+/// Capture: needs the fake cameras built in release next to the bench binary.
+pub fn capture(quick: bool) -> Result<(), String> {
+    run(cargo().args(["build", "--release", "--example", "fake_cameras"]))?;
+    let json = root().join("target/bench/capture.json");
+    let mut cmd = cargo();
+    cmd.args(["bench", "--bench", "capture", "--", "--json"]).arg(&json);
+    if quick {
+        cmd.arg("--quick");
+    }
+    run(&mut cmd)
+}
+
 pub fn ring(quick: bool) -> Result<(), String> {
     let json = root().join("target/bench/ring.json");
     let mut cmd = cargo();

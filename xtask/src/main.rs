@@ -3,6 +3,7 @@
 //!
 //!   cargo xtask test [--quick]     everything CI checks (see test.rs)
 //!   cargo xtask bench ring         ring benchmarks: table + target/bench/ring.json
+//!   cargo xtask bench capture      capture benchmarks: table + target/bench/capture.json
 //!   cargo xtask fuzz [SECONDS]     fuzz the ring header parser (default 60 s)
 //!   cargo xtask miri               the ring protocol tests under miri
 //!   cargo xtask msrv               build the workspace with Rust 1.75
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
     let result = match args.as_slice() {
         ["test", rest @ ..] => test::run(rest.contains(&"--quick")),
         ["bench", "ring", rest @ ..] => bench::ring(rest.contains(&"--quick")),
+        ["bench", "capture", rest @ ..] => bench::capture(rest.contains(&"--quick")),
         ["fuzz"] => checks::fuzz(60),
         ["fuzz", seconds] => match seconds.parse() {
             Ok(s) => checks::fuzz(s),
@@ -36,7 +38,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]"
+                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]"
             );
             return ExitCode::from(2);
         }
