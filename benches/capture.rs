@@ -65,12 +65,23 @@ fn child_bare(url: &str, n: usize) {
 /// CPU seconds (user + system) and RSS (MiB) of a process, from /proc.
 fn cpu_and_rss(pid: u32) -> (f64, f64) {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     // SAFETY: sysconf has no preconditions.
     let ticks = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
     let cpu = (fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap()) / ticks;
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let rss_kib: f64 = status.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).unwrap().parse().unwrap();
+    let rss_kib: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .unwrap()
+        .parse()
+        .unwrap();
     (cpu, rss_kib / 1024.0)
 }
 
@@ -81,16 +92,25 @@ struct Run {
 }
 
 fn spawn_child(args: &[&str]) -> Child {
-    let mut child = Command::new(std::env::current_exe().unwrap()).args(args).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     assert_eq!(line.trim(), "ready");
     child
 }
 
 /// Runs a child (`--worker` or `--bare`) with `n` cameras: warm-up, then a measured window.
 fn measure(camd: bool, url: &str, n: usize, warmup: Duration, window: Duration) -> Run {
-    let dir = PathBuf::from(format!("/dev/shm/camd-bench-capture-{}", std::process::id()));
+    let dir = PathBuf::from(format!(
+        "/dev/shm/camd-bench-capture-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let n_text = n.to_string();
@@ -100,7 +120,13 @@ fn measure(camd: bool, url: &str, n: usize, warmup: Duration, window: Duration) 
         spawn_child(&["--bare", url, &n_text])
     };
     std::thread::sleep(warmup);
-    let readers: Vec<Reader> = if camd { (0..n).filter_map(|i| Reader::open(ring_path(&dir, &format!("cam{i}"))).ok()).collect() } else { Vec::new() };
+    let readers: Vec<Reader> = if camd {
+        (0..n)
+            .filter_map(|i| Reader::open(ring_path(&dir, &format!("cam{i}"))).ok())
+            .collect()
+    } else {
+        Vec::new()
+    };
     let seq0: Vec<u64> = readers.iter().map(Reader::latest_seq).collect();
     let (cpu0, _) = cpu_and_rss(child.id());
     let start = Instant::now();
@@ -111,7 +137,11 @@ fn measure(camd: bool, url: &str, n: usize, warmup: Duration, window: Duration) 
         if readers.len() < n {
             0.0
         } else {
-            readers.iter().zip(&seq0).map(|(r, s)| (r.latest_seq() - s) as f64 / elapsed).fold(f64::MAX, f64::min)
+            readers
+                .iter()
+                .zip(&seq0)
+                .map(|(r, s)| (r.latest_seq() - s) as f64 / elapsed)
+                .fold(f64::MAX, f64::min)
         }
     } else {
         f64::NAN
@@ -119,16 +149,31 @@ fn measure(camd: bool, url: &str, n: usize, warmup: Duration, window: Duration) 
     let _ = child.kill();
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
-    Run { cpu_s: cpu1 - cpu0, rss_mib: rss, min_fps }
+    Run {
+        cpu_s: cpu1 - cpu0,
+        rss_mib: rss,
+        min_fps,
+    }
 }
 
 /// The most cameras held at >= 90% of full rate, over `counts` (stops at the first miss).
-fn max_cameras(url: &str, counts: &[usize], warmup: Duration, window: Duration, log: &mut Vec<String>) -> usize {
+fn max_cameras(
+    url: &str,
+    counts: &[usize],
+    warmup: Duration,
+    window: Duration,
+    log: &mut Vec<String>,
+) -> usize {
     let mut best = 0;
     for &n in counts {
         let run = measure(true, url, n, warmup, window);
         let held = run.min_fps >= 0.9 * FPS;
-        log.push(format!("  {url} x{n}: slowest camera {:.1} fps, worker {:.0}% of a core, {}", run.min_fps, run.cpu_s / window.as_secs_f64() * 100.0, if held { "held" } else { "missed" }));
+        log.push(format!(
+            "  {url} x{n}: slowest camera {:.1} fps, worker {:.0}% of a core, {}",
+            run.min_fps,
+            run.cpu_s / window.as_secs_f64() * 100.0,
+            if held { "held" } else { "missed" }
+        ));
         if !held {
             break;
         }
@@ -145,13 +190,31 @@ fn main() {
         _ => {}
     }
     let quick = args.iter().any(|a| a == "--quick");
-    let json_path = args.iter().position(|a| a == "--json").map(|i| PathBuf::from(&args[i + 1]));
-    let (warmup, window) = if quick { (Duration::from_secs(3), Duration::from_secs(4)) } else { (Duration::from_secs(4), Duration::from_secs(10)) };
+    let json_path = args
+        .iter()
+        .position(|a| a == "--json")
+        .map(|i| PathBuf::from(&args[i + 1]));
+    let (warmup, window) = if quick {
+        (Duration::from_secs(3), Duration::from_secs(4))
+    } else {
+        (Duration::from_secs(4), Duration::from_secs(10))
+    };
 
-    let server_exe = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("examples/fake_cameras");
+    let server_exe = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/fake_cameras");
     assert!(server_exe.exists(), "{} missing: `cargo build --release --example fake_cameras` (cargo xtask bench capture does)", server_exe.display());
     let mut server = Command::new(&server_exe)
-        .args(["--port", "0", "h264=h264:1280x720@15:textured", "mjpeg=mjpeg:1280x720@15:textured"])
+        .args([
+            "--port",
+            "0",
+            "h264=h264:1280x720@15:textured",
+            "mjpeg=mjpeg:1280x720@15:textured",
+        ])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
@@ -184,8 +247,16 @@ fn main() {
     let cpu_ratio = camd_cpu / bare_cpu;
 
     let mut log = Vec::new();
-    let h264_counts: &[usize] = if quick { &[8, 16, 24] } else { &[8, 16, 24, 32, 40] };
-    let mjpeg_counts: &[usize] = if quick { &[16, 32, 64] } else { &[16, 32, 48, 64, 80, 96] };
+    let h264_counts: &[usize] = if quick {
+        &[8, 16, 24]
+    } else {
+        &[8, 16, 24, 32, 40]
+    };
+    let mjpeg_counts: &[usize] = if quick {
+        &[16, 32, 64]
+    } else {
+        &[16, 32, 48, 64, 80, 96]
+    };
     let max_h264 = max_cameras(&h264, h264_counts, warmup, window, &mut log);
     let max_mjpeg = max_cameras(&mjpeg, mjpeg_counts, warmup, window, &mut log);
     let _ = server.kill();
@@ -197,14 +268,44 @@ fn main() {
         println!("{line}");
     }
     let rows = [
-        ("cpu_vs_bare_h264", cpu_ratio, format!("<= 1.05 (camd {:.1}% vs bare {:.1}% of a core, {n} cameras)", camd_cpu / secs * 100.0, bare_cpu / secs * 100.0), cpu_ratio <= 1.05),
-        ("max_cameras_h264_720p15", max_h264 as f64, ">= 24".into(), max_h264 >= 24),
-        ("max_cameras_mjpeg_720p15", max_mjpeg as f64, ">= 64".into(), max_mjpeg >= 64),
-        ("worker_rss_mib_per_camera_h264", rss_per_camera, format!("(no target; {:.1} MiB with 1 camera, {:.1} with {n})", one.rss_mib, camd_rss), true),
+        (
+            "cpu_vs_bare_h264",
+            cpu_ratio,
+            format!(
+                "<= 1.05 (camd {:.1}% vs bare {:.1}% of a core, {n} cameras)",
+                camd_cpu / secs * 100.0,
+                bare_cpu / secs * 100.0
+            ),
+            cpu_ratio <= 1.05,
+        ),
+        (
+            "max_cameras_h264_720p15",
+            max_h264 as f64,
+            ">= 24".into(),
+            max_h264 >= 24,
+        ),
+        (
+            "max_cameras_mjpeg_720p15",
+            max_mjpeg as f64,
+            ">= 64".into(),
+            max_mjpeg >= 64,
+        ),
+        (
+            "worker_rss_mib_per_camera_h264",
+            rss_per_camera,
+            format!(
+                "(no target; {:.1} MiB with 1 camera, {:.1} with {n})",
+                one.rss_mib, camd_rss
+            ),
+            true,
+        ),
     ];
     println!("{:<32} {:>9}  {:<60}", "metric", "value", "target");
     for (name, value, target, ok) in &rows {
-        println!("{name:<32} {value:>9.3}  {target:<60} {}", if *ok { "ok" } else { "MISSED" });
+        println!(
+            "{name:<32} {value:>9.3}  {target:<60} {}",
+            if *ok { "ok" } else { "MISSED" }
+        );
     }
     if let Some(path) = json_path {
         let mut json = String::from("{\n");

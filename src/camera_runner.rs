@@ -95,6 +95,9 @@ impl CameraRunner {
                 {
                     self.failure(&error);
                 }
+                Ok(Event::EndOfFile { generation }) if generation == self.generation => {
+                    self.rewind()
+                }
                 Ok(_) | Err(RecvTimeoutError::Timeout) => {}
             }
             // Frames while ok arrive without events: read the time of the last one.
@@ -118,6 +121,20 @@ impl CameraRunner {
         self.apply(command);
         self.publish_status();
         log::info!("camera {}: stopped", self.config.name);
+    }
+
+    /// A file source ended: play it again from the start (a failed seek is a failure).
+    fn rewind(&mut self) {
+        let Some(pipeline) = &self.pipeline else {
+            return;
+        };
+        let sought = pipeline.seek_simple(
+            gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
+            gst::ClockTime::ZERO,
+        );
+        if let Err(e) = sought {
+            self.failure(&format!("cannot loop the file: {e}"));
+        }
     }
 
     fn failure(&mut self, error: &str) {

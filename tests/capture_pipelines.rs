@@ -103,3 +103,56 @@ fn a_missing_webcam_retries_with_an_error_naming_the_device() {
     .expect("the other camera runs");
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }
+
+/// A file source loops: a 1 s clip keeps the camera ok at the clip's rate for several times its
+/// length, with no retrying in between.
+#[test]
+fn a_file_source_loops_at_its_own_rate() {
+    let dir = TempDir::new("capture");
+    let clip = dir.path().join("clip.mkv");
+    let made = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            "num-buffers=15",
+            "!",
+            "video/x-raw,width=320,height=240,framerate=15/1",
+            "!",
+            "x264enc",
+            "!",
+            "matroskamux",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", clip.display()))
+        .status()
+        .expect("gst-launch-1.0 (gstreamer1.0-tools)");
+    assert!(made.success());
+    let source = Source::parse(&format!("file://{}", clip.display())).unwrap();
+    let worker = Worker::start(vec![CameraConfig::new("clip", source)], dir.path(), None).unwrap();
+    let reader = wait_for(Duration::from_secs(1), || {
+        Reader::open(ring_path(dir.path(), "clip")).ok()
+    })
+    .unwrap();
+    wait_for(Duration::from_secs(2), || {
+        (reader.status().unwrap().status.state == State::Ok).then_some(())
+    })
+    .expect("ok");
+    let start = reader.latest_seq();
+    let mut states = Vec::new();
+    let end = Instant::now() + Duration::from_secs(3);
+    while Instant::now() < end {
+        let s = reader.status().unwrap().status.state;
+        if states.last() != Some(&s) {
+            states.push(s);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let fps = (reader.latest_seq() - start) as f64 / 3.0;
+    assert_eq!(states, [State::Ok], "the loop must not look like a failure");
+    assert!(
+        (fps - 15.0).abs() <= 2.0,
+        "{fps} fps over 3 plays of a 15 fps clip"
+    );
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
+}

@@ -27,6 +27,8 @@ pub enum Event {
     Frame { generation: u64, at: u64 },
     /// The pipeline failed or ended.
     Failed { generation: u64, error: String },
+    /// A file source reached its end: the driver seeks back to the start (files loop).
+    EndOfFile { generation: u64 },
     /// The worker is shutting down.
     Stop,
 }
@@ -433,7 +435,9 @@ fn build_tail(
         .caps(&gst::Caps::builder("image/jpeg").build())
         .max_buffers(1)
         .drop(true)
-        .sync(false)
+        // Live sources pace themselves; a file is played at its own rate, not as fast as it
+        // decodes.
+        .sync(matches!(config.source, Source::File { .. }))
         .build();
     let target = target.clone();
     appsink.set_callbacks(
@@ -505,6 +509,9 @@ fn forward_bus(
                     None => e.error().to_string(),
                 };
                 target.fail(generation, source.redact(&text));
+            }
+            MessageView::Eos(_) if matches!(source, Source::File { .. }) => {
+                target.send(Event::EndOfFile { generation })
             }
             MessageView::Eos(_) => target.fail(generation, "end of stream".into()),
             MessageView::Element(e)

@@ -7,7 +7,8 @@ pub fn capture(quick: bool) -> Result<(), String> {
     run(cargo().args(["build", "--release", "--example", "fake_cameras"]))?;
     let json = root().join("target/bench/capture.json");
     let mut cmd = cargo();
-    cmd.args(["bench", "--bench", "capture", "--", "--json"]).arg(&json);
+    cmd.args(["bench", "--bench", "capture", "--", "--json"])
+        .arg(&json);
     if quick {
         cmd.arg("--quick");
     }
