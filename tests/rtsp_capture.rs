@@ -292,3 +292,41 @@ fn retries_exhausted_means_connection_failed_with_the_maximum_count() {
     assert_eq!(retrying, [1, 2, 3], "{seen:?}");
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }
+
+/// A frame-rate limit: a 15 fps camera limited to 5 fps publishes 5 fps.
+#[test]
+fn a_frame_rate_limit_is_applied() {
+    gst::init().unwrap();
+    let server =
+        fake_cameras::serve(0, &[MountSpec::new("cam", Codec::H264, 320, 240, 15)]).unwrap();
+    let dir = TempDir::new("rtsp");
+    let mut cam = camera("limited", &server.url("cam"));
+    cam.max_fps = Some(5);
+    let worker = Worker::start(vec![cam], dir.path(), None).unwrap();
+    let reader = open(&dir, "limited");
+    until_state(&reader, State::Ok, Duration::from_secs(3));
+    let fps = frames_in(&reader, Duration::from_secs(3)) as f64 / 3.0;
+    assert!((fps - 5.0).abs() <= 0.75, "{fps} fps, expected 5");
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
+}
+
+/// Frames larger than the slot capacity are counted as oversize and never written truncated.
+#[test]
+fn oversize_frames_are_counted_not_truncated() {
+    gst::init().unwrap();
+    let server =
+        fake_cameras::serve(0, &[MountSpec::new("cam", Codec::Mjpeg, 640, 480, 15)]).unwrap();
+    let dir = TempDir::new("rtsp");
+    let mut cam = camera("tiny", &server.url("cam"));
+    cam.slot_capacity = Some(2000); // a 640x480 JPEG is far larger
+    let worker = Worker::start(vec![cam], dir.path(), None).unwrap();
+    let reader = open(&dir, "tiny");
+    let oversize = wait_for(Duration::from_secs(5), || {
+        let n = status(&reader).status.oversize;
+        (n >= 10).then_some(n)
+    })
+    .expect("oversize frames counted");
+    assert!(oversize >= 10);
+    assert_eq!(reader.latest_seq(), 0, "nothing truncated into the ring");
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
+}
