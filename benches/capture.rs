@@ -15,6 +15,9 @@
 //! Usage: capture [--json PATH] [--quick]
 //! Child modes: capture --worker DIR URL N | capture --bare URL N
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use camd::camera_config::{CameraConfig, Transport};
 use camd::capture::source::Source;
 use camd::worker::{ring_path, Worker};
@@ -200,34 +203,16 @@ fn main() {
         (Duration::from_secs(4), Duration::from_secs(10))
     };
 
-    let server_exe = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .join("examples/fake_cameras");
-    assert!(server_exe.exists(), "{} missing: `cargo build --release --example fake_cameras` (cargo xtask bench capture does)", server_exe.display());
-    let mut server = Command::new(&server_exe)
-        .args([
-            "--port",
-            "0",
+    // In its own process: its CPU is not counted (needs the example built in release, which
+    // `cargo xtask bench capture` does).
+    let server = support::FakeCameraProcess::start(
+        0,
+        &[
             "h264=h264:1280x720@15:textured",
             "mjpeg=mjpeg:1280x720@15:textured",
-        ])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut port = 0u16;
-    for line in BufReader::new(server.stdout.take().unwrap()).lines() {
-        let line = line.unwrap();
-        if line == "ready" {
-            break;
-        }
-        if let Some(rest) = line.strip_prefix("rtsp://127.0.0.1:") {
-            port = rest.split('/').next().unwrap().parse().unwrap();
-        }
-    }
+        ],
+    );
+    let port = server.port;
     let h264 = format!("rtsp://127.0.0.1:{port}/h264");
     let mjpeg = format!("rtsp://127.0.0.1:{port}/mjpeg");
 
@@ -259,8 +244,7 @@ fn main() {
     };
     let max_h264 = max_cameras(&h264, h264_counts, warmup, window, &mut log);
     let max_mjpeg = max_cameras(&mjpeg, mjpeg_counts, warmup, window, &mut log);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
     let secs = window.as_secs_f64() * rounds as f64;
     println!("sweep (each: {:?} warm-up, {:?} window):", warmup, window);

@@ -3,59 +3,29 @@
 
 mod support;
 
-use camd::camera_config::{CameraConfig, Transport};
-use camd::capture::source::Source;
+use camd::camera_config::Transport;
 use camd::clock::{Clock, ManualClock};
-use camd::worker::{ring_path, Worker};
-use camd_ring::{Reader, State};
+use camd::worker::Worker;
+use camd_ring::State;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;
-
-fn camera(name: &str, url: &str, transport: Transport) -> CameraConfig {
-    let mut config = CameraConfig::new(name, Source::parse(url).unwrap());
-    config.transport = transport;
-    config
-}
-
-fn open(dir: &TempDir, name: &str) -> Reader {
-    wait_for(Duration::from_secs(2), || {
-        Reader::open(ring_path(dir.path(), name)).ok()
-    })
-    .expect("ring created")
-}
-
-fn state(reader: &Reader) -> State {
-    reader.status().unwrap().status.state
-}
-
-/// Waits (real pipelines run in real time) for `want`; returns how long it took.
-fn until(reader: &Reader, want: State, timeout: Duration) -> Duration {
-    let start = Instant::now();
-    wait_for(timeout, || (state(reader) == want).then_some(())).unwrap_or_else(|| {
-        panic!(
-            "not {want} within {timeout:?}: {:?}",
-            reader.status().unwrap().status
-        )
-    });
-    start.elapsed()
-}
 
 #[test]
 fn a_killed_server_is_noticed_over_tcp_and_udp() {
     let mut server = FakeCameraProcess::start(0, &["cam=h264:320x240@15"]);
     let dir = TempDir::new("faults");
     let cameras = vec![
-        camera("tcp", &server.url("cam"), Transport::Tcp),
-        camera("udp", &server.url("cam"), Transport::Udp),
+        camera_over("tcp", &server.url("cam"), Transport::Tcp),
+        camera_over("udp", &server.url("cam"), Transport::Udp),
     ];
     let worker = Worker::start(cameras, dir.path(), None).unwrap();
     let (tcp, udp) = (open(&dir, "tcp"), open(&dir, "udp"));
-    until(&tcp, State::Ok, Duration::from_secs(5));
-    until(&udp, State::Ok, Duration::from_secs(5));
+    until_state(&tcp, State::Ok, Duration::from_secs(5));
+    until_state(&udp, State::Ok, Duration::from_secs(5));
     server.kill();
-    let tcp_after = until(&tcp, State::Retrying, Duration::from_secs(5));
-    let udp_after = until(&udp, State::Retrying, Duration::from_secs(5));
+    let tcp_after = until_state(&tcp, State::Retrying, Duration::from_secs(5));
+    let udp_after = until_state(&udp, State::Retrying, Duration::from_secs(5));
     assert!(
         tcp_after < Duration::from_secs(2) && udp_after < Duration::from_secs(3),
         "tcp {tcp_after:?}, udp {udp_after:?}"
@@ -69,20 +39,20 @@ fn a_killed_server_is_noticed_over_tcp_and_udp() {
 fn a_frozen_server_is_no_signal_within_the_stall_timeout() {
     let server = FakeCameraProcess::start(0, &["cam=h264:320x240@15"]);
     let dir = TempDir::new("faults");
-    let mut cam = camera("frozen", &server.url("cam"), Transport::Tcp);
+    let mut cam = camera_over("frozen", &server.url("cam"), Transport::Tcp);
     cam.retry.stall_timeout = Duration::from_secs(2);
     cam.retry.connect_timeout = Duration::from_secs(3);
     let worker = Worker::start(vec![cam], dir.path(), None).unwrap();
     let reader = open(&dir, "frozen");
-    until(&reader, State::Ok, Duration::from_secs(5));
+    until_state(&reader, State::Ok, Duration::from_secs(5));
     server.freeze();
-    let waited = until(&reader, State::NoSignal, Duration::from_secs(4));
+    let waited = until_state(&reader, State::NoSignal, Duration::from_secs(4));
     assert!(
         waited <= Duration::from_secs(3),
         "no_signal after {waited:?} (stall_timeout 2 s)"
     );
     server.thaw();
-    until(&reader, State::Ok, Duration::from_secs(15));
+    until_state(&reader, State::Ok, Duration::from_secs(15));
     assert!(reader.status().unwrap().status.reconnects >= 1);
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }
@@ -94,18 +64,18 @@ fn a_server_that_comes_back_is_ok_within_the_pending_backoff() {
     let mut server = FakeCameraProcess::start(0, &["cam=h264:320x240@15"]);
     let dir = TempDir::new("faults");
     let clock = ManualClock::starting_at(1_000_000_000);
-    let cam = camera("back", &server.url("cam"), Transport::Tcp);
+    let cam = camera_over("back", &server.url("cam"), Transport::Tcp);
     let worker =
         Worker::start_with_clock(vec![cam], dir.path(), None, Arc::new(clock.clone())).unwrap();
     let reader = open(&dir, "back");
-    until(&reader, State::Ok, Duration::from_secs(5));
+    until_state(&reader, State::Ok, Duration::from_secs(5));
     server.kill();
-    until(&reader, State::Retrying, Duration::from_secs(5));
+    until_state(&reader, State::Retrying, Duration::from_secs(5));
     server.restart();
     let pending = reader.status().unwrap().status.next_retry_mono_ns;
     assert!(pending > clock.now(), "a retry is pending");
     clock.set(pending);
-    let waited = until(&reader, State::Ok, Duration::from_secs(3));
+    let waited = until_state(&reader, State::Ok, Duration::from_secs(3));
     assert!(
         waited <= Duration::from_secs(1),
         "ok {waited:?} after the pending retry was due"
@@ -120,17 +90,17 @@ fn a_flapping_camera_does_not_disturb_the_others() {
     let healthy_server = FakeCameraProcess::start(0, &["cam=h264:320x240@15"]);
     let mut flapping_server = FakeCameraProcess::start(0, &["cam=h264:320x240@15"]);
     let dir = TempDir::new("faults");
-    let mut flapping = camera("flapping", &flapping_server.url("cam"), Transport::Tcp);
+    let mut flapping = camera_over("flapping", &flapping_server.url("cam"), Transport::Tcp);
     flapping.retry.initial_delay = Duration::from_millis(200);
     flapping.retry.max_retry_attempts = 1000;
     let cameras = vec![
-        camera("healthy", &healthy_server.url("cam"), Transport::Tcp),
+        camera_over("healthy", &healthy_server.url("cam"), Transport::Tcp),
         flapping,
     ];
     let worker = Worker::start(cameras, dir.path(), None).unwrap();
     let (healthy, flapper) = (open(&dir, "healthy"), open(&dir, "flapping"));
-    until(&healthy, State::Ok, Duration::from_secs(5));
-    until(&flapper, State::Ok, Duration::from_secs(5));
+    until_state(&healthy, State::Ok, Duration::from_secs(5));
+    until_state(&flapper, State::Ok, Duration::from_secs(5));
     let start_seq = healthy.latest_seq();
     let start = Instant::now();
     for _ in 0..4 {
@@ -168,13 +138,13 @@ fn child_network_cut() {
     ip("up");
     let server = FakeCameraProcess::start(0, &["cam=h264:320x240@15"]);
     let dir = TempDir::new("netcut");
-    let mut cam = camera("cut", &server.url("cam"), Transport::Tcp);
+    let mut cam = camera_over("cut", &server.url("cam"), Transport::Tcp);
     cam.retry.stall_timeout = Duration::from_secs(2);
     cam.retry.initial_delay = Duration::from_millis(200);
     cam.retry.max_retry_attempts = 100;
     let worker = Worker::start(vec![cam], dir.path(), None).unwrap();
     let reader = open(&dir, "cut");
-    until(&reader, State::Ok, Duration::from_secs(5));
+    until_state(&reader, State::Ok, Duration::from_secs(5));
 
     ip("down");
     let cut = Instant::now();
@@ -199,7 +169,7 @@ fn child_network_cut() {
     );
 
     ip("up");
-    let back = until(&reader, State::Ok, Duration::from_secs(15));
+    let back = until_state(&reader, State::Ok, Duration::from_secs(15));
     println!(
         "netcut: left ok {noticed:?} after the cut, ok again {back:?} after the link came back"
     );

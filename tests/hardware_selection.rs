@@ -6,55 +6,14 @@ mod support;
 #[path = "support/fake_cameras.rs"]
 mod fake_cameras;
 
-use camd::camera_config::CameraConfig;
-use camd::capture::source::Source;
-use camd::worker::{ring_path, Worker};
-use camd_ring::{Reader, State};
+use camd::worker::Worker;
+use camd_ring::State;
 use fake_cameras::{Codec, MountSpec};
 use gstreamer as gst;
 use gstreamer::prelude::PluginFeatureExtManual;
 use std::time::Duration;
-use support::jpeg::jpeg_size;
 use support::*;
 
-fn camera(name: &str, url: &str) -> CameraConfig {
-    CameraConfig::new(name, Source::parse(url).unwrap())
-}
-
-fn open(dir: &TempDir, name: &str) -> Reader {
-    wait_for(Duration::from_secs(2), || {
-        Reader::open(ring_path(dir.path(), name)).ok()
-    })
-    .expect("ring created")
-}
-
-fn until_state(reader: &Reader, state: State, timeout: Duration) {
-    wait_for(timeout, || {
-        (reader.status().unwrap().status.state == state).then_some(())
-    })
-    .unwrap_or_else(|| panic!("not {state} within {timeout:?}"));
-}
-
-fn check_jpegs(reader: &Reader, size: (u32, u32)) {
-    let mut buf = Vec::new();
-    let mut after = reader.latest_seq();
-    for _ in 0..5 {
-        after = reader
-            .wait_next(after, Duration::from_secs(2))
-            .unwrap()
-            .expect("a frame")
-            .seq;
-        reader.copy_latest(&mut buf).unwrap();
-        assert_eq!(jpeg_size(&buf).unwrap(), size);
-    }
-}
-
-fn status(reader: &Reader) -> camd_ring::StatusSnapshot {
-    reader.status().unwrap()
-}
-
-/// No hardware decoder exists here: register the software decoder's element type under a
-/// hardware element's name, in this process. camd must prefer it (and say so in the ring).
 #[test]
 fn a_hardware_decoder_is_preferred_when_the_registry_has_one() {
     gst::init().unwrap();

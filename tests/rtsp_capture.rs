@@ -6,68 +6,15 @@ mod support;
 #[path = "support/fake_cameras.rs"]
 mod fake_cameras;
 
-use camd::camera_config::{CameraConfig, Transport};
-use camd::capture::source::Source;
+use camd::camera_config::Transport;
 use camd::clock::{Clock, ManualClock};
-use camd::worker::{ring_path, Worker};
-use camd_ring::{Reader, State, StatusSnapshot};
+use camd::worker::Worker;
+use camd_ring::State;
 use fake_cameras::{Codec, MountSpec};
 use gstreamer as gst;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::jpeg::jpeg_size;
 use support::*;
-
-fn camera(name: &str, url: &str) -> CameraConfig {
-    CameraConfig::new(name, Source::parse(url).unwrap())
-}
-
-fn open(dir: &TempDir, name: &str) -> Reader {
-    wait_for(Duration::from_secs(2), || {
-        Reader::open(ring_path(dir.path(), name)).ok()
-    })
-    .expect("ring created")
-}
-
-fn status(reader: &Reader) -> StatusSnapshot {
-    reader.status().unwrap()
-}
-
-/// Waits (real time, for real pipelines) until the camera is in `state`; returns how long it took.
-fn until_state(reader: &Reader, state: State, timeout: Duration) -> Duration {
-    let start = Instant::now();
-    wait_for(timeout, || {
-        (status(reader).status.state == state).then_some(())
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "not {state} within {timeout:?}: {:?}",
-            status(reader).status
-        )
-    });
-    start.elapsed()
-}
-
-/// Frames published over `window`.
-fn frames_in(reader: &Reader, window: Duration) -> u64 {
-    let start = reader.latest_seq();
-    std::thread::sleep(window);
-    reader.latest_seq() - start
-}
-
-fn check_jpegs(reader: &Reader, size: (u32, u32)) {
-    let mut buf = Vec::new();
-    let mut after = reader.latest_seq();
-    for _ in 0..5 {
-        let meta = reader
-            .wait_next(after, Duration::from_secs(2))
-            .unwrap()
-            .expect("a frame");
-        after = meta.seq;
-        reader.copy_latest(&mut buf).unwrap();
-        assert_eq!(jpeg_size(&buf).unwrap(), size);
-    }
-}
 
 #[test]
 fn h264_camera_first_frame_within_a_second_full_rate_valid_jpegs() {

@@ -160,14 +160,15 @@ pub fn build(
                     gst::Fraction::new(config.max_fps.unwrap_or(15) as i32, 1),
                 )
                 .build();
-            let filter = caps_filter(caps)?;
-            pipeline
-                .add_many([&src, &filter])
-                .map_err(|e| e.to_string())?;
-            src.link(&filter).map_err(|e| e.to_string())?;
-            let (sink, chosen) = build_tail(&pipeline, config, Codec::Raw, &target, generation)?;
-            filter.link(&sink).map_err(|e| e.to_string())?;
-            record_chosen(&target, &chosen);
+            link_fixed_head(
+                &pipeline,
+                &src,
+                caps,
+                config,
+                Codec::Raw,
+                &target,
+                generation,
+            )?;
         }
         Source::Rtsp {
             url,
@@ -265,11 +266,6 @@ pub fn build(
             .field("width", choice.width as i32)
             .field("height", choice.height as i32)
             .build();
-            let filter = caps_filter(caps)?;
-            pipeline
-                .add_many([&src, &filter])
-                .map_err(|e| e.to_string())?;
-            src.link(&filter).map_err(|e| e.to_string())?;
             let codec = if choice.is_mjpeg() {
                 Codec::Mjpeg
             } else {
@@ -281,12 +277,40 @@ pub fn build(
                 height: None,
                 ..config.clone()
             };
-            let (sink, chosen) = build_tail(&pipeline, &tail_config, codec, &target, generation)?;
-            filter.link(&sink).map_err(|e| e.to_string())?;
-            record_chosen(&target, &chosen);
+            link_fixed_head(
+                &pipeline,
+                &src,
+                caps,
+                &tail_config,
+                codec,
+                &target,
+                generation,
+            )?;
         }
     }
     Ok(pipeline)
+}
+
+/// A source whose output is known when the pipeline is built (test pattern, V4L2): source ->
+/// capsfilter -> tail.
+fn link_fixed_head(
+    pipeline: &gst::Pipeline,
+    src: &gst::Element,
+    caps: gst::Caps,
+    config: &CameraConfig,
+    codec: Codec,
+    target: &Arc<FrameTarget>,
+    generation: u64,
+) -> Result<(), String> {
+    let filter = caps_filter(caps)?;
+    pipeline
+        .add_many([src, &filter])
+        .map_err(|e| e.to_string())?;
+    src.link(&filter).map_err(|e| e.to_string())?;
+    let (sink, chosen) = build_tail(pipeline, config, codec, target, generation)?;
+    filter.link(&sink).map_err(|e| e.to_string())?;
+    record_chosen(target, &chosen);
+    Ok(())
 }
 
 /// rtspsrc made a pad: pick depayloader, parser, decoder for its codec and link the tail.

@@ -2,6 +2,10 @@
 #![allow(dead_code)]
 
 pub mod jpeg;
+pub mod rings;
+
+#[allow(unused_imports)]
+pub use rings::*;
 
 use std::time::{Duration, Instant};
 
