@@ -269,11 +269,24 @@ fn oversize_frames_are_counted_not_truncated() {
     let worker = Worker::start(vec![cam], dir.path(), None).unwrap();
     let reader = open(&dir, "tiny");
     let oversize = wait_for(Duration::from_secs(5), || {
-        let n = status(&reader).status.oversize;
-        (n >= 10).then_some(n)
+        let s = status(&reader).status;
+        (s.oversize >= 1 && s.state == State::Retrying).then_some(s.oversize)
     })
     .expect("oversize frames counted");
-    assert!(oversize >= 10);
+    assert!(oversize >= 1);
     assert_eq!(reader.latest_seq(), 0, "nothing truncated into the ring");
+    let s = status(&reader).status;
+    assert_eq!(
+        s.state,
+        State::Retrying,
+        "every frame too large: the attempt fails"
+    );
+    assert!(
+        s.last_error
+            .contains("does not fit the slot capacity of 2000 bytes")
+            && s.last_error.contains("raise slot_capacity"),
+        "{}",
+        s.last_error
+    );
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }

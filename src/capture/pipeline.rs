@@ -109,6 +109,15 @@ impl FrameTarget {
                         self.camera
                     );
                 }
+                // Waiting for a first frame: this attempt cannot succeed, say why. Once frames
+                // flow, an occasional oversize frame is only counted.
+                if self.notify_next_frame.load(Ordering::Acquire) {
+                    let message = e.to_string();
+                    let reason = message
+                        .split_once(": ")
+                        .map_or(message.as_str(), |(_, r)| r);
+                    self.fail(generation, format!("{reason}: raise slot_capacity"));
+                }
             }
             Err(e) => log::warn!("camera {}: {e}", self.camera),
         }
