@@ -84,7 +84,8 @@ impl CameraRunner {
                 .next_deadline()
                 .unwrap_or(u64::MAX)
                 .min(self.last_heartbeat + ns(HEARTBEAT));
-            let timeout = Duration::from_nanos(deadline.saturating_sub(now)).min(HEARTBEAT);
+            let timeout = Duration::from_nanos(deadline.saturating_sub(now))
+                .min(self.clock.poll_interval().unwrap_or(HEARTBEAT));
             match self.events.recv_timeout(timeout) {
                 Ok(Event::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(Event::Frame { generation, at }) if generation == self.generation => {

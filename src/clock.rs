@@ -9,6 +9,12 @@ use std::time::Duration;
 pub trait Clock: Send + Sync {
     /// Now, as CLOCK_MONOTONIC nanoseconds.
     fn now(&self) -> u64;
+
+    /// How often a waiter must look at the clock again because it may jump (a simulated clock
+    /// moved by a test); `None` for a clock that only flows.
+    fn poll_interval(&self) -> Option<Duration> {
+        None
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -41,6 +47,10 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> u64 {
         self.0.load(Ordering::SeqCst)
+    }
+
+    fn poll_interval(&self) -> Option<Duration> {
+        Some(Duration::from_millis(5))
     }
 }
 
