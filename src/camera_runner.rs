@@ -187,9 +187,6 @@ impl CameraRunner {
     fn start_pipeline(&mut self) {
         self.teardown();
         self.generation += 1;
-        self.target
-            .generation
-            .store(self.generation, Ordering::Release);
         self.target.last_frame.store(0, Ordering::Release);
         self.target.notify_next_frame.store(true, Ordering::Release);
         let built =

@@ -35,10 +35,6 @@ impl ManualClock {
         Self(Arc::new(AtomicU64::new(ns)))
     }
 
-    pub fn advance(&self, by: Duration) {
-        self.0.fetch_add(by.as_nanos() as u64, Ordering::SeqCst);
-    }
-
     pub fn set(&self, ns: u64) {
         self.0.store(ns, Ordering::SeqCst);
     }

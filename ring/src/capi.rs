@@ -29,25 +29,12 @@ pub const CAMD_RING_E_BUFFER_TOO_SMALL: i32 = -4;
 pub const CAMD_RING_E_CONTENDED: i32 = -5;
 pub const CAMD_RING_E_INTERNAL: i32 = -6;
 
-/// Frame metadata (`camd_frame_meta`).
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-pub struct CFrameMeta {
-    pub seq: u64,
-    pub ts_realtime_ns: u64,
-    pub ts_mono_ns: u64,
-    pub len: u32,
-    pub width: u32,
-    pub height: u32,
-    pub slot: u32,
-}
-
 /// A borrowed frame (`camd_frame_view`).
 #[repr(C)]
 pub struct CFrameView {
     pub data: *const u8,
     pub len: usize,
-    pub meta: CFrameMeta,
+    pub meta: FrameMeta,
 }
 
 /// Static information (`camd_ring_info`).
@@ -92,7 +79,7 @@ pub struct CRingStatus {
 }
 
 // The C header asserts the same numbers.
-const _: () = assert!(core::mem::size_of::<CFrameMeta>() == 40);
+const _: () = assert!(core::mem::size_of::<FrameMeta>() == 40); // camd_frame_meta
 const _: () = assert!(core::mem::size_of::<CRingInfo>() == 104);
 const _: () = assert!(core::mem::size_of::<CRingStatus>() == 480);
 
@@ -150,18 +137,6 @@ unsafe fn reader<'a>(ring: *const Reader) -> Result<&'a Reader, (i32, String)> {
     ring.as_ref().ok_or_else(|| argument("ring is NULL"))
 }
 
-fn c_meta(meta: &FrameMeta) -> CFrameMeta {
-    CFrameMeta {
-        seq: meta.seq,
-        ts_realtime_ns: meta.ts_realtime_ns,
-        ts_mono_ns: meta.ts_mono_ns,
-        len: meta.len,
-        width: meta.width,
-        height: meta.height,
-        slot: meta.slot,
-    }
-}
-
 fn copy_text<const N: usize>(text: &str, out: &mut [c_char; N]) {
     let mut bytes = [0u8; N];
     encode_text(text, &mut bytes);
@@ -170,10 +145,10 @@ fn copy_text<const N: usize>(text: &str, out: &mut [c_char; N]) {
     }
 }
 
-fn write_meta(out: *mut CFrameMeta, meta: &FrameMeta) {
+fn write_meta(out: *mut FrameMeta, meta: &FrameMeta) {
     if !out.is_null() {
         // SAFETY: the caller passes null or a valid, writable camd_frame_meta.
-        unsafe { out.write(c_meta(meta)) };
+        unsafe { out.write(*meta) };
     }
 }
 
@@ -273,7 +248,7 @@ pub unsafe extern "C" fn camd_ring_latest_seq(ring: *const Reader) -> u64 {
 /// # Safety
 /// `ring` a live handle; `out` a valid pointer.
 #[no_mangle]
-pub unsafe extern "C" fn camd_ring_latest(ring: *const Reader, out: *mut CFrameMeta) -> i32 {
+pub unsafe extern "C" fn camd_ring_latest(ring: *const Reader, out: *mut FrameMeta) -> i32 {
     guarded(|| match reader(ring)?.latest().map_err(ring_error)? {
         Some(meta) => {
             write_meta(out, &meta);
@@ -290,7 +265,7 @@ pub unsafe extern "C" fn camd_ring_copy_latest(
     ring: *const Reader,
     buf: *mut u8,
     buf_len: usize,
-    out: *mut CFrameMeta,
+    out: *mut FrameMeta,
 ) -> i32 {
     guarded(|| {
         let ring = reader(ring)?;
@@ -326,7 +301,7 @@ pub unsafe extern "C" fn camd_ring_borrow_latest(ring: *const Reader, out: *mut 
                 out.write(CFrameView {
                     data: frame.as_ptr(),
                     len: frame.meta().len as usize,
-                    meta: c_meta(frame.meta()),
+                    meta: *frame.meta(),
                 });
                 Ok(CAMD_RING_OK)
             }
@@ -345,17 +320,7 @@ pub unsafe extern "C" fn camd_ring_view_intact(
     guarded(|| {
         let ring = reader(ring)?;
         let view = view.as_ref().ok_or_else(|| argument("view is NULL"))?;
-        let m = &view.meta;
-        let meta = FrameMeta {
-            seq: m.seq,
-            ts_realtime_ns: m.ts_realtime_ns,
-            ts_mono_ns: m.ts_mono_ns,
-            len: m.len,
-            width: m.width,
-            height: m.height,
-            slot: m.slot,
-        };
-        Ok(i32::from(ring.is_intact(&meta)))
+        Ok(i32::from(ring.is_intact(&view.meta)))
     })
     .max(0) // an error (message in camd_ring_last_error) counts as "not intact"
 }
@@ -367,7 +332,7 @@ pub unsafe extern "C" fn camd_ring_wait_next(
     ring: *const Reader,
     after_seq: u64,
     timeout_ms: u32,
-    out: *mut CFrameMeta,
+    out: *mut FrameMeta,
 ) -> i32 {
     guarded(|| {
         let ring = reader(ring)?;

@@ -20,8 +20,10 @@ pub(crate) const MAX_TRIES: u32 = 1000;
 /// Where a readers' wait polls when it could not register in the doorbell.
 const POLL_INTERVAL: Duration = Duration::from_millis(2);
 
-/// A frame's metadata, read consistently with its slot's sequence lock.
+/// A frame's metadata, read consistently with its slot's sequence lock. Also the C ABI's
+/// `camd_frame_meta` (same layout, asserted in the header).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
 pub struct FrameMeta {
     /// 1 for the first frame the ring ever held, +1 for each frame after.
     pub seq: u64,

@@ -5,7 +5,6 @@
 use crate::doorbell::Doorbell;
 use crate::error::ErrorKind;
 use crate::frames;
-use crate::layout::HEADER_SIZE;
 use crate::publish::{FrameInfo, Publisher};
 use crate::region::Region;
 use crate::status::{self, State, Status};
@@ -366,9 +365,4 @@ fn wait_next_returns_a_frame_published_by_another_thread() {
         frames::wait_next(&region, &Doorbell::private(), 1, Duration::from_millis(5)).unwrap(),
         None
     );
-}
-
-#[test]
-fn header_page_is_the_documented_size() {
-    assert_eq!(HEADER_SIZE, 4096);
 }

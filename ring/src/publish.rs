@@ -70,13 +70,16 @@ impl Publisher {
                 capacity,
             });
         }
-        let now_mono = if info.ts_mono_ns == 0 {
-            clock::monotonic_ns()
+        // Each clock is read once per frame: for the heartbeat, and for the timestamps the
+        // caller left to "now".
+        let (now_mono, now_real) = (clock::monotonic_ns(), clock::realtime_ns());
+        let ts_mono = if info.ts_mono_ns == 0 {
+            now_mono
         } else {
             info.ts_mono_ns
         };
-        let now_real = if info.ts_realtime_ns == 0 {
-            clock::realtime_ns()
+        let ts_real = if info.ts_realtime_ns == 0 {
+            now_real
         } else {
             info.ts_realtime_ns
         };
@@ -95,8 +98,8 @@ impl Publisher {
         slot.width.store(info.width, Ordering::Relaxed);
         slot.height.store(info.height, Ordering::Relaxed);
         slot.flags.store(0, Ordering::Relaxed);
-        slot.ts_realtime_ns.store(now_real, Ordering::Relaxed);
-        slot.ts_mono_ns.store(now_mono, Ordering::Relaxed);
+        slot.ts_realtime_ns.store(ts_real, Ordering::Relaxed);
+        slot.ts_mono_ns.store(ts_mono, Ordering::Relaxed);
         // 3. Complete (even), released so a reader that sees it sees the bytes.
         slot.seq.store(seq << 1, Ordering::Release);
         // 4. Make it the latest.
@@ -110,7 +113,7 @@ impl Publisher {
             futex::wake_all(&self.region.index().notify);
         }
         self.fps_window_frames += 1;
-        self.beat(clock::monotonic_ns(), clock::realtime_ns());
+        self.beat(now_mono, now_real);
         Ok(seq)
     }
 

@@ -78,6 +78,7 @@ fn read_loop(path: &std::path::Path, borrow: bool, stop: impl Fn() -> bool) -> C
 
 /// Child mode: a reader process. Prints its counts as one line.
 #[test]
+#[ignore = "child process of stress_one_writer_four_threads_two_processes; not a test by itself"]
 fn stress_child_reader() {
     let Ok(path) = std::env::var("CAMD_STRESS_RING") else {
         return;
@@ -104,6 +105,7 @@ fn stress_one_writer_four_threads_two_processes() {
                 .args([
                     "--exact",
                     "stress_child_reader",
+                    "--ignored",
                     "--nocapture",
                     "--test-threads=1",
                 ])

@@ -115,6 +115,7 @@ fn one_writer_at_a_time() {
 /// Child mode of `a_restarted_writer_in_another_process_bumps_the_generation`: attach, publish
 /// three frames, exit without any cleanup.
 #[test]
+#[ignore = "child process of a_restarted_writer_in_another_process_bumps_the_generation; not a test by itself"]
 fn child_writer() {
     let Ok(path) = std::env::var("CAMD_RING_TEST_CHILD_WRITER") else {
         return;
@@ -139,7 +140,7 @@ fn a_restarted_writer_in_another_process_bumps_the_generation() {
     let mut generations = vec![reader.status().unwrap().status.generation];
     for round in 1..=2u64 {
         let status = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "child_writer", "--nocapture"])
+            .args(["--exact", "child_writer", "--ignored", "--nocapture"])
             .env("CAMD_RING_TEST_CHILD_WRITER", &path)
             .status()
             .unwrap();

@@ -77,14 +77,6 @@ pub const ENCODER_CANDIDATES: &[&str] = &[
     "jpegenc",
 ];
 
-/// Names that are software implementations (everything else in the lists is hardware).
-pub fn is_software(element: &str) -> bool {
-    matches!(
-        element,
-        "avdec_h264" | "openh264dec" | "avdec_h265" | "libde265dec" | "jpegdec" | "jpegenc"
-    )
-}
-
 /// The element to use: `wanted` if the configuration names one (it must exist), else the first
 /// candidate the registry has. `exists` asks the registry.
 pub fn choose(
@@ -139,7 +131,6 @@ mod tests {
             .unwrap(),
             "avdec_h264"
         );
-        assert!(is_software("avdec_h264") && !is_software("v4l2h264dec"));
     }
 
     #[test]

@@ -42,7 +42,6 @@ pub struct FrameTarget {
     pub last_frame: AtomicU64,
     /// Set by the driver when it wants an `Event::Frame` for the next frame.
     pub notify_next_frame: AtomicBool,
-    pub generation: AtomicU64,
     oversize_logged: AtomicBool,
     /// The driver's clock: frame times compare with the state machine's deadlines.
     clock: Arc<dyn Clock>,
@@ -61,7 +60,6 @@ impl FrameTarget {
             events: Mutex::new(events),
             last_frame: AtomicU64::new(0),
             notify_next_frame: AtomicBool::new(true),
-            generation: AtomicU64::new(0),
             oversize_logged: AtomicBool::new(false),
             clock,
         }
