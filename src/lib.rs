@@ -6,5 +6,8 @@ pub mod camera_config;
 pub mod camera_runner;
 pub mod camera_state;
 pub mod capture;
+pub mod cli;
 pub mod clock;
+pub mod logging;
+pub mod systemd_notify;
 pub mod worker;
