@@ -13,7 +13,7 @@ pub enum Transport {
     Udp,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CameraConfig {
     /// Ring file name and display name.
     pub name: String,

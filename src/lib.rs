@@ -7,6 +7,7 @@ pub mod camera_runner;
 pub mod camera_state;
 pub mod capture;
 pub mod cli;
+pub mod config;
 pub mod clock;
 pub mod logging;
 pub mod systemd_notify;

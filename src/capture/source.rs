@@ -108,6 +108,27 @@ impl Source {
         }
     }
 
+    /// The source as configured, password included: only for handing a camera to its worker
+    /// over a private pipe. `Source::parse` of the result gives this source back.
+    pub fn url_with_secret(&self) -> String {
+        match self {
+            Self::Rtsp {
+                url,
+                user: Some(user),
+                password,
+            } => {
+                let (scheme, rest) = url.split_once("://").unwrap_or(("rtsp", url));
+                let secret = password
+                    .as_deref()
+                    .map(|p| format!(":{}", percent_encode(p)))
+                    .unwrap_or_default();
+                format!("{scheme}://{}{secret}@{rest}", percent_encode(user))
+            }
+            Self::V4l2 { device } => device.display().to_string(),
+            other => other.display(),
+        }
+    }
+
     /// Removes the password (if any) from text that may quote it (an error message).
     pub fn redact(&self, text: &str) -> String {
         match self {
@@ -124,6 +145,20 @@ impl fmt::Debug for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Source({})", self.display())
     }
+}
+
+/// Everything but unreserved characters (RFC 3986) as %XX, so `:` `@` `/` in a user name or a
+/// password survive `parse`.
+fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 fn percent_decode(text: &str) -> String {
@@ -167,6 +202,13 @@ mod tests {
         assert_eq!(s.display(), "rtsp://admin:***@10.0.0.5:554/stream1");
         assert!(!format!("{s:?}").contains("s3cr"));
         assert_eq!(s.redact("auth failed for s3cr@t"), "auth failed for ***");
+        assert_eq!(s.url_with_secret(), "rtsp://admin:s3cr%40t@10.0.0.5:554/stream1");
+        let odd = Source::Rtsp {
+            url: "rtsp://cam/x".into(),
+            user: Some("a:b@c".into()),
+            password: Some("p/%: @q".into()),
+        };
+        assert_eq!(Source::parse(&odd.url_with_secret()).unwrap(), odd);
     }
 
     #[test]

@@ -1,0 +1,250 @@
+//! The per-camera settings: the keys a `[[camera]]` table and `[daemon.defaults]` accept, with
+//! their ranges, how each lands in a `CameraConfig`, and the reverse (`to_inline_table`), which
+//! the supervisor uses to hand a worker its cameras. One list: a key added here is accepted,
+//! checked and passed on, or the round-trip test fails.
+
+use crate::camera_config::{CameraConfig, Transport};
+use std::fmt::Write as _;
+use std::ops::RangeInclusive;
+use std::time::Duration;
+use toml_edit::Item;
+
+/// Every camera setting key (also valid in `[daemon.defaults]`).
+pub const SETTING_KEYS: &[&str] = &[
+    "width",
+    "height",
+    "max_fps",
+    "jpeg_quality",
+    "transport",
+    "latency_ms",
+    "decoder",
+    "encoder",
+    "slot_count",
+    "slot_capacity",
+    "max_retry_attempts",
+    "retry_initial_s",
+    "retry_max_s",
+    "retry_jitter",
+    "stall_timeout_s",
+    "connect_timeout_s",
+    "probe_interval_s",
+];
+
+/// Applies setting `key` = `value` to `camera`. `Ok(false)`: not a setting key.
+pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool, String> {
+    let retry = &mut camera.retry;
+    match key {
+        "width" => camera.width = Some(integer(value, 16..=8192)? as u32),
+        "height" => camera.height = Some(integer(value, 16..=8192)? as u32),
+        "max_fps" => camera.max_fps = Some(integer(value, 1..=240)? as u32),
+        "jpeg_quality" => camera.jpeg_quality = integer(value, 1..=100)? as u32,
+        "transport" => {
+            camera.transport = match string(value)? {
+                "auto" => Transport::Auto,
+                "tcp" => Transport::Tcp,
+                "udp" => Transport::Udp,
+                other => return Err(format!("{other:?} is not one of \"auto\", \"tcp\", \"udp\"")),
+            }
+        }
+        "latency_ms" => camera.latency_ms = integer(value, 0..=10_000)? as u32,
+        "decoder" => camera.decoder = Some(element_name(value)?),
+        "encoder" => camera.encoder = Some(element_name(value)?),
+        "slot_count" => camera.slot_count = integer(value, 2..=64)? as u32,
+        "slot_capacity" => {
+            camera.slot_capacity = Some(integer(value, 4096..=64 << 20)? as u32);
+        }
+        "max_retry_attempts" => retry.max_retry_attempts = integer(value, 1..=1_000_000)? as u32,
+        "retry_initial_s" => retry.initial_delay = seconds(value, 0.01..=3600.0)?,
+        "retry_max_s" => retry.max_delay = seconds(value, 0.01..=86_400.0)?,
+        "retry_jitter" => retry.jitter = float(value, 0.0..=0.9)?,
+        "stall_timeout_s" => retry.stall_timeout = seconds(value, 0.2..=3600.0)?,
+        "connect_timeout_s" => retry.connect_timeout = seconds(value, 0.2..=3600.0)?,
+        "probe_interval_s" => retry.probe_interval = Some(seconds(value, 1.0..=86_400.0)?),
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+/// Checks between settings, once all are applied; each problem names its key.
+pub fn check(camera: &CameraConfig) -> Vec<(&'static str, String)> {
+    let mut problems = Vec::new();
+    match (camera.width, camera.height) {
+        (Some(_), None) => problems.push(("width", "width without height: set both or neither".into())),
+        (None, Some(_)) => problems.push(("height", "height without width: set both or neither".into())),
+        _ => {}
+    }
+    if camera.retry.max_delay < camera.retry.initial_delay {
+        problems.push((
+            "retry_max_s",
+            format!(
+                "{:?} is shorter than retry_initial_s ({:?})",
+                camera.retry.max_delay, camera.retry.initial_delay
+            ),
+        ));
+    }
+    let file_size = u64::from(camera.slot_count) * u64::from(camera.slot_capacity());
+    if file_size > 1 << 30 {
+        problems.push((
+            "slot_capacity",
+            format!(
+                "{} slots of {} bytes make a ring file over 1 GiB",
+                camera.slot_count,
+                camera.slot_capacity()
+            ),
+        ));
+    }
+    problems
+}
+
+/// The camera as a one-line TOML inline table with every setting spelled out and the source
+/// with its password: what a worker receives on its private pipe (never argv or environment).
+pub fn to_inline_table(camera: &CameraConfig, worker: Option<&str>) -> String {
+    let mut t = String::from("{ ");
+    let mut kv = |key: &str, value: String| {
+        let _ = write!(t, "{key} = {value}, ");
+    };
+    kv("name", quote(&camera.name));
+    kv("url", quote(&camera.source.url_with_secret()));
+    if let Some(worker) = worker {
+        kv("worker", quote(worker));
+    }
+    if let (Some(w), Some(h)) = (camera.width, camera.height) {
+        kv("width", w.to_string());
+        kv("height", h.to_string());
+    }
+    if let Some(fps) = camera.max_fps {
+        kv("max_fps", fps.to_string());
+    }
+    kv("jpeg_quality", camera.jpeg_quality.to_string());
+    let transport = match camera.transport {
+        Transport::Auto => "auto",
+        Transport::Tcp => "tcp",
+        Transport::Udp => "udp",
+    };
+    kv("transport", quote(transport));
+    kv("latency_ms", camera.latency_ms.to_string());
+    if let Some(decoder) = &camera.decoder {
+        kv("decoder", quote(decoder));
+    }
+    if let Some(encoder) = &camera.encoder {
+        kv("encoder", quote(encoder));
+    }
+    kv("slot_count", camera.slot_count.to_string());
+    if let Some(capacity) = camera.slot_capacity {
+        kv("slot_capacity", capacity.to_string());
+    }
+    let r = &camera.retry;
+    kv("max_retry_attempts", r.max_retry_attempts.to_string());
+    kv("retry_initial_s", secs(r.initial_delay));
+    kv("retry_max_s", secs(r.max_delay));
+    kv("retry_jitter", format!("{:?}", r.jitter));
+    kv("stall_timeout_s", secs(r.stall_timeout));
+    kv("connect_timeout_s", secs(r.connect_timeout));
+    if let Some(probe) = r.probe_interval {
+        kv("probe_interval_s", secs(probe));
+    }
+    t.truncate(t.len() - 2);
+    t.push_str(" }");
+    t
+}
+
+/// A TOML basic string: quotes, backslashes and control characters escaped.
+pub fn quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// Seconds with nanosecond precision, as TOML accepts them (a float, exact to the ns for any
+/// duration a config can hold).
+fn secs(d: Duration) -> String {
+    format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
+}
+
+pub(crate) fn integer(value: &Item, range: RangeInclusive<i64>) -> Result<i64, String> {
+    let n = value
+        .as_integer()
+        .ok_or_else(|| format!("must be an integer, not {}", kind(value)))?;
+    if !range.contains(&n) {
+        return Err(format!(
+            "{n} is out of range {}..={}",
+            range.start(),
+            range.end()
+        ));
+    }
+    Ok(n)
+}
+
+pub(crate) fn float(value: &Item, range: RangeInclusive<f64>) -> Result<f64, String> {
+    let x = value
+        .as_float()
+        .or_else(|| value.as_integer().map(|i| i as f64))
+        .ok_or_else(|| format!("must be a number, not {}", kind(value)))?;
+    if !range.contains(&x) {
+        return Err(format!(
+            "{x} is out of range {}..={}",
+            range.start(),
+            range.end()
+        ));
+    }
+    Ok(x)
+}
+
+/// Seconds (integer or float) as a Duration, rounded to the nanosecond.
+pub(crate) fn seconds(value: &Item, range: RangeInclusive<f64>) -> Result<Duration, String> {
+    let x = float(value, range)?;
+    let whole = x.trunc();
+    let nanos = ((x - whole) * 1e9).round().min(999_999_999.0);
+    Ok(Duration::new(whole as u64, nanos as u32))
+}
+
+pub(crate) fn string(value: &Item) -> Result<&str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| format!("must be a string, not {}", kind(value)))
+}
+
+/// A GStreamer element factory name: letters, digits, `_` and `-`.
+fn element_name(value: &Item) -> Result<String, String> {
+    let name = string(value)?;
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(name.to_owned())
+    } else {
+        Err(format!(
+            "{name:?} is not a GStreamer element name (letters, digits, '_' and '-')"
+        ))
+    }
+}
+
+pub(crate) fn kind(value: &Item) -> &'static str {
+    match value {
+        Item::Value(v) => match v {
+            toml_edit::Value::String(_) => "a string",
+            toml_edit::Value::Integer(_) => "an integer",
+            toml_edit::Value::Float(_) => "a float",
+            toml_edit::Value::Boolean(_) => "a boolean",
+            toml_edit::Value::Datetime(_) => "a date",
+            toml_edit::Value::Array(_) => "an array",
+            toml_edit::Value::InlineTable(_) => "a table",
+        },
+        Item::Table(_) => "a table",
+        Item::ArrayOfTables(_) => "an array of tables",
+        Item::None => "nothing",
+    }
+}

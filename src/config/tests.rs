@@ -1,0 +1,200 @@
+use super::*;
+use crate::camera_config::Transport;
+
+fn parse(text: &str) -> Result<Config, Problems> {
+    Config::parse(text, Path::new("camd.toml"), &SecretSource::default())
+}
+
+fn problems(text: &str) -> Vec<String> {
+    parse(text)
+        .unwrap_err()
+        .problems
+        .iter()
+        .map(|p| format!("{}: {}: {}", p.line, p.key, p.message))
+        .collect()
+}
+
+#[test]
+fn defaults_apply_and_cameras_override_them() {
+    let config = parse(
+        r#"
+[daemon]
+runtime_dir = "/run/x"
+cameras_per_worker = 2
+stop_timeout_s = 2.5
+
+[daemon.defaults]
+jpeg_quality = 70
+max_fps = 10
+
+[[camera]]
+name = "door"
+url = "rtsp://admin:pw@10.0.0.2/s1"
+max_fps = 5
+transport = "tcp"
+
+[[camera]]
+name = "desk"
+url = 0
+worker = "usb"
+"#,
+    )
+    .unwrap();
+    assert_eq!(config.daemon.runtime_dir, Path::new("/run/x"));
+    assert_eq!(config.daemon.cameras_per_worker, 2);
+    assert_eq!(config.daemon.stop_timeout, Duration::from_millis(2500));
+    let door = &config.cameras[0].camera;
+    assert_eq!((door.jpeg_quality, door.max_fps), (70, Some(5)));
+    assert_eq!(door.transport, Transport::Tcp);
+    let desk = &config.cameras[1];
+    assert_eq!(desk.camera.max_fps, Some(10));
+    assert_eq!(desk.camera.source, Source::parse("/dev/video0").unwrap());
+    assert_eq!(desk.worker.as_deref(), Some("usb"));
+}
+
+#[test]
+fn every_problem_is_reported_with_its_key_and_line() {
+    let found = problems(
+        r#"[daemon]
+cameras_per_worker = 0
+colour = "blue"
+
+[[camera]]
+name = "a/b"
+url = "http://x/y"
+width = 10
+
+[[camera]]
+url = 3
+jpeg_quality = "high"
+"#,
+    );
+    assert_eq!(
+        found,
+        [
+            "2: daemon.cameras_per_worker: 0 is out of range 1..=64",
+            "3: daemon.colour: unknown key (expected one of runtime_dir, ring_group, cameras_per_worker, stop_timeout_s, hang_timeout_s, log_level, defaults)",
+            "6: camera[0].name: \"a/b\" contains '/': names become file names",
+            "7: camera[0].url: unsupported scheme \"http\" (use rtsp://, rtsps://, file://, test:, /dev/videoN or an index)",
+            "8: camera[0].width: 10 is out of range 16..=8192",
+            "10: camera[1].name: missing: every camera needs a name",
+            "12: camera[1].jpeg_quality: must be an integer, not a string",
+        ]
+    );
+}
+
+#[test]
+fn duplicate_names_point_at_the_first() {
+    let found = problems(
+        "[[camera]]\nname = \"x\"\nurl = \"test:\"\n[[camera]]\nname = \"x\"\nurl = \"test:ball\"\n",
+    );
+    assert_eq!(
+        found,
+        ["5: camera[1].name: duplicate camera name \"x\" (first on line 1)"]
+    );
+}
+
+#[test]
+fn syntax_errors_name_the_line() {
+    let found = problems("[daemon]\nruntime_dir = \n");
+    assert_eq!(found.len(), 1);
+    assert!(found[0].starts_with("2: : not valid TOML"), "{found:?}");
+}
+
+#[test]
+fn password_files_absolute_or_systemd_credentials() {
+    let dir = std::env::temp_dir().join(format!("camd-config-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("door"), "s3cret\n").unwrap();
+    let secrets = SecretSource {
+        credentials_directory: Some(dir.clone()),
+    };
+    let text = format!(
+        "[[camera]]\nname = \"a\"\nurl = \"rtsp://admin@h/s\"\npassword_file = \"door\"\n\
+         [[camera]]\nname = \"b\"\nurl = \"rtsp://admin@h/s\"\npassword_file = \"{}\"\n",
+        dir.join("door").display()
+    );
+    let config = Config::parse(&text, Path::new("c.toml"), &secrets).unwrap();
+    for entry in &config.cameras {
+        match &entry.camera.source {
+            Source::Rtsp { password, .. } => assert_eq!(password.as_deref(), Some("s3cret")),
+            other => panic!("{other:?}"),
+        }
+    }
+    let no_dir = Config::parse(&text, Path::new("c.toml"), &SecretSource::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        no_dir.contains("c.toml:4: camera[0].password_file: \"door\" is relative")
+            && no_dir.contains("CREDENTIALS_DIRECTORY is not set"),
+        "{no_dir}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_worker_gets_back_exactly_the_camera_it_was_handed() {
+    let config = parse(
+        r#"
+[[camera]]
+name = "door"
+url = "rtsp://ad:min:p@ss\"w\\ord@10.0.0.2:8554/s1"
+width = 1280
+height = 720
+max_fps = 12
+jpeg_quality = 77
+transport = "udp"
+latency_ms = 0
+decoder = "avdec_h264"
+encoder = "jpegenc"
+slot_count = 3
+slot_capacity = 100000
+max_retry_attempts = 9
+retry_initial_s = 0.3
+retry_max_s = 7
+retry_jitter = 0.1
+stall_timeout_s = 1.25
+connect_timeout_s = 4
+probe_interval_s = 60
+worker = "w"
+
+[[camera]]
+name = "plain"
+url = "test:ball"
+"#,
+    )
+    .unwrap();
+    for entry in &config.cameras {
+        let line = camera_keys::to_inline_table(&entry.camera, entry.worker.as_deref());
+        assert!(!line.contains('\n'));
+        assert_eq!(&parse_worker_camera(&line).unwrap(), entry, "{line}");
+    }
+}
+
+#[test]
+fn every_setting_key_is_handed_on() {
+    // A key accepted but not written by to_inline_table would be lost on the way to the worker.
+    let line = camera_keys::to_inline_table(
+        &parse(
+            "[[camera]]\nname = \"c\"\nurl = \"test:\"\nwidth = 64\nheight = 64\nmax_fps = 1\n\
+             decoder = \"d\"\nencoder = \"e\"\nslot_capacity = 5000\nprobe_interval_s = 5\n",
+        )
+        .unwrap()
+        .cameras[0]
+            .camera,
+        None,
+    );
+    for key in camera_keys::SETTING_KEYS {
+        assert!(line.contains(&format!(" {key} = ")), "{key} missing from {line}");
+    }
+}
+
+#[test]
+fn unsafe_names() {
+    for bad in ["", "..", ".hidden", "a/b", "-x", "tab\there", "a b", &"n".repeat(64)] {
+        assert!(check_camera_name(bad).is_err(), "{bad:?}");
+    }
+    for good in ["door", "cam_1", "Tür-2", "a.b", &"n".repeat(63)] {
+        assert!(check_camera_name(good).is_ok(), "{good:?}");
+    }
+}
