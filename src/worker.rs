@@ -7,7 +7,8 @@ use crate::camera_config::CameraConfig;
 use crate::camera_runner::CameraRunner;
 use crate::capture::pipeline::Event;
 use crate::clock::{Clock, SystemClock};
-use camd_ring::{Reader, Writer, WriterOptions};
+use camd_ring::{ErrorKind, Reader, Writer, WriterOptions};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::sync::Arc;
@@ -15,7 +16,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 pub struct Worker {
-    cameras: Vec<(String, Sender<Event>, JoinHandle<()>)>,
+    cameras: BTreeMap<String, (Sender<Event>, JoinHandle<()>)>,
+    ring_dir: PathBuf,
+    group: Option<u32>,
+    clock: Arc<dyn Clock>,
 }
 
 /// Where camera `name`'s ring lives in `dir`.
@@ -24,8 +28,12 @@ pub fn ring_path(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// Opens the camera's ring for writing: takes over an existing one of the right shape (a
-/// restarted worker), or creates it.
-pub fn open_ring(dir: &Path, config: &CameraConfig, group: Option<u32>) -> Result<Writer, String> {
+/// restarted worker), or creates it. The error says which camera and why.
+pub fn open_ring(
+    dir: &Path,
+    config: &CameraConfig,
+    group: Option<u32>,
+) -> Result<Writer, (ErrorKind, String)> {
     let path = ring_path(dir, &config.name);
     let options = WriterOptions {
         width: config.width.unwrap_or(0),
@@ -52,7 +60,10 @@ pub fn open_ring(dir: &Path, config: &CameraConfig, group: Option<u32>) -> Resul
     } else {
         Writer::create(&path, &options)
     };
-    writer.map_err(|e| format!("camera {}: {e}", config.name))
+    writer.map_err(|e| {
+        let message = format!("camera {}: {e}", config.name);
+        (e.kind, message)
+    })
 }
 
 impl Worker {
@@ -71,39 +82,94 @@ impl Worker {
         group: Option<u32>,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, String> {
-        gstreamer::init().map_err(|e| format!("GStreamer cannot start: {e}"))?;
-        let mut started = Vec::new();
+        let mut worker = Self::new(ring_dir, group, clock)?;
         for config in cameras {
-            let writer = open_ring(ring_dir, &config, group)?;
-            let name = config.name.clone();
-            let (runner, events) = CameraRunner::new(config, writer, clock.clone());
-            let thread = std::thread::Builder::new()
-                .name(format!("camera {name}"))
-                .spawn(move || runner.run())
-                .map_err(|e| format!("camera {name}: cannot start its thread: {e}"))?;
-            started.push((name, events, thread));
+            worker.add(config)?;
         }
-        Ok(Self { cameras: started })
+        Ok(worker)
+    }
+
+    /// A worker with no camera yet (GStreamer initialised).
+    pub fn new(ring_dir: &Path, group: Option<u32>, clock: Arc<dyn Clock>) -> Result<Self, String> {
+        gstreamer::init().map_err(|e| format!("GStreamer cannot start: {e}"))?;
+        Ok(Self {
+            cameras: BTreeMap::new(),
+            ring_dir: ring_dir.to_owned(),
+            group,
+            clock,
+        })
+    }
+
+    /// Names of the cameras running.
+    pub fn camera_names(&self) -> impl Iterator<Item = &str> {
+        self.cameras.keys().map(String::as_str)
+    }
+
+    /// Opens the camera's ring and starts its thread. A ring still held by a camera that is
+    /// stopping elsewhere (moved between workers by a reload) is waited for, up to 5 s.
+    pub fn add(&mut self, config: CameraConfig) -> Result<(), String> {
+        let name = config.name.clone();
+        if self.cameras.contains_key(&name) {
+            return Err(format!("camera {name} is already running in this worker"));
+        }
+        let deadline = Instant::now() + RING_BUSY_WAIT;
+        let writer = loop {
+            match open_ring(&self.ring_dir, &config, self.group) {
+                Ok(writer) => break writer,
+                Err((ErrorKind::WriterBusy, _)) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(20))
+                }
+                Err((_, message)) => return Err(message),
+            }
+        };
+        let (runner, events) = CameraRunner::new(config, writer, self.clock.clone());
+        let thread = std::thread::Builder::new()
+            .name(format!("camera {name}"))
+            .spawn(move || runner.run())
+            .map_err(|e| format!("camera {name}: cannot start its thread: {e}"))?;
+        self.cameras.insert(name, (events, thread));
+        Ok(())
+    }
+
+    /// Stops one camera (its ring ends `stopped`), waiting at most `timeout`; false if its thread
+    /// did not finish in time (it is left to finish on its own).
+    pub fn remove(&mut self, name: &str, timeout: Duration) -> bool {
+        match self.cameras.remove(name) {
+            Some((events, thread)) => {
+                let _ = events.send(Event::Stop);
+                join_by(thread, Instant::now() + timeout)
+            }
+            None => true,
+        }
     }
 
     /// Stops every camera (rings end `stopped`), waiting at most `timeout` in all; returns the
     /// cameras whose thread did not finish in time.
     pub fn stop(self, timeout: Duration) -> Vec<String> {
-        for (_, events, _) in &self.cameras {
+        for (events, _) in self.cameras.values() {
             let _ = events.send(Event::Stop);
         }
         let deadline = Instant::now() + timeout;
         let mut late = Vec::new();
-        for (name, _, thread) in self.cameras {
-            while !thread.is_finished() && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            if thread.is_finished() {
-                let _ = thread.join();
-            } else {
+        for (name, (_, thread)) in self.cameras {
+            if !join_by(thread, deadline) {
                 late.push(name);
             }
         }
         late
     }
+}
+
+/// How long `Worker::add` waits for a ring whose previous writer is still stopping.
+const RING_BUSY_WAIT: Duration = Duration::from_secs(5);
+
+fn join_by(thread: JoinHandle<()>, deadline: Instant) -> bool {
+    while !thread.is_finished() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let finished = thread.is_finished();
+    if finished {
+        let _ = thread.join();
+    }
+    finished
 }

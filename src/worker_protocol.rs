@@ -1,0 +1,124 @@
+//! What the supervisor tells a worker, over the worker's stdin: one TOML line per message. The
+//! pipe is private to the two processes, so cameras travel with their passwords here and never
+//! through argv or the environment. The worker acts on each line as it arrives; end of input
+//! (the supervisor is gone) means stop.
+
+use crate::config::camera_keys::{self, quote};
+use crate::config::{self, CameraEntry};
+use std::path::PathBuf;
+use std::time::Duration;
+use toml_edit::{ImDocument, Item};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Message {
+    /// First line: where the rings are, and how the worker behaves.
+    Setup(Setup),
+    /// Start a camera (its ring exists or is created).
+    Start(CameraEntry),
+    /// Stop a camera; its ring ends `stopped`.
+    Stop(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Setup {
+    /// Shown in the process title and log lines.
+    pub worker: String,
+    pub runtime_dir: PathBuf,
+    pub ring_gid: Option<u32>,
+    pub stop_timeout: Duration,
+    pub log_level: log::LevelFilter,
+}
+
+impl Message {
+    /// One line, newline included.
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Setup(s) => {
+                let gid = s.ring_gid.map(|g| format!(", ring_gid = {g}")).unwrap_or_default();
+                format!(
+                    "setup = {{ worker = {}, runtime_dir = {}, stop_timeout_ms = {}, log_level = {}{gid} }}\n",
+                    quote(&s.worker),
+                    quote(&s.runtime_dir.to_string_lossy()),
+                    s.stop_timeout.as_millis(),
+                    quote(&s.log_level.to_string().to_ascii_lowercase()),
+                )
+            }
+            Self::Start(entry) => format!(
+                "start = {}\n",
+                camera_keys::to_inline_table(&entry.camera, entry.worker.as_deref())
+            ),
+            Self::Stop(name) => format!("stop = {}\n", quote(name)),
+        }
+    }
+
+    pub fn decode(line: &str) -> Result<Self, String> {
+        if let Some(table) = line.strip_prefix("start = ") {
+            return config::parse_worker_camera(table.trim_end()).map(Self::Start);
+        }
+        let doc = ImDocument::parse(line).map_err(|e| format!("bad message: {}", e.message()))?;
+        if let Some(name) = doc.get("stop").and_then(Item::as_str) {
+            return Ok(Self::Stop(name.to_owned()));
+        }
+        let setup = doc
+            .get("setup")
+            .and_then(Item::as_table_like)
+            .ok_or("unknown message")?;
+        let text = |key: &str| {
+            setup
+                .get(key)
+                .and_then(Item::as_str)
+                .ok_or(format!("setup without {key}"))
+        };
+        Ok(Self::Setup(Setup {
+            worker: text("worker")?.to_owned(),
+            runtime_dir: PathBuf::from(text("runtime_dir")?),
+            ring_gid: setup
+                .get("ring_gid")
+                .and_then(Item::as_integer)
+                .map(|g| g as u32),
+            stop_timeout: Duration::from_millis(
+                setup
+                    .get("stop_timeout_ms")
+                    .and_then(Item::as_integer)
+                    .ok_or("setup without stop_timeout_ms")? as u64,
+            ),
+            log_level: crate::logging::parse_level(text("log_level")?)?,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::camera_config::CameraConfig;
+    use crate::capture::source::Source;
+
+    #[test]
+    fn messages_round_trip() {
+        let mut camera = CameraConfig::new(
+            "door",
+            Source::parse("rtsp://u:p%22w@10.0.0.1/s").unwrap(),
+        );
+        camera.width = Some(640);
+        camera.height = Some(480);
+        let messages = [
+            Message::Setup(Setup {
+                worker: "#3".into(),
+                runtime_dir: "/run/camd \"x\"".into(),
+                ring_gid: Some(44),
+                stop_timeout: Duration::from_millis(2500),
+                log_level: log::LevelFilter::Debug,
+            }),
+            Message::Start(CameraEntry {
+                camera,
+                worker: Some("w".into()),
+            }),
+            Message::Stop("door".into()),
+        ];
+        for m in messages {
+            let line = m.encode();
+            assert!(line.ends_with('\n') && line.matches('\n').count() == 1, "{line}");
+            assert_eq!(Message::decode(&line).unwrap(), m, "{line}");
+        }
+    }
+}
