@@ -129,7 +129,7 @@ pub fn init(level: LevelFilter) -> Result<Target, log::SetLoggerError> {
     let chosen = choose(journal_stream.as_deref(), stderr_dev_ino(), dev_log_exists);
     let (logger, target): (Box<dyn Log>, Target) = match chosen {
         Target::Journal => (Box::new(JournalLogger), Target::Journal),
-        Target::Syslog => match SyslogLogger::connect() {
+        Target::Syslog => match SyslogLogger::connect(DEV_LOG.into()) {
             Ok(logger) => (Box::new(logger), Target::Syslog),
             Err(_) => (Box::new(StderrLogger), Target::Stderr),
         },
@@ -256,25 +256,27 @@ impl Log for StderrLogger {
 
 type SyslogConnection = syslog::Logger<syslog::LoggerBackend, syslog::Formatter3164>;
 
-/// The local syslog at `/dev/log`. A datagram socket stays connected to the socket that was
+/// The local syslog at `/dev/log` (another path in tests). A datagram socket stays connected to the socket that was
 /// bound when we connected: when the syslog daemon restarts, sends fail until we reconnect, so
 /// a failed send reconnects once and retries; a record that still cannot be sent goes to
 /// stderr.
 struct SyslogLogger {
+    path: std::path::PathBuf,
     formatter: syslog::Formatter3164,
     connection: Mutex<Option<SyslogConnection>>,
 }
 
 impl SyslogLogger {
-    fn connect() -> syslog::Result<Self> {
+    fn connect(path: std::path::PathBuf) -> syslog::Result<Self> {
         let formatter = syslog::Formatter3164 {
             facility: syslog::Facility::LOG_DAEMON,
             hostname: None,
             process: "camd".to_string(),
             pid: std::process::id(),
         };
-        let connection = syslog::unix_custom(formatter.clone(), DEV_LOG)?;
+        let connection = syslog::unix_custom(formatter.clone(), &path)?;
         Ok(Self {
+            path,
             formatter,
             connection: Mutex::new(Some(connection)),
         })
@@ -306,7 +308,7 @@ impl Log for SyslogLogger {
                 return;
             }
         }
-        *guard = syslog::unix_custom(self.formatter.clone(), DEV_LOG).ok();
+        *guard = syslog::unix_custom(self.formatter.clone(), &self.path).ok();
         if let Some(connection) = guard.as_mut() {
             if Self::send(connection, record.level(), &message).is_ok() {
                 return;
@@ -468,6 +470,105 @@ mod tests {
             text,
             "2024-05-01T12:34:56.789Z INFO  one\n2024-05-01T12:34:56.789Z INFO  two\n"
         );
+    }
+
+    /// A syslog daemon's socket in a fresh temporary directory, removed on drop.
+    struct FakeSyslog {
+        dir: std::path::PathBuf,
+        socket: std::os::unix::net::UnixDatagram,
+    }
+
+    impl FakeSyslog {
+        fn new(tag: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!("camd-{tag}-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let socket = Self::bind(&dir);
+            Self { dir, socket }
+        }
+        fn path(dir: &std::path::Path) -> std::path::PathBuf {
+            dir.join("log")
+        }
+        fn bind(dir: &std::path::Path) -> std::os::unix::net::UnixDatagram {
+            let socket = std::os::unix::net::UnixDatagram::bind(Self::path(dir)).unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            socket
+        }
+        /// What a restarted syslog daemon does: a new socket bound at the same path.
+        fn restart(&mut self) {
+            std::fs::remove_file(Self::path(&self.dir)).unwrap();
+            self.socket = Self::bind(&self.dir);
+        }
+        fn recv(&self) -> String {
+            let mut buf = [0u8; 4096];
+            let n = self.socket.recv(&mut buf).unwrap();
+            String::from_utf8(buf[..n].to_vec()).unwrap()
+        }
+    }
+
+    impl Drop for FakeSyslog {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+
+    /// `<PRI>Mmm dd hh:mm:ss camd[PID]: message` with PRI = facility daemon (3) * 8 + severity;
+    /// returns (PRI, what follows the timestamp).
+    fn split_3164(datagram: &str) -> (u8, &str) {
+        let rest = datagram.strip_prefix('<').unwrap();
+        let (pri, rest) = rest.split_once('>').unwrap();
+        // "May 01 12:34:56 " is 16 characters.
+        (pri.parse().unwrap(), &rest[16..])
+    }
+
+    #[test]
+    fn syslog_records_are_daemon_facility_camd_and_our_pid() {
+        // log() looks at log::max_level(), which is Off until someone raises it; raising it
+        // in this test binary touches no other test (none installs a logger here).
+        log::set_max_level(LevelFilter::Trace);
+        let fake = FakeSyslog::new("syslog-unit");
+        let logger = SyslogLogger::connect(FakeSyslog::path(&fake.dir)).unwrap();
+        let pid = std::process::id();
+        for (level, severity) in [
+            (Level::Error, 3),
+            (Level::Warn, 4),
+            (Level::Info, 6),
+            (Level::Debug, 7),
+            (Level::Trace, 7),
+        ] {
+            logger.log(
+                &Record::builder()
+                    .level(level)
+                    .args(format_args!("two\nlines"))
+                    .build(),
+            );
+            let datagram = fake.recv();
+            let (pri, rest) = split_3164(&datagram);
+            assert_eq!(pri, 3 * 8 + severity, "{datagram:?}");
+            assert_eq!(rest, format!("camd[{pid}]: two\nlines"), "{datagram:?}");
+        }
+    }
+
+    #[test]
+    fn syslog_reconnects_after_the_daemon_restarts() {
+        log::set_max_level(LevelFilter::Trace);
+        let mut fake = FakeSyslog::new("syslog-restart");
+        let logger = SyslogLogger::connect(FakeSyslog::path(&fake.dir)).unwrap();
+        let record = |text| {
+            logger.log(
+                &Record::builder()
+                    .level(Level::Warn)
+                    .args(format_args!("{text}"))
+                    .build(),
+            )
+        };
+        record("before");
+        assert!(fake.recv().ends_with("]: before"));
+        fake.restart();
+        record("after");
+        assert!(fake.recv().ends_with("]: after"));
     }
 
     #[test]
