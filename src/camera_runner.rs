@@ -121,7 +121,6 @@ impl CameraRunner {
         let command = self.machine.stop();
         self.apply(command);
         self.publish_status();
-        log::info!("camera {}: stopped", self.config.name);
     }
 
     /// A file source ended: play it again from the start (a failed seek is a failure).
@@ -228,7 +227,8 @@ impl CameraRunner {
             return;
         };
         if self.published.as_ref() != Some(&now) {
-            if self.published.as_ref().map(|p| p.0) != Some(now.0) {
+            // The first state (starting) was logged with the source by `run`.
+            if self.published.as_ref().map_or(false, |p| p.0 != now.0) {
                 log::info!("camera {}: {}", self.config.name, now.0);
             }
             let max = self.config.retry.max_retry_attempts;

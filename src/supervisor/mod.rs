@@ -1,0 +1,466 @@
+//! `camd run`: the supervisor. One thread, no GStreamer (it is initialised only in workers). It
+//! creates the runtime directory and the rings, starts one worker process per group of cameras
+//! (the Python design's `camera_process_worker(process_id, camera_list)`), and then loops:
+//! restarts a worker that died (with backoff), replaces one that hangs (its rings stop
+//! beating), reloads the config on SIGHUP camera by camera, stops everything on SIGTERM or
+//! SIGINT, and keeps systemd informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
+
+pub mod plan;
+pub mod restart;
+mod rings;
+mod signals;
+mod worker_handle;
+
+use crate::clock::{ns, Clock, SystemClock};
+use crate::config::{CameraEntry, Config, RingGroup, SecretSource};
+use crate::systemd_notify::{self, Notifier};
+use crate::worker_protocol::{Message, Setup};
+use camd_ring::State;
+use plan::{Assignment, WorkerKey};
+use restart::RestartBackoff;
+use rings::RingWatch;
+use signals::Signals;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use worker_handle::{describe, WorkerProcess};
+
+/// How often the loop looks at the workers' rings (hangs, the STATUS line).
+const TICK: Duration = Duration::from_millis(250);
+
+pub struct RunOptions {
+    pub config_path: PathBuf,
+    /// `--log-level`; wins over the config's.
+    pub log_level: Option<log::LevelFilter>,
+}
+
+/// One worker: the cameras it should run, and its process while it has one.
+struct WorkerSlot {
+    cameras: BTreeSet<String>,
+    process: Option<WorkerProcess>,
+    backoff: RestartBackoff,
+    /// When to start it again after it died.
+    restart_at: Option<u64>,
+}
+
+struct Supervisor {
+    config_path: PathBuf,
+    config: Config,
+    gid: Option<u32>,
+    log_level: log::LevelFilter,
+    cameras: BTreeMap<String, CameraEntry>,
+    assignment: Assignment,
+    workers: BTreeMap<WorkerKey, WorkerSlot>,
+    /// Workers left without cameras by a reload, stopping.
+    retiring: Vec<(WorkerKey, WorkerProcess)>,
+    rings: RingWatch,
+    notifier: Option<Notifier>,
+    clock: SystemClock,
+    last_status: String,
+}
+
+pub fn run(options: RunOptions) -> ExitCode {
+    let config = match Config::load(&options.config_path, &SecretSource::from_env()) {
+        Ok(config) => config,
+        Err(problems) => {
+            eprintln!("camd: the config has problems, nothing started:\n{problems}");
+            return ExitCode::from(2);
+        }
+    };
+    let log_level = options
+        .log_level
+        .or(config.daemon.log_level)
+        .unwrap_or(log::LevelFilter::Info);
+    let target = crate::logging::init(log_level);
+    let mut supervisor = match Supervisor::start(options.config_path, config, log_level) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("{e}");
+            eprintln!("camd: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Ok(target) = target {
+        log::debug!("logging to {target}");
+    }
+    supervisor.run()
+}
+
+fn resolve_group(group: &Option<RingGroup>) -> Result<Option<u32>, String> {
+    match group {
+        None => Ok(None),
+        Some(RingGroup::Gid(gid)) => Ok(Some(*gid)),
+        Some(RingGroup::Name(name)) => match nix::unistd::Group::from_name(name) {
+            Ok(Some(group)) => Ok(Some(group.gid.as_raw())),
+            Ok(None) => Err(format!("daemon.ring_group: no group named {name:?} on this system")),
+            Err(e) => Err(format!("daemon.ring_group: cannot look up {name:?}: {e}")),
+        },
+    }
+}
+
+impl Supervisor {
+    fn start(config_path: PathBuf, config: Config, log_level: log::LevelFilter) -> Result<Self, String> {
+        let gid = resolve_group(&config.daemon.ring_group)?;
+        let dir = config.daemon.runtime_dir.clone();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("daemon.runtime_dir: cannot create {}: {e}", dir.display()))?;
+        let mut supervisor = Self {
+            config_path,
+            gid,
+            log_level,
+            cameras: BTreeMap::new(),
+            assignment: Assignment::new(),
+            workers: BTreeMap::new(),
+            retiring: Vec::new(),
+            rings: RingWatch::default(),
+            notifier: Notifier::from_env(),
+            clock: SystemClock,
+            last_status: String::new(),
+            config: Config::empty(),
+        };
+        supervisor.config.daemon = config.daemon.clone();
+        let wanted = by_name(&config);
+        for name in rings::remove_stale(&dir, &wanted) {
+            log::info!("removed the ring of camera {name}, which is no longer configured");
+        }
+        supervisor.apply(config);
+        if supervisor.cameras.is_empty() {
+            log::warn!(
+                "{}: no cameras configured; add [[camera]] tables and reload (SIGHUP)",
+                supervisor.config_path.display()
+            );
+        }
+        log::info!(
+            "running {} cameras in {} workers; rings in {}",
+            supervisor.cameras.len(),
+            supervisor.workers.len(),
+            dir.display()
+        );
+        supervisor.notify("READY=1");
+        Ok(supervisor)
+    }
+
+    fn dir(&self) -> &Path {
+        &self.config.daemon.runtime_dir
+    }
+
+    fn setup(&self, key: &WorkerKey) -> Setup {
+        Setup {
+            worker: key.to_string(),
+            runtime_dir: self.dir().to_owned(),
+            ring_gid: self.gid,
+            // The worker's own deadline is shorter than the supervisor's, so a worker that stops
+            // its cameras in time is never killed for it.
+            stop_timeout: self.config.daemon.stop_timeout.mul_f64(0.8),
+            log_level: self.log_level,
+        }
+    }
+
+    /// Moves from the running config to `new`: starts, stops and restarts only the cameras that
+    /// differ. Daemon settings that need a restart keep their running values.
+    fn apply(&mut self, mut new: Config) {
+        let old = &self.config.daemon;
+        for (key, changed) in [
+            ("runtime_dir", old.runtime_dir != new.daemon.runtime_dir),
+            ("ring_group", old.ring_group != new.daemon.ring_group),
+            ("cameras_per_worker", old.cameras_per_worker != new.daemon.cameras_per_worker),
+        ] {
+            if changed {
+                log::warn!("daemon.{key} changed: it takes effect when camd restarts; keeping the running value");
+            }
+        }
+        new.daemon.runtime_dir = old.runtime_dir.clone();
+        new.daemon.ring_group = old.ring_group.clone();
+        new.daemon.cameras_per_worker = old.cameras_per_worker;
+        let assignment = plan::assign(&new, &self.assignment, &self.cameras);
+        let changes = plan::diff(&self.cameras, &self.assignment, &new, &assignment);
+        for (name, key) in &changes.stop {
+            if let Some(slot) = self.workers.get_mut(key) {
+                slot.cameras.remove(name);
+                if let Some(process) = &mut slot.process {
+                    let _ = process.send(&Message::Stop(name.clone()));
+                }
+            }
+        }
+        for name in &changes.removed {
+            rings::remove(&new.daemon.runtime_dir, name);
+            self.rings.forget(name);
+            log::info!("camera {name}: removed");
+        }
+        self.config = new;
+        self.cameras = by_name(&self.config);
+        self.assignment = assignment;
+        let now = self.clock.now();
+        for (name, key) in &changes.start {
+            let entry = &self.cameras[name];
+            let fresh = !self.workers.get(key).map_or(false, |s| s.cameras.contains(name));
+            // A ring of a camera that was just stopped is still held by its old thread; its
+            // worker takes it over once that thread lets go.
+            let is_new = !changes.stop.iter().any(|(n, _)| n == name);
+            if is_new {
+                if let Err(e) = rings::prepare(self.dir(), entry, self.gid) {
+                    log::error!("{e}");
+                }
+            }
+            let slot = self.workers.entry(key.clone()).or_insert_with(|| WorkerSlot {
+                cameras: BTreeSet::new(),
+                process: None,
+                backoff: RestartBackoff::default(),
+                restart_at: Some(now),
+            });
+            slot.cameras.insert(name.clone());
+            if let (Some(process), true) = (&mut slot.process, fresh) {
+                if let Err(e) = process.send(&Message::Start(entry.clone())) {
+                    log::warn!("worker {key}: cannot hand it camera {name}: {e}");
+                }
+            }
+        }
+        // Workers left with no camera stop.
+        let empty: Vec<WorkerKey> = self
+            .workers
+            .iter()
+            .filter(|(_, s)| s.cameras.is_empty())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in empty {
+            if let Some(mut process) = self.workers.remove(&key).and_then(|s| s.process) {
+                process.terminate();
+                self.retiring.push((key, process));
+            }
+        }
+        self.start_due_workers(now);
+        if !changes.start.is_empty() || !changes.stop.is_empty() {
+            log::info!(
+                "config applied: {} cameras started, {} stopped, {} unchanged",
+                changes.start.len(),
+                changes.stop.len(),
+                changes.unchanged
+            );
+        }
+    }
+
+    fn start_due_workers(&mut self, now: u64) {
+        let due: Vec<WorkerKey> = self
+            .workers
+            .iter()
+            .filter(|(_, s)| s.process.is_none() && s.restart_at.map_or(false, |t| t <= now))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in due {
+            let setup = self.setup(&key);
+            let slot = self.workers.get_mut(&key).expect("due worker exists");
+            slot.restart_at = None;
+            match WorkerProcess::spawn(&key, &setup, now) {
+                Ok(mut process) => {
+                    for name in &slot.cameras {
+                        let _ = process.send(&Message::Start(self.cameras[name].clone()));
+                    }
+                    log::info!(
+                        "worker {key} (pid {}) started: {}",
+                        process.pid(),
+                        slot.cameras.iter().cloned().collect::<Vec<_>>().join(", ")
+                    );
+                    slot.process = Some(process);
+                }
+                Err(e) => {
+                    let at = slot.backoff.on_exit(now, now);
+                    log::error!(
+                        "worker {key}: cannot start: {e}; trying again in {:.1} s",
+                        (at - now) as f64 / 1e9
+                    );
+                    slot.restart_at = Some(at);
+                }
+            }
+        }
+    }
+
+    fn run(&mut self) -> ExitCode {
+        let signals = match Signals::install() {
+            Ok(s) => s,
+            Err(e) => {
+                log::error!("cannot handle signals: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let watchdog = systemd_notify::watchdog_interval().map(|d| d / 2);
+        let mut next_watchdog = self.clock.now();
+        loop {
+            let now = self.clock.now();
+            let mut timeout = TICK;
+            if let Some(at) = self.workers.values().filter_map(|s| s.restart_at).min() {
+                timeout = timeout.min(Duration::from_nanos(at.saturating_sub(now)));
+            }
+            signals.wait(timeout);
+            if Signals::take(&signals.terminate) {
+                return self.shutdown();
+            }
+            if Signals::take(&signals.reload) {
+                self.reload();
+            }
+            Signals::take(&signals.child);
+            let now = self.clock.now();
+            self.reap(now);
+            self.start_due_workers(now);
+            self.replace_hung(now);
+            self.update_status();
+            if let Some(interval) = watchdog {
+                if now >= next_watchdog {
+                    self.notify("WATCHDOG=1");
+                    next_watchdog = now + ns(interval);
+                }
+            }
+        }
+    }
+
+    /// Notices workers that ended and schedules their restart.
+    fn reap(&mut self, now: u64) {
+        for (key, slot) in &mut self.workers {
+            let Some(process) = &mut slot.process else {
+                continue;
+            };
+            let Some(status) = process.try_wait() else {
+                continue;
+            };
+            let at = slot.backoff.on_exit(process.started, now);
+            log::error!(
+                "worker {key} (pid {}: {}) {}; restarting it in {:.2} s",
+                process.pid(),
+                slot.cameras.iter().cloned().collect::<Vec<_>>().join(", "),
+                describe(status),
+                (at - now) as f64 / 1e9
+            );
+            slot.process = None;
+            slot.restart_at = Some(at);
+        }
+        self.retiring.retain_mut(|(key, process)| match process.try_wait() {
+            Some(status) => {
+                log::info!("worker {key} (pid {}) {} after its last camera went", process.pid(), describe(status));
+                false
+            }
+            None => true,
+        });
+    }
+
+    /// Kills a worker whose rings stopped beating; `reap` then restarts it.
+    fn replace_hung(&mut self, now: u64) {
+        let timeout = self.config.daemon.hang_timeout;
+        let dir = self.config.daemon.runtime_dir.clone();
+        for (key, slot) in &mut self.workers {
+            let Some(process) = &mut slot.process else {
+                continue;
+            };
+            let lives: Vec<_> = slot
+                .cameras
+                .iter()
+                .map(|name| (name, self.rings.life(&dir, name)))
+                .collect();
+            let pid = process.pid();
+            let only: Vec<_> = lives.iter().map(|(_, life)| *life).collect();
+            if restart::hung(pid, process.started, &only, now, timeout) {
+                let silent: Vec<&str> = lives
+                    .iter()
+                    .filter(|(_, l)| restart::hung(pid, process.started, &[*l], now, timeout))
+                    .map(|(n, _)| n.as_str())
+                    .collect();
+                log::error!(
+                    "worker {key} (pid {pid}) is hung: no sign of life from camera {} for {:?}; replacing it",
+                    silent.join(", "),
+                    timeout
+                );
+                process.kill();
+            }
+        }
+    }
+
+    /// STATUS=N of M cameras ok, when it changes.
+    fn update_status(&mut self) {
+        let dir = self.config.daemon.runtime_dir.clone();
+        let names: Vec<String> = self.cameras.keys().cloned().collect();
+        let ok = names
+            .iter()
+            .filter(|n| self.rings.state(&dir, n) == Some(State::Ok))
+            .count();
+        let status = format!("{ok} of {} cameras ok", names.len());
+        if status != self.last_status {
+            log::debug!("{status}");
+            self.notify(&format!("STATUS={status}"));
+            self.last_status = status;
+        }
+    }
+
+    fn reload(&mut self) {
+        self.notify_reloading();
+        log::info!("reloading {}", self.config_path.display());
+        match Config::load(&self.config_path, &SecretSource::from_env()) {
+            Ok(new) => {
+                if let Some(level) = new.daemon.log_level {
+                    self.log_level = level;
+                    log::set_max_level(level);
+                }
+                self.apply(new);
+            }
+            Err(problems) => {
+                log::error!("reload refused, the running config stays:\n{problems}");
+            }
+        }
+        self.last_status.clear();
+        self.notify("READY=1");
+    }
+
+    /// Stops every worker within the stop timeout (then SIGKILL), marks every ring `stopped`.
+    fn shutdown(&mut self) -> ExitCode {
+        self.notify("STOPPING=1");
+        log::info!("stopping");
+        let timeout = self.config.daemon.stop_timeout;
+        let deadline = self.clock.now() + ns(timeout);
+        let mut running: Vec<(WorkerKey, WorkerProcess)> = std::mem::take(&mut self.retiring);
+        for (key, slot) in std::mem::take(&mut self.workers) {
+            if let Some(process) = slot.process {
+                running.push((key, process));
+            }
+        }
+        for (_, process) in &mut running {
+            process.terminate();
+        }
+        while !running.is_empty() && self.clock.now() < deadline {
+            running.retain_mut(|(_, p)| p.try_wait().is_none());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        for (key, process) in &mut running {
+            log::warn!("worker {key} (pid {}) did not stop within {timeout:?}: killed", process.pid());
+            process.kill();
+            process.wait();
+        }
+        let dir = self.config.daemon.runtime_dir.clone();
+        for name in self.cameras.keys() {
+            if let Err(e) = rings::mark_stopped(&dir, name) {
+                log::warn!("camera {name}: cannot mark its ring stopped: {e}");
+            }
+        }
+        log::info!("stopped");
+        ExitCode::SUCCESS
+    }
+
+    fn notify(&self, state: &str) {
+        if let Some(n) = &self.notifier {
+            if let Err(e) = n.notify(state) {
+                log::debug!("sd_notify {state}: {e}");
+            }
+        }
+    }
+
+    fn notify_reloading(&self) {
+        if let Some(n) = &self.notifier {
+            let _ = n.reloading();
+        }
+    }
+}
+
+fn by_name(config: &Config) -> BTreeMap<String, CameraEntry> {
+    config
+        .cameras
+        .iter()
+        .map(|e| (e.camera.name.clone(), e.clone()))
+        .collect()
+}

@@ -1,0 +1,123 @@
+//! The supervisor's side of the rings: it creates them before any worker runs (so readers can
+//! open them from the moment systemd hears READY), removes those of cameras gone from the
+//! config, reads their heartbeats to spot a hung worker, and marks them `stopped` when a
+//! worker could not.
+
+use super::restart::RingLife;
+use crate::config::CameraEntry;
+use crate::worker::{open_ring, ring_path};
+use camd_ring::{Reader, State, Writer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Creates (or takes over) the camera's ring and leaves it `starting` for its worker.
+pub fn prepare(dir: &Path, entry: &CameraEntry, gid: Option<u32>) -> Result<(), String> {
+    let (_, message) = match open_ring(dir, &entry.camera, gid) {
+        Ok(mut writer) => {
+            writer.update_status(|s| {
+                s.state = State::Starting;
+                s.next_retry_mono_ns = 0;
+            });
+            return Ok(());
+        }
+        Err(e) => e,
+    };
+    Err(message)
+}
+
+/// Removes a ring and its doorbell. Readers that still map it keep their mapping and see the
+/// last status the worker wrote (`stopped`).
+pub fn remove(dir: &Path, name: &str) {
+    let path = ring_path(dir, name);
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(doorbell(&path));
+}
+
+fn doorbell(ring: &Path) -> PathBuf {
+    let mut name = ring.as_os_str().to_owned();
+    name.push(".waiters");
+    PathBuf::from(name)
+}
+
+/// Removes rings in `dir` of cameras not in `keep`: only files that are valid camd rings.
+pub fn remove_stale(dir: &Path, keep: &BTreeMap<String, CameraEntry>) -> Vec<String> {
+    let mut removed = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return removed;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name();
+        let Some(name) = file.to_str().and_then(|f| f.strip_suffix(".ring")) else {
+            continue;
+        };
+        if name.starts_with('.') || keep.contains_key(name) || Reader::open(entry.path()).is_err() {
+            continue;
+        }
+        remove(dir, name);
+        removed.push(name.to_owned());
+    }
+    removed
+}
+
+/// Marks `stopped` a ring whose writer is gone without doing so (a worker killed at stop).
+pub fn mark_stopped(dir: &Path, name: &str) -> Result<(), String> {
+    let path = ring_path(dir, name);
+    let reader = Reader::open(&path).map_err(|e| e.to_string())?;
+    if reader.status().ok().map(|s| s.status.state) == Some(State::Stopped) {
+        return Ok(());
+    }
+    let mut writer = Writer::attach(&path).map_err(|e| e.to_string())?;
+    writer.update_status(|s| {
+        s.state = State::Stopped;
+        s.next_retry_mono_ns = 0;
+        s.fps_milli = 0;
+    });
+    Ok(())
+}
+
+/// Open readers of every camera's ring, reopened when a ring is replaced.
+#[derive(Default)]
+pub struct RingWatch {
+    readers: BTreeMap<String, Reader>,
+}
+
+impl RingWatch {
+    fn reader(&mut self, dir: &Path, name: &str) -> Option<&Reader> {
+        let stale = self
+            .readers
+            .get(name)
+            .map_or(true, |r| r.is_retired() || r.is_replaced().unwrap_or(true));
+        if stale {
+            self.readers.remove(name);
+            if let Ok(reader) = Reader::open(ring_path(dir, name)) {
+                self.readers.insert(name.to_owned(), reader);
+            }
+        }
+        self.readers.get(name)
+    }
+
+    pub fn forget(&mut self, name: &str) {
+        self.readers.remove(name);
+    }
+
+    /// Writer pid and last heartbeat of the camera's ring (a missing ring: never written).
+    pub fn life(&mut self, dir: &Path, name: &str) -> RingLife {
+        let snapshot = self.reader(dir, name).and_then(|r| r.status().ok());
+        match snapshot {
+            Some(s) => RingLife {
+                writer_pid: s.status.writer_pid,
+                heartbeat: s.heartbeat_mono_ns,
+            },
+            None => RingLife {
+                writer_pid: 0,
+                heartbeat: 0,
+            },
+        }
+    }
+
+    pub fn state(&mut self, dir: &Path, name: &str) -> Option<State> {
+        self.reader(dir, name)
+            .and_then(|r| r.status().ok())
+            .map(|s| s.status.state)
+    }
+}

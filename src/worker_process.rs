@@ -1,0 +1,108 @@
+//! `camd worker`: the process the supervisor starts for each group of cameras. It is not meant
+//! to be run by hand. It reads its orders from stdin (see worker_protocol), runs a `Worker`, and
+//! stops every camera (rings `stopped`) on SIGTERM, SIGINT or end of input, within the stop
+//! timeout, then exits. It dies with the supervisor: the parent-death signal is SIGTERM, and a
+//! closed stdin means the same.
+
+use crate::clock::SystemClock;
+use crate::worker::Worker;
+use crate::worker_protocol::{Message, Setup};
+use crate::{logging, process_title};
+use std::io::BufRead;
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::sync::Arc;
+
+enum Order {
+    Message(Result<Message, String>),
+    /// A signal or the end of input.
+    Shutdown(&'static str),
+}
+
+pub fn main() -> ExitCode {
+    let (tx, orders) = mpsc::channel();
+    let stdin_tx = tx.clone();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            let order = match line {
+                Ok(line) => Order::Message(Message::decode(&line)),
+                Err(e) => Order::Message(Err(format!("cannot read orders: {e}"))),
+            };
+            if stdin_tx.send(order).is_err() {
+                return;
+            }
+        }
+        let _ = stdin_tx.send(Order::Shutdown("the supervisor closed its pipe"));
+    });
+    match signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT]) {
+        Ok(mut signals) => {
+            std::thread::spawn(move || {
+                if signals.forever().next().is_some() {
+                    let _ = tx.send(Order::Shutdown("signalled"));
+                }
+            });
+        }
+        Err(e) => eprintln!("camd worker: cannot handle signals: {e}"),
+    }
+    let setup = match orders.recv() {
+        Ok(Order::Message(Ok(Message::Setup(setup)))) => setup,
+        _ => {
+            eprintln!("camd worker: started without a setup message (this command is run by `camd run`)");
+            return ExitCode::from(2);
+        }
+    };
+    let _ = logging::init(setup.log_level);
+    let mut worker = match Worker::new(&setup.runtime_dir, setup.ring_gid, Arc::new(SystemClock)) {
+        Ok(worker) => worker,
+        Err(e) => {
+            log::error!("worker {}: {e}", setup.worker);
+            return ExitCode::FAILURE;
+        }
+    };
+    retitle(&setup, &worker);
+    let reason = loop {
+        match orders.recv() {
+            Ok(Order::Message(Ok(Message::Start(entry)))) => {
+                let name = entry.camera.name.clone();
+                if let Err(e) = worker.add(entry.camera) {
+                    log::error!("worker {}: camera {name} cannot start: {e}", setup.worker);
+                }
+                retitle(&setup, &worker);
+            }
+            Ok(Order::Message(Ok(Message::Stop(name)))) => {
+                if !worker.remove(&name, setup.stop_timeout) {
+                    log::warn!(
+                        "worker {}: camera {name} did not stop within {:?}",
+                        setup.worker,
+                        setup.stop_timeout
+                    );
+                }
+                retitle(&setup, &worker);
+            }
+            Ok(Order::Message(Ok(Message::Setup(_)))) => {
+                log::warn!("worker {}: a second setup message is ignored", setup.worker)
+            }
+            Ok(Order::Message(Err(e))) => log::error!("worker {}: {e}", setup.worker),
+            Ok(Order::Shutdown(reason)) => break reason,
+            Err(_) => break "no more orders",
+        }
+    };
+    log::debug!("worker {}: stopping ({reason})", setup.worker);
+    let late = worker.stop(setup.stop_timeout);
+    if !late.is_empty() {
+        log::warn!(
+            "worker {}: cameras {} did not stop within {:?}",
+            setup.worker,
+            late.join(", "),
+            setup.stop_timeout
+        );
+    }
+    // Threads that did not stop are abandoned: exit now, without waiting for them.
+    std::process::exit(0)
+}
+
+/// `camd worker #0: door garage`
+fn retitle(setup: &Setup, worker: &Worker) {
+    let names: Vec<&str> = worker.camera_names().collect();
+    let _ = process_title::set(&format!("camd worker {}: {}", setup.worker, names.join(" ")));
+}
