@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: camd run | camd --version";
+const USAGE: &str = "usage: camd run | camd status | camd snapshot | camd probe | camd --version";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -21,6 +21,17 @@ fn main() -> ExitCode {
                 "camd: capture is not built yet. The ring library is: see README.md, \"Reading frames\"."
             );
             ExitCode::from(2)
+        }
+        Some(command @ ("status" | "snapshot" | "probe")) => {
+            let run = match command {
+                "status" => camd::cli::status::main,
+                "snapshot" => camd::cli::snapshot::main,
+                _ => camd::cli::probe::main,
+            };
+            run(&args[1..]).unwrap_or_else(|message| {
+                eprintln!("camd: {message}");
+                ExitCode::from(2)
+            })
         }
         Some(other) => {
             eprintln!("camd: unknown command {other:?}\n{USAGE}");
