@@ -77,6 +77,26 @@ pub const ENCODER_CANDIDATES: &[&str] = &[
     "jpegenc",
 ];
 
+/// The software elements of the priority lists (every other candidate is a hardware block's).
+const SOFTWARE: &[&str] = &[
+    "avdec_h264",
+    "openh264dec",
+    "avdec_h265",
+    "libde265dec",
+    "jpegdec",
+    "jpegenc",
+];
+
+/// True for the hardware decoders and encoders of the priority lists; false for the software
+/// ones and for any element the lists do not name (an override's element is not classified).
+pub fn is_hardware(name: &str) -> bool {
+    let listed = [Codec::H264, Codec::H265, Codec::Mjpeg]
+        .iter()
+        .any(|c| decoder_candidates(*c).contains(&name))
+        || ENCODER_CANDIDATES.contains(&name);
+    listed && !SOFTWARE.contains(&name)
+}
+
 /// The element to use: `wanted` if the configuration names one (it must exist), else the first
 /// candidate the registry has. `exists` asks the registry.
 pub fn choose(
@@ -131,6 +151,27 @@ mod tests {
             .unwrap(),
             "avdec_h264"
         );
+    }
+
+    #[test]
+    fn software_is_last_in_every_list() {
+        assert!(is_hardware("v4l2h264dec") && is_hardware("nvjpegenc"));
+        assert!(!is_hardware("avdec_h264") && !is_hardware("jpegenc"));
+        assert!(
+            !is_hardware("x264enc"),
+            "unlisted elements are not classified"
+        );
+        let lists = [Codec::H264, Codec::H265, Codec::Mjpeg]
+            .map(decoder_candidates)
+            .into_iter()
+            .chain([ENCODER_CANDIDATES]);
+        for list in lists {
+            let first_software = list.iter().position(|n| !is_hardware(n)).unwrap();
+            assert!(
+                list[first_software..].iter().all(|n| !is_hardware(n)),
+                "{list:?}"
+            );
+        }
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Format {
 pub struct DeviceCaps {
     pub driver: String,
     pub card: String,
+    /// Where the device is attached (`usb-0000:00:14.0-1`, `platform:...`), as the driver says.
+    pub bus: String,
     /// The node can capture video (V4L2_CAP_VIDEO_CAPTURE of the node's device_caps).
     pub video_capture: bool,
     /// The node carries metadata (V4L2_CAP_META_CAPTURE): UVC cameras expose one beside the
@@ -146,6 +148,7 @@ pub fn probe(device: &Path) -> Result<DeviceCaps, String> {
     Ok(DeviceCaps {
         driver: caps.driver,
         card: caps.card,
+        bus: caps.bus,
         video_capture: caps.capabilities.contains(Flags::VIDEO_CAPTURE),
         meta_capture: caps.capabilities.contains(Flags::META_CAPTURE),
         formats,

@@ -8,6 +8,7 @@ fn uvc_webcam() -> DeviceCaps {
     DeviceCaps {
         driver: "uvcvideo".into(),
         card: "HD Pro Webcam C920".into(),
+        bus: "usb-0000:00:14.0-1".into(),
         video_capture: true,
         meta_capture: false,
         formats: vec![
@@ -41,6 +42,7 @@ fn yuyv_only() -> DeviceCaps {
     DeviceCaps {
         driver: "uvcvideo".into(),
         card: "USB2.0 PC CAMERA".into(),
+        bus: "usb-0000:00:14.0-2".into(),
         video_capture: true,
         meta_capture: false,
         formats: vec![Format {

@@ -1,4 +1,144 @@
-//! (being written)
-pub fn main(_args: &[String]) -> Result<std::process::ExitCode, String> {
-    Err("not merged yet".into())
+//! `camd snapshot CAMERA -o FILE [--dir DIR]`: saves a camera's latest JPEG frame, read from its
+//! ring (`DIR/CAMERA.ring`, DIR defaults to `/run/camd`) like any reader, with no daemon involved.
+//!
+//! The file is written under a temporary name in FILE's directory and renamed over FILE, so a
+//! program watching FILE never sees half a JPEG. `-o -` writes the JPEG to stdout. The summary
+//! line (`CAMERA: frame SEQ, WxH, N bytes, age X ms -> FILE`) goes to stdout, or to stderr when
+//! stdout carries the frame. A camera with no frame yet is an error that says its status.
+//!
+//! Exit status: 0 when the frame was written; 2 (an `Err` the caller prints) otherwise.
+
+use super::args::{self, Spec};
+use super::status::DEFAULT_DIR;
+use camd_ring::{FrameMeta, Reader, State};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: camd snapshot CAMERA -o FILE.jpg|- [--dir DIR]";
+
+const SPEC: Spec<'static> = Spec {
+    values: &["--dir", "-o", "--output"],
+    switches: &["--help", "-h"],
+    optional_numbers: &[],
+};
+
+/// Runs `camd snapshot` with the arguments after `snapshot`.
+pub fn main(args: &[String]) -> Result<ExitCode, String> {
+    let parsed = args::parse(args, &SPEC).map_err(|e| format!("snapshot: {e}\n{USAGE}"))?;
+    if parsed.has("--help") || parsed.has("-h") {
+        println!("{USAGE}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let camera = match parsed.positionals.as_slice() {
+        [camera] => camera.as_str(),
+        [] => return Err(format!("snapshot: which camera?\n{USAGE}")),
+        more => {
+            return Err(format!(
+                "snapshot: one camera at a time, not {}\n{USAGE}",
+                more.join(" ")
+            ))
+        }
+    };
+    if camera.is_empty() || camera.starts_with('.') || camera.contains('/') {
+        return Err(format!("snapshot: {camera:?} is not a camera name"));
+    }
+    let output = parsed
+        .value("-o")
+        .or(parsed.value("--output"))
+        .ok_or_else(|| format!("snapshot: where to? (-o FILE.jpg, or -o - for stdout)\n{USAGE}"))?;
+    if output.is_empty() {
+        return Err("snapshot: -o needs a file name".into());
+    }
+    let dir = Path::new(parsed.value("--dir").unwrap_or(DEFAULT_DIR));
+    let path = dir.join(format!("{camera}.ring"));
+    if !path.exists() && dir.is_dir() {
+        return Err(format!(
+            "snapshot: no camera {camera:?} in {} (no {camera}.ring there)",
+            dir.display()
+        ));
+    }
+    let reader = Reader::open(&path).map_err(|e| format!("snapshot: {e}"))?;
+    let mut frame = Vec::new();
+    let meta = reader
+        .copy_latest(&mut frame)
+        .map_err(|e| format!("snapshot: {e}"))?
+        .ok_or_else(|| no_frame(camera, &reader))?;
+    let summary = |to: &str| summary(camera, &meta, to);
+    if output == "-" {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(&frame)
+            .and_then(|()| stdout.flush())
+            .map_err(|e| format!("snapshot: cannot write to stdout: {e}"))?;
+        eprintln!("{}", summary("stdout"));
+    } else {
+        write_atomically(Path::new(output), &frame)?;
+        println!("{}", summary(output));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary(camera: &str, meta: &FrameMeta, to: &str) -> String {
+    format!(
+        "{camera}: frame {}, {}x{}, {} bytes, age {} ms -> {to}",
+        meta.seq,
+        meta.width,
+        meta.height,
+        meta.len,
+        meta.age().as_millis()
+    )
+}
+
+/// "camera door has no frame yet (status retrying, retry 2/5, last error: ...)".
+fn no_frame(camera: &str, reader: &Reader) -> String {
+    let status = match reader.status() {
+        Ok(snapshot) => {
+            let s = snapshot.status;
+            let mut text = format!("status {}", s.state);
+            if matches!(s.state, State::Retrying | State::ConnectionFailed) || s.retry_count != 0 {
+                text += &format!(", retry {}/{}", s.retry_count, s.max_retry_attempts);
+            }
+            if !s.last_error.is_empty() {
+                text += &format!(", last error: {}", s.last_error);
+            }
+            text
+        }
+        Err(e) => format!("status unreadable: {e}"),
+    };
+    format!("snapshot: camera {camera} has no frame yet ({status})")
+}
+
+/// Writes `bytes` to a temporary file beside `path`, flushes it to disk, and renames it over
+/// `path`. The temporary file is removed if anything fails.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let name = path
+        .file_name()
+        .ok_or_else(|| format!("snapshot: {} is not a file name", path.display()))?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let tmp: PathBuf = dir.join(format!(
+        ".{}.tmp-{}",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    let mut created = false;
+    let result = (|| {
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        created = true;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    result.map_err(|e| {
+        if created {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        format!("snapshot: cannot write {}: {e}", path.display())
+    })
 }

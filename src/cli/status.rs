@@ -1,4 +1,682 @@
-//! (being written)
-pub fn main(_args: &[String]) -> Result<std::process::ExitCode, String> {
-    Err("status: not merged yet".into())
+//! `camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]`:
+//! every camera's state, read from the rings alone.
+//!
+//! It opens each `*.ring` file of DIR (default `/run/camd`; dotfiles, which are rings being
+//! created, and the `*.ring.waiters` doorbells are skipped) read-only with `camd_ring::Reader`,
+//! sorted by name, and shows per camera: the state, fps, the latest frame's age and size (else
+//! the source's size), the input codec, decoder and encoder, the retry count and the time to the
+//! next attempt (while retrying), the writer's pid and whether it is alive (a heartbeat within
+//! `DEFAULT_ALIVE_TIMEOUT`), the generation, the frame, drop, oversize and reconnect counters and
+//! the last error. It never talks to a daemon: read permission on the ring files is all it needs,
+//! so it works as any user in the rings' group. A ring that cannot be opened or read is listed
+//! with the status `unreadable` and the reason; the other cameras are still listed.
+//!
+//! Formats: `table` (aligned columns for people); `json` (one line: `{"cameras":[{...}]}`, the
+//! same snake_case keys in every object, `null` where a value is unknown, numbers as numbers,
+//! durations in milliseconds); `prometheus` (text exposition for node_exporter's textfile
+//! collector: `camd_camera_up`, `camd_camera_state` one-hot over every state including
+//! `unreadable`, `camd_camera_fps`, `camd_camera_frame_age_seconds`, `camd_camera_retry_count`,
+//! `camd_camera_frames_total`, `camd_camera_drops_total`, `camd_camera_oversize_total`,
+//! `camd_camera_reconnects_total`, `camd_camera_writer_alive`, `camd_camera_info`).
+//!
+//! CAMERA names restrict the listing to those cameras. `--watch` lists again every SECONDS
+//! (default 1) until interrupted (Ctrl-C), redrawing in place when stdout is a terminal.
+//!
+//! Exit status: 0 whenever the listing worked, whatever state the cameras are in (a camera that
+//! is down is data, not a failure of the command: use the `status` field or `camd_camera_up`).
+//! 2 (an `Err` the caller prints) for a bad command line, a DIR that is missing or cannot be
+//! listed, or a CAMERA that has no ring in DIR.
+
+pub(super) mod json;
+
+use super::args::{self, Spec};
+use camd_ring::{FrameMeta, Reader, State, StatusSnapshot, DEFAULT_ALIVE_TIMEOUT};
+use json::Value;
+use std::fmt::Write as _;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Where the daemon keeps its rings.
+pub const DEFAULT_DIR: &str = "/run/camd";
+
+const USAGE: &str =
+    "usage: camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]";
+
+const SPEC: Spec<'static> = Spec {
+    values: &["--dir", "--format"],
+    switches: &["--help", "-h"],
+    optional_numbers: &["--watch"],
+};
+
+/// The status of a camera whose ring could not be read.
+const UNREADABLE: &str = "unreadable";
+
+/// Every value of the `status` field, for Prometheus' one-hot state metric.
+const ALL_STATES: &[&str] = &[
+    "starting",
+    "ok",
+    "retrying",
+    "connection_failed",
+    "no_signal",
+    "stopped",
+    "unknown",
+    UNREADABLE,
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Table,
+    Json,
+    Prometheus,
+}
+
+/// Runs `camd status` with the arguments after `status`.
+pub fn main(args: &[String]) -> Result<ExitCode, String> {
+    let parsed = args::parse(args, &SPEC).map_err(|e| format!("status: {e}\n{USAGE}"))?;
+    if parsed.has("--help") || parsed.has("-h") {
+        println!("{USAGE}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let dir = PathBuf::from(parsed.value("--dir").unwrap_or(DEFAULT_DIR));
+    let format = match parsed.value("--format").unwrap_or("table") {
+        "table" => Format::Table,
+        "json" => Format::Json,
+        "prometheus" => Format::Prometheus,
+        other => {
+            return Err(format!(
+                "status: unknown format {other:?} (table, json or prometheus)"
+            ))
+        }
+    };
+    let watch = if parsed.has("--watch") {
+        Some(parse_interval(parsed.value("--watch"))?)
+    } else {
+        None
+    };
+    let filter = &parsed.positionals;
+    let result = match watch {
+        None => {
+            let cameras = list(&dir, filter)?;
+            emit(&render(format, &dir, &cameras), false)
+        }
+        Some(interval) => watch_loop(&dir, filter, format, interval)?,
+    };
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        // `camd status | head`: the reader has what it wanted.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        Err(e) => Err(format!("status: cannot write the output: {e}")),
+    }
+}
+
+/// `--watch` with no value is every second; a value is seconds, fractions allowed.
+fn parse_interval(value: Option<&str>) -> Result<Duration, String> {
+    let Some(text) = value else {
+        return Ok(Duration::from_secs(1));
+    };
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "status: --watch takes seconds between listings (more than 0, at most 86400), not {text:?}"
+        )),
+    }
+}
+
+/// Lists every `interval` until the process is interrupted. A failure of the first listing is
+/// the command's error; later ones (the directory vanished during a restart) are shown in place
+/// of the listing and the watch goes on.
+fn watch_loop(
+    dir: &Path,
+    filter: &[String],
+    format: Format,
+    interval: Duration,
+) -> Result<std::io::Result<()>, String> {
+    let tty = std::io::stdout().is_terminal();
+    let mut first = true;
+    loop {
+        let text = match list(dir, filter) {
+            Ok(cameras) => render(format, dir, &cameras),
+            Err(e) if first => return Err(e),
+            Err(e) => format!("camd: {e}\n"),
+        };
+        let text = if tty {
+            format!(
+                "every {}, Ctrl-C to stop\n\n{text}",
+                human_duration(interval)
+            )
+        } else if !first && format == Format::Table {
+            format!("\n{text}")
+        } else {
+            text
+        };
+        if let Err(e) = emit(&text, tty) {
+            return Ok(Err(e));
+        }
+        first = false;
+        std::thread::sleep(interval);
+    }
+}
+
+/// Writes `text` to stdout. `redraw` overwrites the terminal's screen in place (cursor home,
+/// each line cleared to its end, the rest of the screen cleared), which does not flicker.
+fn emit(text: &str, redraw: bool) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    if redraw {
+        out.write_all(b"\x1b[H")?;
+        for line in text.lines() {
+            out.write_all(line.as_bytes())?;
+            out.write_all(b"\x1b[K\n")?;
+        }
+        out.write_all(b"\x1b[J")?;
+    } else {
+        out.write_all(text.as_bytes())?;
+    }
+    out.flush()
+}
+
+/// One camera of the listing.
+struct Camera {
+    /// The ring's file name without `.ring` (the camera's name).
+    name: String,
+    reading: Result<Reading, String>,
+}
+
+/// What a readable ring says.
+struct Reading {
+    snapshot: StatusSnapshot,
+    latest: Option<FrameMeta>,
+    frame_age: Option<Duration>,
+    writer_alive: bool,
+    /// Time since the last error was set, by the wall clock.
+    last_error_age: Option<Duration>,
+}
+
+/// The rings of `dir`, sorted by name, restricted to `filter` if it names any.
+fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>, String> {
+    let cannot = |e: std::io::Error| format!("status: cannot list {}: {e}", dir.display());
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(cannot)? {
+        let file_name = entry.map_err(cannot)?.file_name();
+        let file_name = file_name.to_string_lossy();
+        if file_name.starts_with('.') {
+            continue;
+        }
+        if let Some(name) = file_name.strip_suffix(".ring") {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    if let Some(unknown) = filter.iter().find(|wanted| !names.contains(wanted)) {
+        return Err(format!(
+            "status: no camera {unknown:?} in {} (no {}.ring there; cameras: {})",
+            dir.display(),
+            unknown,
+            if names.is_empty() {
+                "none".to_owned()
+            } else {
+                names.join(", ")
+            }
+        ));
+    }
+    Ok(names
+        .into_iter()
+        .filter(|name| filter.is_empty() || filter.contains(name))
+        .map(|name| {
+            let reading = read(&dir.join(format!("{name}.ring")));
+            Camera { name, reading }
+        })
+        .collect())
+}
+
+fn read(path: &Path) -> Result<Reading, String> {
+    let reader = Reader::open(path).map_err(|e| e.to_string())?;
+    let snapshot = reader.status().map_err(|e| e.to_string())?;
+    let latest = reader.latest().map_err(|e| e.to_string())?;
+    let last_error_at = snapshot.status.last_error_realtime_ns;
+    Ok(Reading {
+        frame_age: latest.as_ref().map(FrameMeta::age),
+        writer_alive: reader.writer_alive(DEFAULT_ALIVE_TIMEOUT),
+        last_error_age: (last_error_at != 0)
+            .then(|| Duration::from_nanos(camd_ring::realtime_ns().saturating_sub(last_error_at))),
+        latest,
+        snapshot,
+    })
+}
+
+impl Reading {
+    fn state(&self) -> State {
+        self.snapshot.status.state
+    }
+
+    /// The latest frame's size, else the camera's own.
+    fn resolution(&self) -> Option<(u32, u32)> {
+        let status = &self.snapshot.status;
+        self.latest
+            .map(|m| (m.width, m.height))
+            .filter(|&(w, h)| w != 0 && h != 0)
+            .or_else(|| {
+                (status.source_width != 0 && status.source_height != 0)
+                    .then_some((status.source_width, status.source_height))
+            })
+    }
+
+    /// Failed attempts / the limit, while the camera is failing.
+    fn retry(&self) -> Option<(u32, u32)> {
+        let status = &self.snapshot.status;
+        (matches!(self.state(), State::Retrying | State::ConnectionFailed)
+            || status.retry_count != 0)
+            .then_some((status.retry_count, status.max_retry_attempts))
+    }
+
+    /// Time to the next connection attempt, while retrying.
+    fn next_retry_in(&self) -> Option<Duration> {
+        (self.state() == State::Retrying)
+            .then(|| self.snapshot.next_retry_in())
+            .flatten()
+    }
+}
+
+/// An empty status text is "not known" (or, for a decoder, "none").
+fn text(s: &str) -> Option<&str> {
+    (!s.is_empty()).then_some(s)
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn render(format: Format, dir: &Path, cameras: &[Camera]) -> String {
+    match format {
+        Format::Table => table(dir, cameras),
+        Format::Json => {
+            let cameras = cameras.iter().map(camera_json).collect();
+            let mut text = Value::Object(vec![("cameras", Value::Array(cameras))]).to_json();
+            text.push('\n');
+            text
+        }
+        Format::Prometheus => prometheus(cameras),
+    }
+}
+
+// ---- table ----
+
+const COLUMNS: &[&str] = &[
+    "CAMERA",
+    "STATUS",
+    "FPS",
+    "AGE",
+    "SIZE",
+    "INPUT",
+    "DECODER",
+    "ENCODER",
+    "RETRY",
+    "NEXT",
+    "PID",
+    "ALIVE",
+    "GEN",
+    "FRAMES",
+    "DROP/OVERSIZE/RECONN",
+    "LAST ERROR",
+];
+
+fn table(dir: &Path, cameras: &[Camera]) -> String {
+    if cameras.is_empty() {
+        return format!("no camera rings in {}\n", dir.display());
+    }
+    let rows: Vec<Vec<String>> = cameras.iter().map(table_row).collect();
+    let mut widths: Vec<usize> = COLUMNS.iter().map(|c| c.chars().count()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}  ");
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn table_row(camera: &Camera) -> Vec<String> {
+    let dash = || "-".to_owned();
+    let name = one_line(&camera.name);
+    let r = match &camera.reading {
+        Ok(r) => r,
+        Err(e) => {
+            let mut row = vec![name, UNREADABLE.to_owned()];
+            row.resize(COLUMNS.len() - 1, dash());
+            row.push(one_line(e));
+            return row;
+        }
+    };
+    let s = &r.snapshot.status;
+    let last_error = match (text(&s.last_error), r.last_error_age) {
+        (None, _) => dash(),
+        (Some(e), Some(age)) => format!("{} ({} ago)", one_line(e), human_duration(age)),
+        (Some(e), None) => one_line(e),
+    };
+    vec![
+        name,
+        r.state().as_str().to_owned(),
+        format!("{:.1}", r.snapshot.fps()),
+        r.frame_age.map_or_else(dash, human_duration),
+        r.resolution()
+            .map_or_else(dash, |(w, h)| format!("{w}x{h}")),
+        text(&s.input_codec).map_or_else(dash, one_line),
+        text(&s.decoder).map_or_else(dash, one_line),
+        text(&s.encoder).map_or_else(dash, one_line),
+        r.retry().map_or_else(dash, |(n, max)| format!("{n}/{max}")),
+        r.next_retry_in().map_or_else(dash, human_duration),
+        s.writer_pid.to_string(),
+        if r.writer_alive { "yes" } else { "no" }.to_owned(),
+        s.generation.to_string(),
+        r.snapshot.latest_seq.to_string(),
+        format!("{}/{}/{}", s.drops, s.oversize, s.reconnects),
+        last_error,
+    ]
+}
+
+/// A text for one table cell: control characters (a newline in an error) become spaces.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `850ms`, `2.5s`, `4m05s`, `3h20m`, `2d04h`.
+fn human_duration(d: Duration) -> String {
+    let secs = d.as_secs();
+    if d < Duration::from_secs(1) {
+        format!("{}ms", d.as_millis())
+    } else if secs < 60 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else if secs < 3600 {
+        format!("{}m{:02}s", secs / 60, secs % 60)
+    } else if secs < 86_400 {
+        format!("{}h{:02}m", secs / 3600, secs % 3600 / 60)
+    } else {
+        format!("{}d{:02}h", secs / 86_400, secs % 86_400 / 3600)
+    }
+}
+
+// ---- json ----
+
+/// Keys of a camera's JSON object, in order. Every object has all of them.
+fn camera_json(camera: &Camera) -> Value {
+    let r = match &camera.reading {
+        Ok(r) => r,
+        Err(e) => {
+            let mut fields = vec![
+                ("name", Value::from(camera.name.as_str())),
+                ("status", UNREADABLE.into()),
+                ("error", e.as_str().into()),
+                ("up", false.into()),
+            ];
+            fields.extend(READING_KEYS.iter().map(|key| (*key, Value::Null)));
+            return Value::Object(fields);
+        }
+    };
+    let s = &r.snapshot.status;
+    let (width, height) = r.resolution().unzip();
+    let mut fields = vec![
+        ("name", Value::from(camera.name.as_str())),
+        ("status", r.state().as_str().into()),
+        ("error", Value::Null),
+        ("up", (r.state() == State::Ok).into()),
+    ];
+    let reading = [
+        r.snapshot.fps().into(),
+        r.frame_age.map(millis).into(),
+        width.into(),
+        height.into(),
+        text(&s.input_codec).into(),
+        text(&s.decoder).into(),
+        text(&s.encoder).into(),
+        s.retry_count.into(),
+        s.max_retry_attempts.into(),
+        r.next_retry_in().map(millis).into(),
+        s.writer_pid.into(),
+        r.writer_alive.into(),
+        millis(r.snapshot.heartbeat_age()).into(),
+        s.generation.into(),
+        r.snapshot.latest_seq.into(),
+        s.drops.into(),
+        s.oversize.into(),
+        s.reconnects.into(),
+        text(&s.last_error).into(),
+        r.last_error_age.map(millis).into(),
+    ];
+    fields.extend(READING_KEYS.iter().copied().zip(reading));
+    Value::Object(fields)
+}
+
+/// The keys after `name`, `status`, `error`, `up`: `null` for an unreadable ring.
+const READING_KEYS: [&str; 20] = [
+    "fps",
+    "frame_age_ms",
+    "width",
+    "height",
+    "input_codec",
+    "decoder",
+    "encoder",
+    "retry_count",
+    "max_retry_attempts",
+    "next_retry_in_ms",
+    "writer_pid",
+    "writer_alive",
+    "heartbeat_age_ms",
+    "generation",
+    "frames",
+    "drops",
+    "oversize",
+    "reconnects",
+    "last_error",
+    "last_error_age_ms",
+];
+
+// ---- prometheus ----
+
+fn prometheus(cameras: &[Camera]) -> String {
+    let mut out = String::new();
+    let readable: Vec<(&str, &Reading)> = cameras
+        .iter()
+        .filter_map(|c| c.reading.as_ref().ok().map(|r| (c.name.as_str(), r)))
+        .collect();
+    let mut family = |name: &str, kind: &str, help: &str, samples: Vec<(String, String)>| {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} {kind}");
+        for (labels, value) in samples {
+            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        }
+    };
+    let camera = |name: &str| format!("camera=\"{}\"", label_value(name));
+    let per_camera = |value: &dyn Fn(&Reading) -> Option<String>| -> Vec<(String, String)> {
+        readable
+            .iter()
+            .filter_map(|(name, r)| value(r).map(|v| (camera(name), v)))
+            .collect()
+    };
+    family(
+        "camd_camera_up",
+        "gauge",
+        "1 if the camera delivers frames (status ok), else 0.",
+        cameras
+            .iter()
+            .map(|c| {
+                let up = matches!(&c.reading, Ok(r) if r.state() == State::Ok);
+                (camera(&c.name), u8::from(up).to_string())
+            })
+            .collect(),
+    );
+    family(
+        "camd_camera_state",
+        "gauge",
+        "The camera's status: 1 for the current one, 0 for the others.",
+        cameras
+            .iter()
+            .flat_map(|c| {
+                let current = c
+                    .reading
+                    .as_ref()
+                    .map_or(UNREADABLE, |r| r.state().as_str());
+                ALL_STATES.iter().map(move |state| {
+                    (
+                        format!("{},state=\"{state}\"", camera(&c.name)),
+                        u8::from(*state == current).to_string(),
+                    )
+                })
+            })
+            .collect(),
+    );
+    family(
+        "camd_camera_info",
+        "gauge",
+        "What the camera sends and the GStreamer elements decoding and encoding it (value 1).",
+        readable
+            .iter()
+            .map(|(name, r)| {
+                let s = &r.snapshot.status;
+                let labels = format!(
+                    "{},input_codec=\"{}\",decoder=\"{}\",encoder=\"{}\"",
+                    camera(name),
+                    label_value(&s.input_codec),
+                    label_value(&s.decoder),
+                    label_value(&s.encoder)
+                );
+                (labels, "1".to_owned())
+            })
+            .collect(),
+    );
+    family(
+        "camd_camera_fps",
+        "gauge",
+        "Frames per second over about the last second.",
+        per_camera(&|r| Some(r.snapshot.fps().to_string())),
+    );
+    family(
+        "camd_camera_frame_age_seconds",
+        "gauge",
+        "Seconds since the latest frame was captured (absent before the first frame).",
+        per_camera(&|r| r.frame_age.map(|d| d.as_secs_f64().to_string())),
+    );
+    family(
+        "camd_camera_retry_count",
+        "gauge",
+        "Consecutive failed connection attempts (0 while frames flow).",
+        per_camera(&|r| Some(r.snapshot.status.retry_count.to_string())),
+    );
+    family(
+        "camd_camera_frames_total",
+        "counter",
+        "Frames published into the ring since it was created.",
+        per_camera(&|r| Some(r.snapshot.latest_seq.to_string())),
+    );
+    family(
+        "camd_camera_drops_total",
+        "counter",
+        "Frames the capture side dropped before they reached the ring.",
+        per_camera(&|r| Some(r.snapshot.status.drops.to_string())),
+    );
+    family(
+        "camd_camera_oversize_total",
+        "counter",
+        "Frames refused because they exceeded the ring's slot capacity.",
+        per_camera(&|r| Some(r.snapshot.status.oversize.to_string())),
+    );
+    family(
+        "camd_camera_reconnects_total",
+        "counter",
+        "Connections re-established after a loss.",
+        per_camera(&|r| Some(r.snapshot.status.reconnects.to_string())),
+    );
+    family(
+        "camd_camera_writer_alive",
+        "gauge",
+        "1 if the camera's worker gave a sign of life within the last 3 seconds, else 0.",
+        per_camera(&|r| Some(u8::from(r.writer_alive).to_string())),
+    );
+    out
+}
+
+/// A label value escaped per the text exposition format: backslash, double quote, line feed.
+fn label_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label_value("plain"), "plain");
+        assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    #[test]
+    fn durations_for_people() {
+        let ms = Duration::from_millis;
+        assert_eq!(human_duration(ms(0)), "0ms");
+        assert_eq!(human_duration(ms(850)), "850ms");
+        assert_eq!(human_duration(ms(2_500)), "2.5s");
+        assert_eq!(human_duration(ms(245_000)), "4m05s");
+        assert_eq!(human_duration(ms(12_000_000)), "3h20m");
+        assert_eq!(human_duration(ms(187_200_000)), "2d04h");
+    }
+
+    #[test]
+    fn watch_intervals() {
+        assert_eq!(parse_interval(None).unwrap(), Duration::from_secs(1));
+        assert_eq!(
+            parse_interval(Some("0.25")).unwrap(),
+            Duration::from_millis(250)
+        );
+        for bad in ["0", "-1", "x", "inf", "NaN", "100000"] {
+            let err = parse_interval(Some(bad)).unwrap_err();
+            assert!(err.contains("--watch"), "{err}");
+        }
+    }
+
+    #[test]
+    fn an_unreadable_camera_has_every_key() {
+        let readable_keys = |v: &Value| match v {
+            Value::Object(fields) => fields.iter().map(|(k, _)| *k).collect::<Vec<_>>(),
+            _ => panic!("not an object"),
+        };
+        let broken = Camera {
+            name: "x".into(),
+            reading: Err("bad".into()),
+        };
+        let keys = readable_keys(&camera_json(&broken));
+        assert_eq!(&keys[..4], ["name", "status", "error", "up"]);
+        assert_eq!(&keys[4..], READING_KEYS);
+    }
+
+    #[test]
+    fn table_cells_are_single_lines() {
+        assert_eq!(one_line("a\nb\tc"), "a b c");
+    }
 }
