@@ -228,7 +228,7 @@ impl CameraRunner {
         };
         if self.published.as_ref() != Some(&now) {
             // The first state (starting) was logged with the source by `run`.
-            if self.published.as_ref().map_or(false, |p| p.0 != now.0) {
+            if self.published.as_ref().is_some_and(|p| p.0 != now.0) {
                 log::info!("camera {}: {}", self.config.name, now.0);
             }
             let max = self.config.retry.max_retry_attempts;

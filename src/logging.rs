@@ -100,6 +100,19 @@ fn stderr_dev_ino() -> Option<(u64, u64)> {
     Some((u64::from(st.st_dev), u64::from(st.st_ino)))
 }
 
+/// `--log-to`: `journal`, `syslog` or `stderr`; `auto` (None) chooses.
+pub fn parse_target(s: &str) -> Result<Option<Target>, String> {
+    match s {
+        "auto" => Ok(None),
+        "journal" => Ok(Some(Target::Journal)),
+        "syslog" => Ok(Some(Target::Syslog)),
+        "stderr" => Ok(Some(Target::Stderr)),
+        _ => Err(format!(
+            "unknown log target {s:?}: expected auto, journal, syslog or stderr"
+        )),
+    }
+}
+
 /// Parses a log level as given on the command line or in the config: `error`, `warn`, `info`,
 /// `debug`, `trace` or `off` (ASCII case-insensitive).
 pub fn parse_level(s: &str) -> Result<LevelFilter, String> {
@@ -124,9 +137,21 @@ pub fn parse_level(s: &str) -> Result<LevelFilter, String> {
 /// where it writes, for the daemon to log. The choice is made here, once: see the module
 /// documentation and [`choose`]. Fails only when a logger is already installed.
 pub fn init(level: LevelFilter) -> Result<Target, log::SetLoggerError> {
-    let journal_stream = std::env::var("JOURNAL_STREAM").ok();
-    let dev_log_exists = std::path::Path::new(DEV_LOG).exists();
-    let chosen = choose(journal_stream.as_deref(), stderr_dev_ino(), dev_log_exists);
+    init_to(level, None)
+}
+
+/// `init` with the target forced (`camd run --log-to`, and workers, which log where their
+/// supervisor does). Unforced, a terminal on stderr means stderr: a person is watching it.
+pub fn init_to(level: LevelFilter, forced: Option<Target>) -> Result<Target, log::SetLoggerError> {
+    use std::io::IsTerminal;
+    let chosen = forced.unwrap_or_else(|| {
+        let journal_stream = std::env::var("JOURNAL_STREAM").ok();
+        let dev_log_exists = std::path::Path::new(DEV_LOG).exists();
+        match choose(journal_stream.as_deref(), stderr_dev_ino(), dev_log_exists) {
+            Target::Syslog if std::io::stderr().is_terminal() => Target::Stderr,
+            other => other,
+        }
+    });
     let (logger, target): (Box<dyn Log>, Target) = match chosen {
         Target::Journal => (Box::new(JournalLogger), Target::Journal),
         Target::Syslog => match SyslogLogger::connect(DEV_LOG.into()) {

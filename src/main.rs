@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: camd run [--config FILE] [--log-level LEVEL]   run the daemon (default config /etc/camd/camd.toml)
+usage: camd run [--config FILE] [--log-level LEVEL] [--log-to auto|journal|syslog|stderr]
+                                                      run the daemon (default config /etc/camd/camd.toml)
        camd check-config [FILE]                       report every problem in a config file
        camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]
        camd snapshot CAMERA -o FILE.jpg [--dir DIR]   write a camera's latest frame
@@ -48,6 +49,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
     let mut options = RunOptions {
         config_path: PathBuf::from(DEFAULT_PATH),
         log_level: None,
+        log_to: None,
     };
     let mut i = 0;
     while i < args.len() {
@@ -58,6 +60,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         match args[i].as_str() {
             "--config" => options.config_path = PathBuf::from(value()?),
             "--log-level" => options.log_level = Some(camd::logging::parse_level(value()?)?),
+            "--log-to" => options.log_to = camd::logging::parse_target(value()?)?,
             other => return Err(format!("run: unknown argument {other:?}\n{USAGE}")),
         }
         i += 2;
@@ -73,11 +76,7 @@ fn check_config(args: &[String]) -> Result<ExitCode, String> {
     };
     match Config::load(&path, &SecretSource::from_env()) {
         Ok(config) => {
-            println!(
-                "{}: ok ({} cameras)",
-                path.display(),
-                config.cameras.len()
-            );
+            println!("{}: ok ({} cameras)", path.display(), config.cameras.len());
             Ok(ExitCode::SUCCESS)
         }
         Err(problems) => {

@@ -10,11 +10,15 @@ use std::io;
 /// arguments have been read: `std::env::args()` reads the same memory.
 pub fn set(title: &str) -> io::Result<()> {
     let stat = std::fs::read_to_string("/proc/self/stat")?;
-    let (start, end) = arg_area(&stat)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no argument area in /proc/self/stat"))?;
+    let (start, end) = arg_area(&stat).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "no argument area in /proc/self/stat",
+        )
+    })?;
     let room = end.saturating_sub(start);
     if room < 2 {
-        return Err(io::Error::new(io::ErrorKind::Other, "no room for a title"));
+        return Err(io::Error::other("no room for a title"));
     }
     let bytes = fit(title, room - 1);
     let mut area = vec![0u8; room];

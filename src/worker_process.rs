@@ -34,7 +34,10 @@ pub fn main() -> ExitCode {
         }
         let _ = stdin_tx.send(Order::Shutdown("the supervisor closed its pipe"));
     });
-    match signal_hook::iterator::Signals::new([signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT]) {
+    match signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ]) {
         Ok(mut signals) => {
             std::thread::spawn(move || {
                 if signals.forever().next().is_some() {
@@ -47,11 +50,13 @@ pub fn main() -> ExitCode {
     let setup = match orders.recv() {
         Ok(Order::Message(Ok(Message::Setup(setup)))) => setup,
         _ => {
-            eprintln!("camd worker: started without a setup message (this command is run by `camd run`)");
+            eprintln!(
+                "camd worker: started without a setup message (this command is run by `camd run`)"
+            );
             return ExitCode::from(2);
         }
     };
-    let _ = logging::init(setup.log_level);
+    let _ = logging::init_to(setup.log_level, Some(setup.log_to));
     let mut worker = match Worker::new(&setup.runtime_dir, setup.ring_gid, Arc::new(SystemClock)) {
         Ok(worker) => worker,
         Err(e) => {
@@ -63,6 +68,7 @@ pub fn main() -> ExitCode {
     let reason = loop {
         match orders.recv() {
             Ok(Order::Message(Ok(Message::Start(entry)))) => {
+                let entry = *entry;
                 let name = entry.camera.name.clone();
                 if let Err(e) = worker.add(entry.camera) {
                     log::error!("worker {}: camera {name} cannot start: {e}", setup.worker);
@@ -104,5 +110,9 @@ pub fn main() -> ExitCode {
 /// `camd worker #0: door garage`
 fn retitle(setup: &Setup, worker: &Worker) {
     let names: Vec<&str> = worker.camera_names().collect();
-    let _ = process_title::set(&format!("camd worker {}: {}", setup.worker, names.join(" ")));
+    let _ = process_title::set(&format!(
+        "camd worker {}: {}",
+        setup.worker,
+        names.join(" ")
+    ));
 }

@@ -14,7 +14,7 @@ pub enum Message {
     /// First line: where the rings are, and how the worker behaves.
     Setup(Setup),
     /// Start a camera (its ring exists or is created).
-    Start(CameraEntry),
+    Start(Box<CameraEntry>),
     /// Stop a camera; its ring ends `stopped`.
     Stop(String),
 }
@@ -27,6 +27,8 @@ pub struct Setup {
     pub ring_gid: Option<u32>,
     pub stop_timeout: Duration,
     pub log_level: log::LevelFilter,
+    /// Where the supervisor logs; the worker logs there too.
+    pub log_to: crate::logging::Target,
 }
 
 impl Message {
@@ -34,13 +36,17 @@ impl Message {
     pub fn encode(&self) -> String {
         match self {
             Self::Setup(s) => {
-                let gid = s.ring_gid.map(|g| format!(", ring_gid = {g}")).unwrap_or_default();
+                let gid = s
+                    .ring_gid
+                    .map(|g| format!(", ring_gid = {g}"))
+                    .unwrap_or_default();
                 format!(
-                    "setup = {{ worker = {}, runtime_dir = {}, stop_timeout_ms = {}, log_level = {}{gid} }}\n",
+                    "setup = {{ worker = {}, runtime_dir = {}, stop_timeout_ms = {}, log_level = {}, log_to = {}{gid} }}\n",
                     quote(&s.worker),
                     quote(&s.runtime_dir.to_string_lossy()),
                     s.stop_timeout.as_millis(),
                     quote(&s.log_level.to_string().to_ascii_lowercase()),
+                    quote(&s.log_to.to_string()),
                 )
             }
             Self::Start(entry) => format!(
@@ -53,7 +59,7 @@ impl Message {
 
     pub fn decode(line: &str) -> Result<Self, String> {
         if let Some(table) = line.strip_prefix("start = ") {
-            return config::parse_worker_camera(table.trim_end()).map(Self::Start);
+            return config::parse_worker_camera(table.trim_end()).map(|e| Self::Start(Box::new(e)));
         }
         let doc = ImDocument::parse(line).map_err(|e| format!("bad message: {}", e.message()))?;
         if let Some(name) = doc.get("stop").and_then(Item::as_str) {
@@ -83,6 +89,8 @@ impl Message {
                     .ok_or("setup without stop_timeout_ms")? as u64,
             ),
             log_level: crate::logging::parse_level(text("log_level")?)?,
+            log_to: crate::logging::parse_target(text("log_to")?)?
+                .unwrap_or(crate::logging::Target::Stderr),
         }))
     }
 }
@@ -95,10 +103,8 @@ mod tests {
 
     #[test]
     fn messages_round_trip() {
-        let mut camera = CameraConfig::new(
-            "door",
-            Source::parse("rtsp://u:p%22w@10.0.0.1/s").unwrap(),
-        );
+        let mut camera =
+            CameraConfig::new("door", Source::parse("rtsp://u:p%22w@10.0.0.1/s").unwrap());
         camera.width = Some(640);
         camera.height = Some(480);
         let messages = [
@@ -108,16 +114,20 @@ mod tests {
                 ring_gid: Some(44),
                 stop_timeout: Duration::from_millis(2500),
                 log_level: log::LevelFilter::Debug,
+                log_to: crate::logging::Target::Syslog,
             }),
-            Message::Start(CameraEntry {
+            Message::Start(Box::new(CameraEntry {
                 camera,
                 worker: Some("w".into()),
-            }),
+            })),
             Message::Stop("door".into()),
         ];
         for m in messages {
             let line = m.encode();
-            assert!(line.ends_with('\n') && line.matches('\n').count() == 1, "{line}");
+            assert!(
+                line.ends_with('\n') && line.matches('\n').count() == 1,
+                "{line}"
+            );
             assert_eq!(Message::decode(&line).unwrap(), m, "{line}");
         }
     }

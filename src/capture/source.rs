@@ -202,7 +202,10 @@ mod tests {
         assert_eq!(s.display(), "rtsp://admin:***@10.0.0.5:554/stream1");
         assert!(!format!("{s:?}").contains("s3cr"));
         assert_eq!(s.redact("auth failed for s3cr@t"), "auth failed for ***");
-        assert_eq!(s.url_with_secret(), "rtsp://admin:s3cr%40t@10.0.0.5:554/stream1");
+        assert_eq!(
+            s.url_with_secret(),
+            "rtsp://admin:s3cr%40t@10.0.0.5:554/stream1"
+        );
         let odd = Source::Rtsp {
             url: "rtsp://cam/x".into(),
             user: Some("a:b@c".into()),

@@ -43,7 +43,11 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool,
                 "auto" => Transport::Auto,
                 "tcp" => Transport::Tcp,
                 "udp" => Transport::Udp,
-                other => return Err(format!("{other:?} is not one of \"auto\", \"tcp\", \"udp\"")),
+                other => {
+                    return Err(format!(
+                        "{other:?} is not one of \"auto\", \"tcp\", \"udp\""
+                    ))
+                }
             }
         }
         "latency_ms" => camera.latency_ms = integer(value, 0..=10_000)? as u32,
@@ -69,8 +73,12 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool,
 pub fn check(camera: &CameraConfig) -> Vec<(&'static str, String)> {
     let mut problems = Vec::new();
     match (camera.width, camera.height) {
-        (Some(_), None) => problems.push(("width", "width without height: set both or neither".into())),
-        (None, Some(_)) => problems.push(("height", "height without width: set both or neither".into())),
+        (Some(_), None) => {
+            problems.push(("width", "width without height: set both or neither".into()))
+        }
+        (None, Some(_)) => {
+            problems.push(("height", "height without width: set both or neither".into()))
+        }
         _ => {}
     }
     if camera.retry.max_delay < camera.retry.initial_delay {

@@ -149,7 +149,11 @@ impl Config {
         let root = doc.as_table();
         for (key, item) in root.iter() {
             if key != "daemon" && key != "camera" {
-                c.add(span_of(root, key, item), key, "unknown key (expected daemon or camera)");
+                c.add(
+                    span_of(root, key, item),
+                    key,
+                    "unknown key (expected daemon or camera)",
+                );
             }
         }
         let (daemon, defaults) = match root.get("daemon") {
@@ -187,7 +191,11 @@ impl Config {
                     cameras.push(entry);
                 }
             }
-            Some(item) => c.add(item.span(), "camera", "must be an array of tables ([[camera]])"),
+            Some(item) => c.add(
+                item.span(),
+                "camera",
+                "must be an array of tables ([[camera]])",
+            ),
         }
         c.finish(file)?;
         Ok(Self { daemon, cameras })
@@ -203,11 +211,7 @@ impl Config {
 }
 
 /// A key's line: where the key is written, else where its value is.
-fn span_of(
-    table: &dyn TableLike,
-    key: &str,
-    item: &Item,
-) -> Option<std::ops::Range<usize>> {
+fn span_of(table: &dyn TableLike, key: &str, item: &Item) -> Option<std::ops::Range<usize>> {
     table
         .get_key_value(key)
         .and_then(|(k, _)| k.span())
@@ -244,12 +248,15 @@ fn parse_daemon<'d>(
                     }
                 }),
             },
-            "cameras_per_worker" => camera_keys::integer(item, 1..=64)
-                .map(|n| daemon.cameras_per_worker = n as u32),
-            "stop_timeout_s" => camera_keys::seconds(item, 0.1..=60.0)
-                .map(|d| daemon.stop_timeout = d),
-            "hang_timeout_s" => camera_keys::seconds(item, 2.0..=3600.0)
-                .map(|d| daemon.hang_timeout = d),
+            "cameras_per_worker" => {
+                camera_keys::integer(item, 1..=64).map(|n| daemon.cameras_per_worker = n as u32)
+            }
+            "stop_timeout_s" => {
+                camera_keys::seconds(item, 0.1..=60.0).map(|d| daemon.stop_timeout = d)
+            }
+            "hang_timeout_s" => {
+                camera_keys::seconds(item, 2.0..=3600.0).map(|d| daemon.hang_timeout = d)
+            }
             "log_level" => camera_keys::string(item).and_then(|level| {
                 crate::logging::parse_level(level).map(|l| daemon.log_level = Some(l))
             }),
@@ -276,7 +283,12 @@ fn parse_daemon<'d>(
 /// not once per camera).
 fn parse_defaults<'d>(table: &'d dyn TableLike, c: &mut Collector) -> Vec<(&'d str, &'d Item)> {
     let mut valid = Vec::new();
-    let mut probe = CameraConfig::new("defaults", Source::TestPattern { pattern: "smpte".into() });
+    let mut probe = CameraConfig::new(
+        "defaults",
+        Source::TestPattern {
+            pattern: "smpte".into(),
+        },
+    );
     for (key, item) in table.iter() {
         let path = format!("daemon.defaults.{key}");
         match camera_keys::apply(&mut probe, key, item) {
@@ -313,10 +325,15 @@ fn parse_camera(
             });
             None
         }
-        Some(item) => match camera_keys::string(item).and_then(|n| check_camera_name(n).map(|_| n)) {
+        Some(item) => match camera_keys::string(item).and_then(|n| check_camera_name(n).map(|_| n))
+        {
             Ok(name) => Some(name.to_owned()),
             Err(message) => {
-                c.add(span_of(table, "name", item), format!("{path}.name"), message);
+                c.add(
+                    span_of(table, "name", item),
+                    format!("{path}.name"),
+                    message,
+                );
                 None
             }
         },
@@ -349,9 +366,9 @@ fn parse_camera(
         let key = format!("{path}.password_file");
         let span = span_of(table, "password_file", item);
         let result = camera_keys::string(item).and_then(|file| match source {
-            Source::Rtsp { user: None, .. } => {
-                Err("the url has no user name (rtsp://USER@host/...) to go with the password".into())
-            }
+            Source::Rtsp { user: None, .. } => Err(
+                "the url has no user name (rtsp://USER@host/...) to go with the password".into(),
+            ),
             Source::Rtsp {
                 password: Some(_), ..
             } => Err("the url already holds a password: use one or the other".into()),
@@ -366,12 +383,18 @@ fn parse_camera(
     if let Some(item) = table.get("worker") {
         match camera_keys::string(item).and_then(|w| check_camera_name(w).map(|_| w)) {
             Ok(w) => worker = Some(w.to_owned()),
-            Err(message) => c.add(span_of(table, "worker", item), format!("{path}.worker"), message),
+            Err(message) => c.add(
+                span_of(table, "worker", item),
+                format!("{path}.worker"),
+                message,
+            ),
         }
     }
     let mut camera = CameraConfig::new(
         name.clone().unwrap_or_default(),
-        source.clone().unwrap_or(Source::TestPattern { pattern: String::new() }),
+        source.clone().unwrap_or(Source::TestPattern {
+            pattern: String::new(),
+        }),
     );
     for (key, item) in defaults {
         // Checked when the defaults were read.
@@ -419,14 +442,13 @@ pub fn parse_worker_camera(line: &str) -> Result<CameraEntry, String> {
         .and_then(Item::as_table_like)
         .ok_or("not a table")?;
     let mut c = Collector::new(&text);
-    parse_camera(table, "camera", 1, &[], &SecretSource::default(), &mut c)
-        .ok_or_else(|| {
-            c.problems
-                .iter()
-                .map(|p| format!("{}: {}", p.key, p.message))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
+    parse_camera(table, "camera", 1, &[], &SecretSource::default(), &mut c).ok_or_else(|| {
+        c.problems
+            .iter()
+            .map(|p| format!("{}: {}", p.key, p.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 #[cfg(test)]

@@ -24,7 +24,9 @@ pub fn check_camera_name(name: &str) -> Result<(), String> {
         ));
     }
     if name.starts_with('-') {
-        return Err(format!("{name:?} starts with '-' (it would read as an option)"));
+        return Err(format!(
+            "{name:?} starts with '-' (it would read as an option)"
+        ));
     }
     if let Some(c) = name.chars().find(|c| c.is_control()) {
         return Err(format!("{name:?} contains the control character {:?}", c));

@@ -185,13 +185,25 @@ fn every_setting_key_is_handed_on() {
         None,
     );
     for key in camera_keys::SETTING_KEYS {
-        assert!(line.contains(&format!(" {key} = ")), "{key} missing from {line}");
+        assert!(
+            line.contains(&format!(" {key} = ")),
+            "{key} missing from {line}"
+        );
     }
 }
 
 #[test]
 fn unsafe_names() {
-    for bad in ["", "..", ".hidden", "a/b", "-x", "tab\there", "a b", &"n".repeat(64)] {
+    for bad in [
+        "",
+        "..",
+        ".hidden",
+        "a/b",
+        "-x",
+        "tab\there",
+        "a b",
+        &"n".repeat(64),
+    ] {
         assert!(check_camera_name(bad).is_err(), "{bad:?}");
     }
     for good in ["door", "cam_1", "Tür-2", "a.b", &"n".repeat(63)] {

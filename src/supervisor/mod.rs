@@ -13,6 +13,7 @@ mod worker_handle;
 
 use crate::clock::{ns, Clock, SystemClock};
 use crate::config::{CameraEntry, Config, RingGroup, SecretSource};
+use crate::logging::Target;
 use crate::systemd_notify::{self, Notifier};
 use crate::worker_protocol::{Message, Setup};
 use camd_ring::State;
@@ -33,6 +34,8 @@ pub struct RunOptions {
     pub config_path: PathBuf,
     /// `--log-level`; wins over the config's.
     pub log_level: Option<log::LevelFilter>,
+    /// `--log-to`; None chooses (journal, syslog, stderr).
+    pub log_to: Option<Target>,
 }
 
 /// One worker: the cameras it should run, and its process while it has one.
@@ -49,6 +52,7 @@ struct Supervisor {
     config: Config,
     gid: Option<u32>,
     log_level: log::LevelFilter,
+    log_to: Target,
     cameras: BTreeMap<String, CameraEntry>,
     assignment: Assignment,
     workers: BTreeMap<WorkerKey, WorkerSlot>,
@@ -72,8 +76,8 @@ pub fn run(options: RunOptions) -> ExitCode {
         .log_level
         .or(config.daemon.log_level)
         .unwrap_or(log::LevelFilter::Info);
-    let target = crate::logging::init(log_level);
-    let mut supervisor = match Supervisor::start(options.config_path, config, log_level) {
+    let target = crate::logging::init_to(log_level, options.log_to).unwrap_or(Target::Stderr);
+    let mut supervisor = match Supervisor::start(options.config_path, config, log_level, target) {
         Ok(s) => s,
         Err(e) => {
             log::error!("{e}");
@@ -81,9 +85,7 @@ pub fn run(options: RunOptions) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Ok(target) = target {
-        log::debug!("logging to {target}");
-    }
+    log::debug!("logging to {target}");
     supervisor.run()
 }
 
@@ -93,14 +95,21 @@ fn resolve_group(group: &Option<RingGroup>) -> Result<Option<u32>, String> {
         Some(RingGroup::Gid(gid)) => Ok(Some(*gid)),
         Some(RingGroup::Name(name)) => match nix::unistd::Group::from_name(name) {
             Ok(Some(group)) => Ok(Some(group.gid.as_raw())),
-            Ok(None) => Err(format!("daemon.ring_group: no group named {name:?} on this system")),
+            Ok(None) => Err(format!(
+                "daemon.ring_group: no group named {name:?} on this system"
+            )),
             Err(e) => Err(format!("daemon.ring_group: cannot look up {name:?}: {e}")),
         },
     }
 }
 
 impl Supervisor {
-    fn start(config_path: PathBuf, config: Config, log_level: log::LevelFilter) -> Result<Self, String> {
+    fn start(
+        config_path: PathBuf,
+        config: Config,
+        log_level: log::LevelFilter,
+        log_to: Target,
+    ) -> Result<Self, String> {
         let gid = resolve_group(&config.daemon.ring_group)?;
         let dir = config.daemon.runtime_dir.clone();
         std::fs::create_dir_all(&dir)
@@ -109,6 +118,7 @@ impl Supervisor {
             config_path,
             gid,
             log_level,
+            log_to,
             cameras: BTreeMap::new(),
             assignment: Assignment::new(),
             workers: BTreeMap::new(),
@@ -154,6 +164,7 @@ impl Supervisor {
             // its cameras in time is never killed for it.
             stop_timeout: self.config.daemon.stop_timeout.mul_f64(0.8),
             log_level: self.log_level,
+            log_to: self.log_to,
         }
     }
 
@@ -164,7 +175,10 @@ impl Supervisor {
         for (key, changed) in [
             ("runtime_dir", old.runtime_dir != new.daemon.runtime_dir),
             ("ring_group", old.ring_group != new.daemon.ring_group),
-            ("cameras_per_worker", old.cameras_per_worker != new.daemon.cameras_per_worker),
+            (
+                "cameras_per_worker",
+                old.cameras_per_worker != new.daemon.cameras_per_worker,
+            ),
         ] {
             if changed {
                 log::warn!("daemon.{key} changed: it takes effect when camd restarts; keeping the running value");
@@ -194,7 +208,10 @@ impl Supervisor {
         let now = self.clock.now();
         for (name, key) in &changes.start {
             let entry = &self.cameras[name];
-            let fresh = !self.workers.get(key).map_or(false, |s| s.cameras.contains(name));
+            let fresh = !self
+                .workers
+                .get(key)
+                .is_some_and(|s| s.cameras.contains(name));
             // A ring of a camera that was just stopped is still held by its old thread; its
             // worker takes it over once that thread lets go.
             let is_new = !changes.stop.iter().any(|(n, _)| n == name);
@@ -203,15 +220,18 @@ impl Supervisor {
                     log::error!("{e}");
                 }
             }
-            let slot = self.workers.entry(key.clone()).or_insert_with(|| WorkerSlot {
-                cameras: BTreeSet::new(),
-                process: None,
-                backoff: RestartBackoff::default(),
-                restart_at: Some(now),
-            });
+            let slot = self
+                .workers
+                .entry(key.clone())
+                .or_insert_with(|| WorkerSlot {
+                    cameras: BTreeSet::new(),
+                    process: None,
+                    backoff: RestartBackoff::default(),
+                    restart_at: Some(now),
+                });
             slot.cameras.insert(name.clone());
             if let (Some(process), true) = (&mut slot.process, fresh) {
-                if let Err(e) = process.send(&Message::Start(entry.clone())) {
+                if let Err(e) = process.send(&Message::Start(Box::new(entry.clone()))) {
                     log::warn!("worker {key}: cannot hand it camera {name}: {e}");
                 }
             }
@@ -244,7 +264,7 @@ impl Supervisor {
         let due: Vec<WorkerKey> = self
             .workers
             .iter()
-            .filter(|(_, s)| s.process.is_none() && s.restart_at.map_or(false, |t| t <= now))
+            .filter(|(_, s)| s.process.is_none() && s.restart_at.is_some_and(|t| t <= now))
             .map(|(k, _)| k.clone())
             .collect();
         for key in due {
@@ -254,7 +274,7 @@ impl Supervisor {
             match WorkerProcess::spawn(&key, &setup, now) {
                 Ok(mut process) => {
                     for name in &slot.cameras {
-                        let _ = process.send(&Message::Start(self.cameras[name].clone()));
+                        let _ = process.send(&Message::Start(Box::new(self.cameras[name].clone())));
                     }
                     log::info!(
                         "worker {key} (pid {}) started: {}",
@@ -333,13 +353,18 @@ impl Supervisor {
             slot.process = None;
             slot.restart_at = Some(at);
         }
-        self.retiring.retain_mut(|(key, process)| match process.try_wait() {
-            Some(status) => {
-                log::info!("worker {key} (pid {}) {} after its last camera went", process.pid(), describe(status));
-                false
-            }
-            None => true,
-        });
+        self.retiring
+            .retain_mut(|(key, process)| match process.try_wait() {
+                Some(status) => {
+                    log::info!(
+                        "worker {key} (pid {}) {} after its last camera went",
+                        process.pid(),
+                        describe(status)
+                    );
+                    false
+                }
+                None => true,
+            });
     }
 
     /// Kills a worker whose rings stopped beating; `reap` then restarts it.
@@ -428,7 +453,10 @@ impl Supervisor {
             std::thread::sleep(Duration::from_millis(10));
         }
         for (key, process) in &mut running {
-            log::warn!("worker {key} (pid {}) did not stop within {timeout:?}: killed", process.pid());
+            log::warn!(
+                "worker {key} (pid {}) did not stop within {timeout:?}: killed",
+                process.pid()
+            );
             process.kill();
             process.wait();
         }

@@ -28,7 +28,11 @@ pub type Assignment = BTreeMap<String, WorkerKey>;
 
 /// Assigns `config`'s cameras to workers, keeping every camera of `previous` whose entry is
 /// unchanged (`old` holds those entries) where it was.
-pub fn assign(config: &Config, previous: &Assignment, old: &BTreeMap<String, CameraEntry>) -> Assignment {
+pub fn assign(
+    config: &Config,
+    previous: &Assignment,
+    old: &BTreeMap<String, CameraEntry>,
+) -> Assignment {
     let per_worker = config.daemon.cameras_per_worker.max(1) as usize;
     let mut result = Assignment::new();
     let mut load: BTreeMap<u32, usize> = BTreeMap::new();
@@ -86,7 +90,9 @@ pub fn diff(
             }
             Some(now) if now != entry || new_assignment[name] != *before => {
                 changes.stop.push((name.clone(), before.clone()));
-                changes.start.push((name.clone(), new_assignment[name].clone()));
+                changes
+                    .start
+                    .push((name.clone(), new_assignment[name].clone()));
             }
             Some(_) => changes.unchanged += 1,
         }
@@ -94,7 +100,9 @@ pub fn diff(
     for entry in &new.cameras {
         let name = &entry.camera.name;
         if !old.contains_key(name) {
-            changes.start.push((name.clone(), new_assignment[name].clone()));
+            changes
+                .start
+                .push((name.clone(), new_assignment[name].clone()));
         }
     }
     changes
@@ -127,8 +135,10 @@ mod tests {
 
     #[test]
     fn packs_in_order_and_honours_named_workers() {
-        let c = config(&(cams(&[("a", "test:"), ("b", "test:"), ("c", "test:")])
-            + "[[camera]]\nname = \"usb\"\nurl = 0\nworker = \"webcams\"\n"));
+        let c = config(
+            &(cams(&[("a", "test:"), ("b", "test:"), ("c", "test:")])
+                + "[[camera]]\nname = \"usb\"\nurl = 0\nworker = \"webcams\"\n"),
+        );
         let a = assign(&c, &Assignment::new(), &BTreeMap::new());
         assert_eq!(a["a"], WorkerKey::Auto(0));
         assert_eq!(a["b"], WorkerKey::Auto(0));
@@ -138,10 +148,20 @@ mod tests {
 
     #[test]
     fn a_reload_touches_only_added_removed_and_changed_cameras() {
-        let old = config(&cams(&[("a", "test:"), ("b", "test:"), ("c", "test:"), ("d", "test:")]));
+        let old = config(&cams(&[
+            ("a", "test:"),
+            ("b", "test:"),
+            ("c", "test:"),
+            ("d", "test:"),
+        ]));
         let old_assignment = assign(&old, &Assignment::new(), &BTreeMap::new());
         // b removed, c changed, e added; a and d unchanged.
-        let new = config(&cams(&[("a", "test:"), ("c", "test:ball"), ("d", "test:"), ("e", "test:")]));
+        let new = config(&cams(&[
+            ("a", "test:"),
+            ("c", "test:ball"),
+            ("d", "test:"),
+            ("e", "test:"),
+        ]));
         let new_assignment = assign(&new, &old_assignment, &by_name(&old));
         assert_eq!(new_assignment["a"], old_assignment["a"]);
         assert_eq!(new_assignment["d"], old_assignment["d"]);
@@ -167,6 +187,12 @@ mod tests {
         let again = assign(&c, &a, &by_name(&c));
         assert_eq!(a, again);
         let changes = diff(&by_name(&c), &a, &c, &again);
-        assert_eq!(changes, Changes { unchanged: 3, ..Changes::default() });
+        assert_eq!(
+            changes,
+            Changes {
+                unchanged: 3,
+                ..Changes::default()
+            }
+        );
     }
 }

@@ -76,7 +76,10 @@ mod tests {
             delays.push((at - now) as f64 / S as f64);
             now = at + S;
         }
-        assert_eq!(delays, [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]);
+        assert_eq!(
+            delays,
+            [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
+        );
         // Ran for a minute: the next crash is treated as the first.
         let at = b.on_exit(now, now + 61 * S);
         assert_eq!(at - (now + 61 * S), S / 4);
@@ -85,16 +88,34 @@ mod tests {
     #[test]
     fn hung_needs_a_ring_silent_for_the_timeout() {
         let t = Duration::from_secs(10);
-        let alive = RingLife { writer_pid: 7, heartbeat: 95 * S };
+        let alive = RingLife {
+            writer_pid: 7,
+            heartbeat: 95 * S,
+        };
         // Young worker: never hung.
-        assert!(!hung(7, 95 * S, &[RingLife { writer_pid: 0, heartbeat: 0 }], 100 * S, t));
+        assert!(!hung(
+            7,
+            95 * S,
+            &[RingLife {
+                writer_pid: 0,
+                heartbeat: 0
+            }],
+            100 * S,
+            t
+        ));
         // Every ring beating.
         assert!(!hung(7, 0, &[alive, alive], 100 * S, t));
         // One ring silent for 10 s.
-        let silent = RingLife { writer_pid: 7, heartbeat: 90 * S };
+        let silent = RingLife {
+            writer_pid: 7,
+            heartbeat: 90 * S,
+        };
         assert!(hung(7, 0, &[alive, silent], 100 * S, t));
         // One ring never taken over (still the old pid's) 10 s after the start.
-        let stale = RingLife { writer_pid: 3, heartbeat: 99 * S };
+        let stale = RingLife {
+            writer_pid: 3,
+            heartbeat: 99 * S,
+        };
         assert!(hung(7, 90 * S, &[alive, stale], 100 * S, t));
         assert!(!hung(7, 91 * S, &[alive, stale], 100 * S, t));
     }

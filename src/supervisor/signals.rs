@@ -48,7 +48,10 @@ impl Signals {
     pub fn wait(&self, timeout: Duration) {
         let ms = timeout.as_millis().min(60_000) as i32;
         let mut fds = [PollFd::new(self.wake.as_fd(), PollFlags::POLLIN)];
-        let _ = poll(&mut fds, PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX));
+        let _ = poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        );
         let mut sink = [0u8; 64];
         while matches!((&self.wake).read(&mut sink), Ok(n) if n > 0) {}
     }

@@ -1,6 +1,7 @@
 //! Support shared by camd's integration tests.
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod jpeg;
 pub mod rings;
 

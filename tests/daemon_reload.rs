@@ -1,0 +1,83 @@
+//! SIGHUP: only the cameras added, removed or changed are touched (the others keep their ring
+//! generation and their frames never pause); an invalid config keeps the running one.
+
+mod support;
+
+use std::time::Duration;
+use support::daemon::{Daemon, GapWatch};
+
+fn camera(name: &str, url: &str) -> String {
+    format!("[[camera]]\nname = \"{name}\"\nurl = \"{url}\"\n")
+}
+
+const DAEMON: &str =
+    "cameras_per_worker = 2\n[daemon.defaults]\nwidth = 160\nheight = 120\nmax_fps = 10";
+
+#[test]
+fn reload_touches_only_what_changed() {
+    let before = camera("a", "test:ball")
+        + &camera("b", "test:smpte")
+        + &camera("c", "test:snow")
+        + &camera("d", "test:pinwheel");
+    let daemon = Daemon::start(DAEMON, &before, &[]);
+    let generation = |name: &str| daemon.ring(name).status().unwrap().status.generation;
+    for name in ["a", "b", "c", "d"] {
+        daemon.until_ok(name, 0, Duration::from_secs(10));
+    }
+    let (a0, c0, d0) = (generation("a"), generation("c"), generation("d"));
+    let a_seq = daemon.ring("a").latest_seq();
+    let old_b = daemon.ring("b");
+
+    // b removed, c changed, e added.
+    let after = camera("a", "test:ball")
+        + &camera("c", "test:gradient")
+        + &camera("d", "test:pinwheel")
+        + &camera("e", "test:smpte");
+    daemon.rewrite(DAEMON, &after);
+    let watch = GapWatch::start(vec![daemon.ring("a"), daemon.ring("d")]);
+    daemon.signal(libc::SIGHUP);
+    daemon.until_logged(
+        "config applied: 2 cameras started, 2 stopped, 2 unchanged",
+        Duration::from_secs(5),
+    );
+    daemon.until_ok("e", 0, Duration::from_secs(10));
+    let c = daemon.until_ok("c", 0, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+    let gaps = watch.stop();
+    println!("longest pause of the untouched cameras over the reload: {gaps:?}");
+    for gap in gaps {
+        assert!(
+            gap < Duration::from_millis(500),
+            "an untouched camera paused {gap:?}"
+        );
+    }
+    assert_eq!(generation("a"), a0, "untouched camera a was restarted");
+    assert_eq!(generation("d"), d0, "untouched camera d was restarted");
+    assert!(daemon.ring("a").latest_seq() > a_seq);
+    assert!(c.status.generation > c0, "changed camera c kept its writer");
+    assert!(
+        !daemon.run_dir.join("b.ring").exists(),
+        "removed camera b kept its ring"
+    );
+    assert_eq!(
+        old_b.status().unwrap().status.state,
+        camd_ring::State::Stopped
+    );
+
+    // An invalid config: refused with the reason, everything keeps running.
+    daemon.rewrite(
+        DAEMON,
+        &(after.clone() + "[[camera]]\nname = \"a\"\nurl = \"test:\"\n"),
+    );
+    daemon.signal(libc::SIGHUP);
+    daemon.until_logged(
+        "reload refused, the running config stays",
+        Duration::from_secs(5),
+    );
+    daemon.until_logged("duplicate camera name \"a\"", Duration::from_secs(1));
+    for name in ["a", "c", "d", "e"] {
+        daemon.until_ok(name, 0, Duration::from_secs(2));
+    }
+    assert_eq!(generation("a"), a0);
+    assert_eq!(daemon.workers().len(), 2);
+}

@@ -1,0 +1,232 @@
+//! `camd run` as a real process for the daemon tests: a config in a temp dir, the log in a
+//! file, signals, the worker processes found through /proc, and the rings it writes.
+
+use super::{wait_for, TempDir};
+use camd_ring::{Reader, State, StatusSnapshot};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+pub const CAMD: &str = env!("CARGO_BIN_EXE_camd");
+
+pub struct Daemon {
+    child: Child,
+    pub dir: TempDir,
+    pub config: PathBuf,
+    pub log: PathBuf,
+    pub run_dir: PathBuf,
+}
+
+impl Daemon {
+    /// Writes `cameras` (TOML after a `[daemon]` table whose runtime_dir is in the temp dir;
+    /// `daemon_extra` lines go into that table) and starts `camd run` with debug logs.
+    pub fn start(daemon_extra: &str, cameras: &str, env: &[(&str, &str)]) -> Self {
+        let dir = TempDir::new("daemon");
+        let run_dir = dir.path().join("run");
+        let config = dir.path().join("camd.toml");
+        std::fs::write(&config, config_text(&run_dir, daemon_extra, cameras)).unwrap();
+        let log = dir.path().join("camd.log");
+        let child = Command::new(CAMD)
+            .args([
+                "run",
+                "--log-level",
+                "debug",
+                "--log-to",
+                "stderr",
+                "--config",
+            ])
+            .arg(&config)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        Self {
+            child,
+            dir,
+            config,
+            log,
+            run_dir,
+        }
+    }
+
+    /// Replaces the config file (then `signal(SIGHUP)` to reload it).
+    pub fn rewrite(&self, daemon_extra: &str, cameras: &str) {
+        std::fs::write(
+            &self.config,
+            config_text(&self.run_dir, daemon_extra, cameras),
+        )
+        .unwrap();
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.pid(), signal) };
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Waits for a log line containing `needle`.
+    pub fn until_logged(&self, needle: &str, timeout: Duration) {
+        wait_for(timeout, || self.log_text().contains(needle).then_some(())).unwrap_or_else(|| {
+            panic!(
+                "no log line with {needle:?} within {timeout:?}:\n{}",
+                self.log_text()
+            )
+        });
+    }
+
+    pub fn ring(&self, name: &str) -> Reader {
+        let path = self.run_dir.join(format!("{name}.ring"));
+        wait_for(Duration::from_secs(10), || Reader::open(&path).ok())
+            .unwrap_or_else(|| panic!("no ring for {name}:\n{}", self.log_text()))
+    }
+
+    /// Waits until camera `name` is `ok` with frames flowing from a live writer, other than
+    /// `not_pid` (a worker that was killed); returns the snapshot.
+    pub fn until_ok(&self, name: &str, not_pid: u32, timeout: Duration) -> StatusSnapshot {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let reader = self.ring(name);
+            let start = reader.latest_seq();
+            let snap = reader.status().unwrap();
+            if snap.status.state == State::Ok
+                && snap.status.writer_pid != not_pid
+                && snap.heartbeat_age() < Duration::from_secs(1)
+            {
+                // One more frame, from this writer.
+                if wait_for(Duration::from_millis(500), || {
+                    (reader.latest_seq() > start).then_some(())
+                })
+                .is_some()
+                {
+                    return reader.status().unwrap();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "camera {name} not ok within {timeout:?}: {:?}\n{}",
+                snap.status,
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Pids and command lines of the supervisor's children.
+    pub fn workers(&self) -> Vec<(u32, String)> {
+        children_of(self.pid() as u32)
+    }
+
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        wait_for(timeout, || self.child.try_wait().unwrap())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.signal(libc::SIGKILL);
+        let _ = self.child.wait();
+        // Workers follow by their parent-death signal; a frozen one needs SIGKILL.
+        for (pid, _) in self.workers() {
+            // SAFETY: kill(2) on a process of this test.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+    }
+}
+
+fn config_text(run_dir: &Path, daemon_extra: &str, cameras: &str) -> String {
+    format!(
+        "[daemon]\nruntime_dir = \"{}\"\n{daemon_extra}\n\n{cameras}",
+        run_dir.display()
+    )
+}
+
+/// `(pid, cmdline)` of every process whose parent is `parent`.
+pub fn children_of(parent: u32) -> Vec<(u32, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
+            continue;
+        };
+        let mut fields = rest.split(' ');
+        let state = fields.next();
+        let ppid: u32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if ppid == parent && state != Some("Z") {
+            found.push((pid, cmdline(pid)));
+        }
+    }
+    found
+}
+
+pub fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            String::from_utf8_lossy(&b)
+                .replace('\0', " ")
+                .trim()
+                .to_owned()
+        })
+        .unwrap_or_default()
+}
+
+pub fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|s| !s.contains(") Z "))
+        .unwrap_or(false)
+}
+
+/// Watches cameras' frame sequence numbers in a thread; `stop` returns, per camera, the
+/// longest time without a new frame.
+pub struct GapWatch {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Vec<Duration>>,
+}
+
+impl GapWatch {
+    pub fn start(readers: Vec<Reader>) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut last: Vec<(u64, Instant)> = readers
+                .iter()
+                .map(|r| (r.latest_seq(), Instant::now()))
+                .collect();
+            let mut worst = vec![Duration::ZERO; readers.len()];
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                for (i, r) in readers.iter().enumerate() {
+                    let seq = r.latest_seq();
+                    if seq != last[i].0 {
+                        last[i] = (seq, Instant::now());
+                    }
+                    worst[i] = worst[i].max(last[i].1.elapsed());
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            worst
+        });
+        Self { stop, thread }
+    }
+
+    pub fn stop(self) -> Vec<Duration> {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.thread.join().unwrap()
+    }
+}
