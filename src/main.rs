@@ -51,6 +51,7 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
         log_level: None,
         log_to: None,
     };
+    let mut demo = false;
     let mut i = 0;
     while i < args.len() {
         let value = || {
@@ -61,11 +62,55 @@ fn run(args: &[String]) -> Result<ExitCode, String> {
             "--config" => options.config_path = PathBuf::from(value()?),
             "--log-level" => options.log_level = Some(camd::logging::parse_level(value()?)?),
             "--log-to" => options.log_to = camd::logging::parse_target(value()?)?,
+            "--demo" => {
+                demo = true;
+                i += 1;
+                continue;
+            }
             other => return Err(format!("run: unknown argument {other:?}\n{USAGE}")),
         }
         i += 2;
     }
+    if demo {
+        return run_demo(options);
+    }
     Ok(supervisor::run(options))
+}
+
+/// `camd run --demo`: the embedded demo config (test-pattern cameras and one that is
+/// unreachable) with rings in a directory of this user, and `camd status --watch` beside it.
+fn run_demo(mut options: RunOptions) -> Result<ExitCode, String> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .filter(|d| !d.is_empty())
+        .map(|d| PathBuf::from(d).join("camd-demo"))
+        .unwrap_or_else(|| {
+            PathBuf::from(format!("/tmp/camd-demo-{}", nix::unistd::getuid()))
+        });
+    let rings = base.join("rings");
+    std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+    let config = include_str!("../systemd/camd-demo.toml")
+        .replace("RUNTIME_DIR", &rings.to_string_lossy());
+    options.config_path = base.join("camd-demo.toml");
+    std::fs::write(&options.config_path, config)
+        .map_err(|e| format!("{}: {e}", options.config_path.display()))?;
+    eprintln!(
+        "camd demo: rings in {0}\n\
+         In another terminal (from the camd checkout, after `cargo build --release -p camd-ring`):\n  \
+         PYTHONPATH=ring/python CAMD_RING_LIB=target/release/libcamd_ring.so python3 -c \
+         'import camd_ring; r = camd_ring.Reader(\"{0}/ball.ring\"); m, jpeg = r.copy_latest(); \
+         print(r.status().state, m.seq, m.width, m.height, len(jpeg))'\n\
+         Ctrl-C stops everything.",
+        rings.display()
+    );
+    let mut watch = std::process::Command::new("/proc/self/exe")
+        .args(["status", "--watch", "1", "--dir"])
+        .arg(&rings)
+        .spawn()
+        .map_err(|e| format!("cannot start the status display: {e}"))?;
+    let code = supervisor::run(options);
+    let _ = watch.kill();
+    let _ = watch.wait();
+    Ok(code)
 }
 
 fn check_config(args: &[String]) -> Result<ExitCode, String> {
