@@ -83,13 +83,11 @@ fn run_demo(mut options: RunOptions) -> Result<ExitCode, String> {
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .filter(|d| !d.is_empty())
         .map(|d| PathBuf::from(d).join("camd-demo"))
-        .unwrap_or_else(|| {
-            PathBuf::from(format!("/tmp/camd-demo-{}", nix::unistd::getuid()))
-        });
+        .unwrap_or_else(|| PathBuf::from(format!("/tmp/camd-demo-{}", nix::unistd::getuid())));
     let rings = base.join("rings");
     std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
-    let config = include_str!("../systemd/camd-demo.toml")
-        .replace("RUNTIME_DIR", &rings.to_string_lossy());
+    let config =
+        include_str!("../systemd/camd-demo.toml").replace("RUNTIME_DIR", &rings.to_string_lossy());
     options.config_path = base.join("camd-demo.toml");
     std::fs::write(&options.config_path, config)
         .map_err(|e| format!("{}: {e}", options.config_path.display()))?;

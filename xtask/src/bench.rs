@@ -15,6 +15,18 @@ pub fn capture(quick: bool) -> Result<(), String> {
     run(&mut cmd)
 }
 
+/// The supervisor's memory, start to READY, and `camd status` over 64 rings.
+pub fn daemon(quick: bool) -> Result<(), String> {
+    let json = root().join("target/bench/daemon.json");
+    let mut cmd = cargo();
+    cmd.args(["bench", "--bench", "daemon", "--", "--json"])
+        .arg(&json);
+    if quick {
+        cmd.arg("--quick");
+    }
+    run(&mut cmd)
+}
+
 pub fn ring(quick: bool) -> Result<(), String> {
     let json = root().join("target/bench/ring.json");
     let mut cmd = cargo();

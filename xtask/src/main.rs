@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         ["test", rest @ ..] => test::run(rest.contains(&"--quick")),
         ["bench", "ring", rest @ ..] => bench::ring(rest.contains(&"--quick")),
         ["bench", "capture", rest @ ..] => bench::capture(rest.contains(&"--quick")),
+        ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
         ["fuzz"] => checks::fuzz(60),
         ["fuzz", seconds] => match seconds.parse() {
             Ok(s) => checks::fuzz(s),
