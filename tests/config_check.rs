@@ -70,3 +70,27 @@ fn the_example_config_passes() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains(": ok ("));
 }
+
+#[test]
+fn every_key_is_documented_in_the_reference_and_the_example() {
+    use camd::config::{camera_keys::SETTING_KEYS, CAMERA_OWN_KEYS, DAEMON_KEYS};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let reference = std::fs::read_to_string(root.join("docs/configuration.md")).unwrap();
+    let example = std::fs::read_to_string(root.join("systemd/camd.toml")).unwrap();
+    for key in DAEMON_KEYS
+        .iter()
+        .chain(CAMERA_OWN_KEYS)
+        .chain(SETTING_KEYS)
+    {
+        assert!(
+            reference.contains(&format!("`{key}`")),
+            "docs/configuration.md lacks {key}"
+        );
+        // Set or shown commented out, at the start of a line: `key = ...` or `#key = ...`.
+        let shown = example.lines().any(|l| {
+            l.trim_start_matches('#').starts_with(&format!("{key} = "))
+                || (*key == "defaults" && l == "[daemon.defaults]")
+        });
+        assert!(shown, "systemd/camd.toml does not show {key}");
+    }
+}

@@ -110,7 +110,8 @@ impl SecretSource {
     }
 }
 
-const DAEMON_KEYS: &[&str] = &[
+/// Every `[daemon]` key.
+pub const DAEMON_KEYS: &[&str] = &[
     "runtime_dir",
     "ring_group",
     "cameras_per_worker",
@@ -119,7 +120,8 @@ const DAEMON_KEYS: &[&str] = &[
     "log_level",
     "defaults",
 ];
-const CAMERA_OWN_KEYS: &[&str] = &["name", "url", "password_file", "worker"];
+/// The `[[camera]]` keys that are not settings.
+pub const CAMERA_OWN_KEYS: &[&str] = &["name", "url", "password_file", "worker"];
 
 impl Config {
     /// Reads and checks `path`.
