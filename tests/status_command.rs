@@ -616,6 +616,12 @@ fn a_dead_writer_is_not_alive() {
         prom.contains("camd_camera_writer_alive{camera=\"porch\"} 0\n"),
         "{prom}"
     );
+    // Its last state says ok, but nothing writes it: down.
+    assert!(
+        prom.contains("camd_camera_up{camera=\"porch\"} 0\n"),
+        "{prom}"
+    );
+    assert_eq!(f["porch.up"], "false");
 }
 
 #[test]

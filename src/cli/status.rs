@@ -436,7 +436,7 @@ fn camera_json(camera: &Camera) -> Value {
         ("name", Value::from(camera.name.as_str())),
         ("status", r.state().as_str().into()),
         ("error", Value::Null),
-        ("up", (r.state() == State::Ok).into()),
+        ("up", (r.state() == State::Ok && r.writer_alive).into()),
     ];
     let reading = [
         r.snapshot.fps().into(),
@@ -513,11 +513,12 @@ fn prometheus(cameras: &[Camera]) -> String {
     family(
         "camd_camera_up",
         "gauge",
-        "1 if the camera delivers frames (status ok), else 0.",
+        "1 if the camera delivers frames (status ok, writer alive), else 0.",
         cameras
             .iter()
             .map(|c| {
-                let up = matches!(&c.reading, Ok(r) if r.state() == State::Ok);
+                // A killed worker leaves its last state behind: ok from a dead writer is down.
+                let up = matches!(&c.reading, Ok(r) if r.state() == State::Ok && r.writer_alive);
                 (camera(&c.name), u8::from(up).to_string())
             })
             .collect(),
