@@ -1,12 +1,13 @@
 //! `camd`: the camera-capture daemon's command line.
 
+use camd::cli::args::{self, Spec};
 use camd::config::{Config, SecretSource, DEFAULT_PATH};
 use camd::supervisor::{self, RunOptions};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-usage: camd run [--config FILE] [--log-level LEVEL] [--log-to auto|journal|syslog|stderr]
+usage: camd run [--config FILE] [--demo] [--log-level LEVEL] [--log-to auto|journal|syslog|stderr]
                                                       run the daemon (default config /etc/camd/camd.toml)
        camd check-config [FILE]                       report every problem in a config file
        camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]
@@ -46,32 +47,27 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &[String]) -> Result<ExitCode, String> {
-    let mut options = RunOptions {
-        config_path: PathBuf::from(DEFAULT_PATH),
-        log_level: None,
-        log_to: None,
+    const SPEC: Spec = Spec {
+        values: &["--config", "--log-level", "--log-to"],
+        switches: &["--demo"],
+        optional_numbers: &[],
     };
-    let mut demo = false;
-    let mut i = 0;
-    while i < args.len() {
-        let value = || {
-            args.get(i + 1)
-                .ok_or_else(|| format!("{} needs a value", args[i]))
-        };
-        match args[i].as_str() {
-            "--config" => options.config_path = PathBuf::from(value()?),
-            "--log-level" => options.log_level = Some(camd::logging::parse_level(value()?)?),
-            "--log-to" => options.log_to = camd::logging::parse_target(value()?)?,
-            "--demo" => {
-                demo = true;
-                i += 1;
-                continue;
-            }
-            other => return Err(format!("run: unknown argument {other:?}\n{USAGE}")),
-        }
-        i += 2;
+    let parsed = args::parse(args, &SPEC).map_err(|e| format!("run: {e}\n{USAGE}"))?;
+    if let Some(extra) = parsed.positionals.first() {
+        return Err(format!("run: unexpected argument {extra:?}\n{USAGE}"));
     }
-    if demo {
+    let options = RunOptions {
+        config_path: PathBuf::from(parsed.value("--config").unwrap_or(DEFAULT_PATH)),
+        log_level: parsed
+            .value("--log-level")
+            .map(camd::logging::parse_level)
+            .transpose()?,
+        log_to: match parsed.value("--log-to") {
+            Some(target) => camd::logging::parse_target(target)?,
+            None => None,
+        },
+    };
+    if parsed.has("--demo") {
         return run_demo(options);
     }
     Ok(supervisor::run(options))

@@ -202,14 +202,6 @@ impl Config {
         c.finish(file)?;
         Ok(Self { daemon, cameras })
     }
-
-    /// The config with no file: the defaults and no cameras.
-    pub fn empty() -> Self {
-        Self {
-            daemon: DaemonConfig::default(),
-            cameras: Vec::new(),
-        }
-    }
 }
 
 /// A key's line: where the key is written, else where its value is.

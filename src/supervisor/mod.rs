@@ -18,7 +18,7 @@ use crate::systemd_notify::{self, Notifier};
 use crate::worker_protocol::{Message, Setup};
 use camd_ring::State;
 use plan::{Assignment, WorkerKey};
-use restart::RestartBackoff;
+use restart::{RestartBackoff, RingLife};
 use rings::RingWatch;
 use signals::Signals;
 use std::collections::{BTreeMap, BTreeSet};
@@ -127,9 +127,12 @@ impl Supervisor {
             notifier: Notifier::from_env(),
             clock: SystemClock,
             last_status: String::new(),
-            config: Config::empty(),
+            // Nothing runs yet: `apply` below starts every camera of `config`.
+            config: Config {
+                daemon: config.daemon.clone(),
+                cameras: Vec::new(),
+            },
         };
-        supervisor.config.daemon = config.daemon.clone();
         let wanted = by_name(&config);
         for name in rings::remove_stale(&dir, &wanted) {
             log::info!("removed the ring of camera {name}, which is no longer configured");
@@ -208,10 +211,6 @@ impl Supervisor {
         let now = self.clock.now();
         for (name, key) in &changes.start {
             let entry = &self.cameras[name];
-            let fresh = !self
-                .workers
-                .get(key)
-                .is_some_and(|s| s.cameras.contains(name));
             // A ring of a camera that was just stopped is still held by its old thread; its
             // worker takes it over once that thread lets go.
             let is_new = !changes.stop.iter().any(|(n, _)| n == name);
@@ -230,7 +229,9 @@ impl Supervisor {
                     restart_at: Some(now),
                 });
             slot.cameras.insert(name.clone());
-            if let (Some(process), true) = (&mut slot.process, fresh) {
+            // The stop orders above took every restarted camera out of its slot, so this is
+            // news to the worker (a worker not running yet gets it when it starts).
+            if let Some(process) = &mut slot.process {
                 if let Err(e) = process.send(&Message::Start(Box::new(entry.clone()))) {
                     log::warn!("worker {key}: cannot hand it camera {name}: {e}");
                 }
@@ -322,8 +323,9 @@ impl Supervisor {
             let now = self.clock.now();
             self.reap(now);
             self.start_due_workers(now);
-            self.replace_hung(now);
-            self.update_status();
+            let rings = self.look_at_rings();
+            self.replace_hung(now, &rings);
+            self.update_status(&rings);
             if let Some(interval) = watchdog {
                 if now >= next_watchdog {
                     self.notify("WATCHDOG=1");
@@ -367,27 +369,36 @@ impl Supervisor {
             });
     }
 
+    /// Every camera's ring, read once per tick.
+    fn look_at_rings(&mut self) -> BTreeMap<String, (Option<State>, RingLife)> {
+        let dir = &self.config.daemon.runtime_dir;
+        self.cameras
+            .keys()
+            .map(|name| (name.clone(), self.rings.look(dir, name)))
+            .collect()
+    }
+
     /// Kills a worker whose rings stopped beating; `reap` then restarts it.
-    fn replace_hung(&mut self, now: u64) {
+    fn replace_hung(&mut self, now: u64, rings: &BTreeMap<String, (Option<State>, RingLife)>) {
         let timeout = self.config.daemon.hang_timeout;
-        let dir = self.config.daemon.runtime_dir.clone();
         for (key, slot) in &mut self.workers {
             let Some(process) = &mut slot.process else {
                 continue;
             };
-            let lives: Vec<_> = slot
+            let pid = process.pid();
+            // A worker is hung when any of its rings is (restart::hung over one ring each).
+            let silent: Vec<&str> = slot
                 .cameras
                 .iter()
-                .map(|name| (name, self.rings.life(&dir, name)))
+                .filter(|name| {
+                    let life = rings
+                        .get(*name)
+                        .map_or(RingLife::NEVER_WRITTEN, |(_, life)| *life);
+                    restart::hung(pid, process.started, &[life], now, timeout)
+                })
+                .map(String::as_str)
                 .collect();
-            let pid = process.pid();
-            let only: Vec<_> = lives.iter().map(|(_, life)| *life).collect();
-            if restart::hung(pid, process.started, &only, now, timeout) {
-                let silent: Vec<&str> = lives
-                    .iter()
-                    .filter(|(_, l)| restart::hung(pid, process.started, &[*l], now, timeout))
-                    .map(|(n, _)| n.as_str())
-                    .collect();
+            if !silent.is_empty() {
                 log::error!(
                     "worker {key} (pid {pid}) is hung: no sign of life from camera {} for {:?}; replacing it",
                     silent.join(", "),
@@ -399,14 +410,12 @@ impl Supervisor {
     }
 
     /// STATUS=N of M cameras ok, when it changes.
-    fn update_status(&mut self) {
-        let dir = self.config.daemon.runtime_dir.clone();
-        let names: Vec<String> = self.cameras.keys().cloned().collect();
-        let ok = names
-            .iter()
-            .filter(|n| self.rings.state(&dir, n) == Some(State::Ok))
+    fn update_status(&mut self, rings: &BTreeMap<String, (Option<State>, RingLife)>) {
+        let ok = rings
+            .values()
+            .filter(|(state, _)| *state == Some(State::Ok))
             .count();
-        let status = format!("{ok} of {} cameras ok", names.len());
+        let status = format!("{ok} of {} cameras ok", rings.len());
         if status != self.last_status {
             log::debug!("{status}");
             self.notify(&format!("STATUS={status}"));

@@ -1,6 +1,7 @@
 //! When a dead worker is started again, and when a live one counts as hung. Pure functions of
 //! CLOCK_MONOTONIC nanoseconds (the rings' clock), so tests drive them with any time they like.
 
+use crate::clock::ns;
 use std::time::Duration;
 
 /// First restart delay; doubles for each further crash of a worker that never ran long.
@@ -38,6 +39,14 @@ pub struct RingLife {
     pub heartbeat: u64,
 }
 
+impl RingLife {
+    /// A ring that is missing or unreadable, or that no writer has touched.
+    pub const NEVER_WRITTEN: Self = Self {
+        writer_pid: 0,
+        heartbeat: 0,
+    };
+}
+
 /// Whether a worker (pid `pid`, started at `started`) is hung at `now`: one of its rings has not
 /// been taken over by it, or has had no heartbeat, for `timeout`. Workers heartbeat every ring
 /// twice a second from each camera's thread, so a stuck camera thread counts, too.
@@ -54,10 +63,6 @@ pub fn hung(pid: u32, started: u64, rings: &[RingLife], now: u64, timeout: Durat
         };
         now.saturating_sub(since) >= timeout
     })
-}
-
-fn ns(d: Duration) -> u64 {
-    crate::clock::ns(d)
 }
 
 #[cfg(test)]

@@ -8,21 +8,16 @@ use crate::config::CameraEntry;
 use crate::worker::{open_ring, ring_path};
 use camd_ring::{Reader, State, Writer};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Creates (or takes over) the camera's ring and leaves it `starting` for its worker.
 pub fn prepare(dir: &Path, entry: &CameraEntry, gid: Option<u32>) -> Result<(), String> {
-    let (_, message) = match open_ring(dir, &entry.camera, gid) {
-        Ok(mut writer) => {
-            writer.update_status(|s| {
-                s.state = State::Starting;
-                s.next_retry_mono_ns = 0;
-            });
-            return Ok(());
-        }
-        Err(e) => e,
-    };
-    Err(message)
+    let mut writer = open_ring(dir, &entry.camera, gid).map_err(|(_, message)| message)?;
+    writer.update_status(|s| {
+        s.state = State::Starting;
+        s.next_retry_mono_ns = 0;
+    });
+    Ok(())
 }
 
 /// Removes a ring and its doorbell. Readers that still map it keep their mapping and see the
@@ -30,13 +25,7 @@ pub fn prepare(dir: &Path, entry: &CameraEntry, gid: Option<u32>) -> Result<(), 
 pub fn remove(dir: &Path, name: &str) {
     let path = ring_path(dir, name);
     let _ = std::fs::remove_file(&path);
-    let _ = std::fs::remove_file(doorbell(&path));
-}
-
-fn doorbell(ring: &Path) -> PathBuf {
-    let mut name = ring.as_os_str().to_owned();
-    name.push(".waiters");
-    PathBuf::from(name)
+    let _ = std::fs::remove_file(camd_ring::doorbell_path(&path));
 }
 
 /// Removes rings in `dir` of cameras not in `keep`: only files that are valid camd rings.
@@ -86,7 +75,7 @@ impl RingWatch {
         let stale = self
             .readers
             .get(name)
-            .map_or(true, |r| r.is_retired() || r.is_replaced().unwrap_or(true));
+            .map_or(true, |r| r.is_replaced().unwrap_or(true));
         if stale {
             self.readers.remove(name);
             if let Ok(reader) = Reader::open(ring_path(dir, name)) {
@@ -100,24 +89,18 @@ impl RingWatch {
         self.readers.remove(name);
     }
 
-    /// Writer pid and last heartbeat of the camera's ring (a missing ring: never written).
-    pub fn life(&mut self, dir: &Path, name: &str) -> RingLife {
-        let snapshot = self.reader(dir, name).and_then(|r| r.status().ok());
-        match snapshot {
-            Some(s) => RingLife {
-                writer_pid: s.status.writer_pid,
-                heartbeat: s.heartbeat_mono_ns,
-            },
-            None => RingLife {
-                writer_pid: 0,
-                heartbeat: 0,
-            },
+    /// The state, writer pid and last heartbeat of the camera's ring; a missing or unreadable
+    /// ring reads as never written.
+    pub fn look(&mut self, dir: &Path, name: &str) -> (Option<State>, RingLife) {
+        match self.reader(dir, name).and_then(|r| r.status().ok()) {
+            Some(s) => (
+                Some(s.status.state),
+                RingLife {
+                    writer_pid: s.status.writer_pid,
+                    heartbeat: s.heartbeat_mono_ns,
+                },
+            ),
+            None => (None, RingLife::NEVER_WRITTEN),
         }
-    }
-
-    pub fn state(&mut self, dir: &Path, name: &str) -> Option<State> {
-        self.reader(dir, name)
-            .and_then(|r| r.status().ok())
-            .map(|s| s.status.state)
     }
 }
