@@ -3,8 +3,8 @@
 //!
 //! - supervisor_rss_mib: VmRSS of `camd run` (the supervisor alone, not its workers) with 8
 //!   test-pattern cameras in 2 workers, after 3 s of running. Target: at most 4.
-//!   Also its PSS and private memory: most of that RSS is shared-library pages the workers
-//!   map as well (the supervisor never initialises GStreamer, but links it).
+//!   Also its PSS and private memory: most of that RSS is pages of libc and of the camd binary.
+//!   The supervisor maps no GStreamer or GLib: they are linked by `camd-worker` only.
 //! - start_to_ready_ms: from spawning `camd run` (8 cameras) to READY=1 on its NOTIFY_SOCKET,
 //!   the median of 5 starts.
 //! - status_64_rings_ms: one `camd status --format json` over 64 rings, process start to exit,

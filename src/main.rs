@@ -16,33 +16,23 @@ usage: camd run [--config FILE] [--demo] [--log-level LEVEL] [--log-to auto|jour
        camd --version";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let rest = args.get(1..).unwrap_or_default();
-    let result = match args.first().map(String::as_str) {
-        Some("--version") => {
-            println!(
-                "camd {} (ring format {})",
-                env!("CARGO_PKG_VERSION"),
-                camd_ring::layout::FORMAT_VERSION
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Some("run") => run(rest),
-        Some("check-config") => check_config(rest),
-        Some("worker") => Ok(camd::worker_process::main()),
-        Some("status") => camd::cli::status::main(rest),
-        Some("snapshot") => camd::cli::snapshot::main(rest),
-        Some("probe") => camd::cli::probe::main(rest),
-        Some("help" | "--help" | "-h") => {
-            println!("{USAGE}");
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(other) => Err(format!("unknown command {other:?}\n{USAGE}")),
-        None => Err(format!("no command given\n{USAGE}")),
-    };
-    result.unwrap_or_else(|message| {
-        eprintln!("camd: {message}");
-        ExitCode::from(2)
+    camd::cli::command::dispatch("camd", USAGE, |command, rest| {
+        Some(match command {
+            "--version" => {
+                println!(
+                    "camd {} (ring format {})",
+                    env!("CARGO_PKG_VERSION"),
+                    camd_ring::layout::FORMAT_VERSION
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            "run" => run(rest),
+            "check-config" => check_config(rest),
+            "status" => camd::cli::status::main(rest),
+            "snapshot" => camd::cli::snapshot::main(rest),
+            "probe" => probe(rest),
+            _ => return None,
+        })
     })
 }
 
@@ -125,4 +115,15 @@ fn check_config(args: &[String]) -> Result<ExitCode, String> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// `camd probe` reads the GStreamer registry, which only `camd-worker` links: run it there.
+fn probe(args: &[String]) -> Result<ExitCode, String> {
+    use std::os::unix::process::CommandExt;
+    let worker = camd::supervisor::worker_executable()?;
+    let e = std::process::Command::new(&worker)
+        .arg("probe")
+        .args(args)
+        .exec();
+    Err(format!("cannot run {}: {e}", worker.display()))
 }

@@ -1,4 +1,4 @@
-//! `camd worker`: the process the supervisor starts for each group of cameras. It is not meant
+//! `camd-worker worker KEY`: the process the supervisor starts for each group of cameras. It is not meant
 //! to be run by hand. It reads its orders from stdin (see worker_protocol), runs a `Worker`, and
 //! stops every camera (rings `stopped`) on SIGTERM, SIGINT or end of input, within the stop
 //! timeout, then exits. It dies with the supervisor: the parent-death signal is SIGTERM, and a

@@ -1,7 +1,7 @@
 //! `camd run` with real worker processes and signals: 4 RTSP fake cameras in 2 workers; a worker
 //! killed with SIGKILL is restarted and its cameras are ok again within 2 s while the other
 //! worker's frames do not pause; a worker frozen with SIGSTOP is found hung by its rings'
-//! heartbeats and replaced.
+//! heartbeats and replaced. The supervisor maps no GStreamer or GLib; its workers do.
 
 mod support;
 
@@ -52,6 +52,17 @@ fn dead_and_hung_workers_are_replaced_without_disturbing_the_others() {
     let title = |pid: u32| workers.iter().find(|(p, _)| *p == pid).unwrap().1.clone();
     assert_eq!(title(first), "camd worker #0: a b");
     assert_eq!(title(second), "camd worker #1: c d");
+    // GStreamer lives in the workers only: the supervisor maps neither it nor GLib.
+    let libraries = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap();
+    let supervisor_maps = libraries(daemon.pid() as u32);
+    assert!(supervisor_maps.contains("libc.so"), "{supervisor_maps}");
+    for lib in ["libgstreamer-1.0", "libglib-2.0", "libgobject-2.0"] {
+        assert!(!supervisor_maps.contains(lib), "the supervisor maps {lib}");
+        assert!(
+            libraries(first).contains(lib),
+            "the worker does not map {lib}"
+        );
+    }
 
     // kill -9 the first worker: a and b come back within 2 s, c and d never pause.
     let watch = GapWatch::start(vec![daemon.ring("c"), daemon.ring("d")]);

@@ -62,6 +62,8 @@ struct Supervisor {
     notifier: Option<Notifier>,
     clock: SystemClock,
     last_status: String,
+    /// `camd-worker`, found once at start (see `worker_executable`).
+    worker_exe: PathBuf,
 }
 
 pub fn run(options: RunOptions) -> ExitCode {
@@ -89,6 +91,23 @@ pub fn run(options: RunOptions) -> ExitCode {
     supervisor.run()
 }
 
+/// The executable that runs cameras, `camd-worker`, installed beside `camd`. It is found once,
+/// at start: a package upgrade that replaces both files while camd runs leaves /proc/self/exe
+/// pointing at a deleted file, and the new worker beside it is the one to start.
+pub fn worker_executable() -> Result<PathBuf, String> {
+    let camd = std::fs::read_link("/proc/self/exe")
+        .map_err(|e| format!("cannot find camd's own executable (/proc/self/exe): {e}"))?;
+    let worker = camd.with_file_name("camd-worker");
+    match std::fs::metadata(&worker) {
+        Ok(meta) if meta.is_file() => Ok(worker),
+        Ok(_) => Err(format!("{} is not a file", worker.display())),
+        Err(e) => Err(format!(
+            "{}: {e} (camd runs its cameras in camd-worker, installed beside camd)",
+            worker.display()
+        )),
+    }
+}
+
 fn resolve_group(group: &Option<RingGroup>) -> Result<Option<u32>, String> {
     match group {
         None => Ok(None),
@@ -110,6 +129,7 @@ impl Supervisor {
         log_level: log::LevelFilter,
         log_to: Target,
     ) -> Result<Self, String> {
+        let worker_exe = worker_executable()?;
         let gid = resolve_group(&config.daemon.ring_group)?;
         let dir = config.daemon.runtime_dir.clone();
         std::fs::create_dir_all(&dir)
@@ -127,6 +147,7 @@ impl Supervisor {
             notifier: Notifier::from_env(),
             clock: SystemClock,
             last_status: String::new(),
+            worker_exe,
             // Nothing runs yet: `apply` below starts every camera of `config`.
             config: Config {
                 daemon: config.daemon.clone(),
@@ -272,7 +293,7 @@ impl Supervisor {
             let setup = self.setup(&key);
             let slot = self.workers.get_mut(&key).expect("due worker exists");
             slot.restart_at = None;
-            match WorkerProcess::spawn(&key, &setup, now) {
+            match WorkerProcess::spawn(&self.worker_exe, &key, &setup, now) {
                 Ok(mut process) => {
                     for name in &slot.cameras {
                         let _ = process.send(&Message::Start(Box::new(self.cameras[name].clone())));

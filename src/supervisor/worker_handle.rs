@@ -1,5 +1,5 @@
-//! One worker process as the supervisor sees it: started as `camd worker` (the same binary,
-//! through /proc/self/exe) with its orders on a private stdin pipe, dying with the supervisor
+//! One worker process as the supervisor sees it: started as `camd-worker worker KEY` (the
+//! executable beside `camd` that links GStreamer) with its orders on a private stdin pipe, dying with the supervisor
 //! (parent-death signal), without the systemd notification variables.
 
 use super::plan::WorkerKey;
@@ -9,6 +9,7 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 
 /// Room for the worker's process title (see process_title): the argument area is this long.
@@ -22,11 +23,16 @@ pub struct WorkerProcess {
 }
 
 impl WorkerProcess {
-    pub fn spawn(key: &WorkerKey, setup: &Setup, now: u64) -> std::io::Result<Self> {
+    pub fn spawn(
+        executable: &Path,
+        key: &WorkerKey,
+        setup: &Setup,
+        now: u64,
+    ) -> std::io::Result<Self> {
         let parent = nix::unistd::getpid();
-        let mut command = Command::new("/proc/self/exe");
+        let mut command = Command::new(executable);
         command
-            .arg0("camd")
+            .arg0("camd-worker")
             .arg("worker")
             .arg(format!("{key}{}", " ".repeat(TITLE_ROOM)))
             .stdin(Stdio::piped());

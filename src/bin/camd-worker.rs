@@ -1,0 +1,26 @@
+//! `camd-worker`: the half of camd that links GStreamer. The supervisor (`camd run`) starts one
+//! per group of cameras (`camd-worker worker KEY`, orders on stdin: see worker_process), and
+//! `camd probe` runs `camd-worker probe` to read the GStreamer registry. Keeping GStreamer out of
+//! the `camd` executable keeps the supervisor, which runs for months, small: it maps neither
+//! GLib nor GStreamer (docs/benchmarks.md, `supervisor_rss_mib`).
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: camd-worker worker KEY      run a group of cameras (started by `camd run`, orders on stdin)
+       camd-worker probe [--format table|json]
+                                   V4L2 devices, decoders and encoders here (what `camd probe` runs)";
+
+fn main() -> ExitCode {
+    camd::cli::command::dispatch("camd-worker", USAGE, |command, rest| {
+        Some(match command {
+            "worker" => Ok(camd::worker_process::main()),
+            "probe" => camd::cli::probe::main(rest),
+            "--version" => {
+                println!("camd-worker {}", env!("CARGO_PKG_VERSION"));
+                Ok(ExitCode::SUCCESS)
+            }
+            _ => return None,
+        })
+    })
+}
