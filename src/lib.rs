@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod logging;
+pub mod parent_death;
 pub mod process_title;
 pub mod supervisor;
 pub mod systemd_notify;

@@ -29,7 +29,6 @@ impl WorkerProcess {
         setup: &Setup,
         now: u64,
     ) -> std::io::Result<Self> {
-        let parent = nix::unistd::getpid();
         let mut command = Command::new(executable);
         command
             .arg0("camd-worker")
@@ -39,19 +38,7 @@ impl WorkerProcess {
         for name in CHILD_ENV_REMOVE {
             command.env_remove(name);
         }
-        // SAFETY: runs in the forked child before exec, where only async-signal-safe calls are
-        // allowed: prctl(PR_SET_PDEATHSIG) and getppid are plain system calls, and the closure
-        // allocates nothing on its success path.
-        unsafe {
-            command.pre_exec(move || {
-                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
-                // The supervisor died before the signal was armed: do not outlive it.
-                if nix::unistd::getppid() != parent {
-                    return Err(std::io::Error::from_raw_os_error(nix::libc::ESRCH));
-                }
-                Ok(())
-            });
-        }
+        crate::parent_death::die_with_parent(&mut command);
         let mut child = command.spawn()?;
         let stdin = child.stdin.take();
         let mut process = Self {

@@ -8,9 +8,11 @@
 //!   cargo xtask miri               the ring protocol tests under miri
 //!   cargo xtask msrv               build the workspace with Rust 1.75
 //!   cargo xtask fake-cameras [ARGS] fake RTSP cameras on 127.0.0.1 (examples/fake_cameras.rs)
+//!   cargo xtask demo [--yes] [ARGS] install what is missing, build, run the demo (examples/demo.rs)
 
 mod bench;
 mod checks;
+mod demo;
 mod process;
 mod test;
 mod toolchain;
@@ -32,6 +34,7 @@ fn main() -> ExitCode {
         },
         ["miri"] => checks::miri(),
         ["msrv"] => checks::msrv(),
+        ["demo", rest @ ..] => demo::run_demo(rest),
         ["fake-cameras", rest @ ..] => process::run(
             process::cargo()
                 .args(["run", "--release", "--example", "fake_cameras", "--"])
@@ -39,7 +42,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]"
+                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]"
             );
             return ExitCode::from(2);
         }
