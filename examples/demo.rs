@@ -198,8 +198,8 @@ fn run(options: &Options) -> Result<(), String> {
         "camd demo: cameras door (H.264 {}x{}), yard (MJPEG {}x{}), gate (H.264 {}x{}, away for \
          {:.0} s after every {:.0} s) and pattern (camd's test pattern)\n\
          rings: {}\ncamd's log: {}\n\
-         Read a frame in another terminal, from the camd checkout:\n  \
-         PYTHONPATH=ring/python CAMD_RING_LIB=target/release/libcamd_ring.so python3 -c \
+         Read a frame in another terminal:\n  \
+         PYTHONPATH={} CAMD_RING_LIB={} python3 -c \
          'import camd_ring; r = camd_ring.Reader(\"{}/door.ring\"); m, jpeg = r.copy_latest(); \
          print(r.status().state, m.seq, m.width, m.height, len(jpeg))'\n\
          Ctrl-C stops everything.\n",
@@ -213,6 +213,10 @@ fn run(options: &Options) -> Result<(), String> {
         options.up.as_secs_f64(),
         rings.display(),
         log_path.display(),
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("ring/python")
+            .display(),
+        camd.with_file_name("libcamd_ring.so").display(),
         rings.display(),
     );
     // Time to read the lines above before the display takes the screen.

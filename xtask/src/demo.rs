@@ -44,6 +44,8 @@ pub fn run_demo(args: &[&str]) -> Result<(), String> {
     let yes = args.contains(&"--yes");
     let demo_args: Vec<&str> = args.iter().copied().filter(|a| *a != "--yes").collect();
     install_missing(yes)?;
+    // The reader library (libcamd_ring.so) for the Python one-liner the demo prints.
+    run(cargo().args(["build", "--release", "--locked", "-p", "camd-ring"]))?;
     run(cargo().args([
         "build",
         "--release",
