@@ -1,7 +1,7 @@
 //! `cargo xtask`: camd's developer chores, one command each. No dependencies on purpose (every
 //! crate here would land in Cargo.lock and so in the Yocto recipe's crate list).
 //!
-//!   cargo xtask test [--quick]     everything CI checks (see test.rs)
+//!   cargo xtask test [--quick] [--yes] everything CI checks (see test.rs)
 //!   cargo xtask bench ring         ring benchmarks: table + target/bench/ring.json
 //!   cargo xtask bench capture      capture benchmarks: table + target/bench/capture.json
 //!   cargo xtask fuzz [SECONDS]     fuzz the ring header parser (default 60 s)
@@ -13,6 +13,7 @@
 mod bench;
 mod checks;
 mod demo;
+mod packages;
 mod process;
 mod test;
 mod toolchain;
@@ -23,7 +24,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let result = match args.as_slice() {
-        ["test", rest @ ..] => test::run(rest.contains(&"--quick")),
+        ["test", rest @ ..] => test::run(rest.contains(&"--quick"), rest.contains(&"--yes")),
         ["bench", "ring", rest @ ..] => bench::ring(rest.contains(&"--quick")),
         ["bench", "capture", rest @ ..] => bench::capture(rest.contains(&"--quick")),
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
@@ -42,7 +43,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]"
+                "usage: cargo xtask <command>\n\n  test [--quick] [--yes]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]"
             );
             return ExitCode::from(2);
         }

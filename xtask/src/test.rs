@@ -1,4 +1,6 @@
-//! `cargo xtask test`: everything CI checks, in order, stopping at the first failure.
+//! `cargo xtask test [--quick] [--yes]`: everything CI checks, in order, stopping at the first
+//! failure. First the Debian/Ubuntu packages it needs (`packages`): missing ones are installed
+//! after asking, or at once with `--yes` (`.ci/run` installs them all beforehand).
 //!
 //! 1. rustfmt and clippy (warnings are errors);
 //! 2. every test of the workspace with the default toolchain: unit, protocol, bad files, writer
@@ -12,10 +14,13 @@
 //! The last line sums the test counts of step 2: `tests: N passed, M failed`.
 
 use crate::checks;
+use crate::packages;
 use crate::process::{self, cargo, run_lines};
 use std::time::Instant;
 
-pub fn run(quick: bool) -> Result<(), String> {
+pub fn run(quick: bool, yes: bool) -> Result<(), String> {
+    let needed = [packages::DEMO, packages::TEST].concat();
+    packages::install_missing(&needed, "cargo xtask test", "add --yes", yes)?;
     let ci = std::env::var_os("CI").is_some();
     let stress_secs = std::env::var("CAMD_STRESS_SECS")
         .unwrap_or_else(|_| if quick || ci { "3" } else { "10" }.into());

@@ -1,0 +1,149 @@
+//! The Debian/Ubuntu packages camd's chores need, checked with dpkg-query and installed with
+//! apt-get (through sudo when not root) after asking, or at once when the command was given its
+//! yes flag. On other systems the list is printed and the chore goes on.
+
+use crate::process::{run, succeeds};
+use std::io::{BufRead, IsTerminal, Write};
+use std::process::Command;
+
+/// Building camd and running it with its fake cameras (`cargo xtask demo`).
+pub const DEMO: &[(&str, &str)] = &[
+    ("build-essential", "the C compiler and linker cargo uses"),
+    ("pkg-config", "finds GStreamer for the build"),
+    ("libgstreamer1.0-dev", "GStreamer"),
+    (
+        "libgstreamer-plugins-base1.0-dev",
+        "GStreamer's app library (appsink)",
+    ),
+    ("libgstrtspserver-1.0-dev", "the fake cameras' RTSP server"),
+    ("libclang-dev", "bindgen, for the V4L2 bindings"),
+    (
+        "gstreamer1.0-plugins-base",
+        "videotestsrc, videoconvert, videoscale",
+    ),
+    (
+        "gstreamer1.0-plugins-good",
+        "rtspsrc, jpegenc, depayloaders",
+    ),
+    ("gstreamer1.0-plugins-bad", "the H.264/H.265 parsers"),
+    (
+        "gstreamer1.0-plugins-ugly",
+        "x264enc, the fake cameras' H.264 encoder",
+    ),
+    (
+        "gstreamer1.0-libav",
+        "avdec_h264, the software H.264 decoder",
+    ),
+    ("python3", "the one-line frame reader"),
+];
+
+/// The whole test suite (`cargo xtask test`), beyond `DEMO`; `.ci/run` installs the same.
+pub const TEST: &[(&str, &str)] = &[
+    (
+        "gstreamer1.0-tools",
+        "gst-launch-1.0 and gst-inspect-1.0 of the capture tests",
+    ),
+    ("gstreamer1.0-rtsp", "the RTSP server library at run time"),
+    ("iproute2", "`ip`, for the network-cut test"),
+    ("ca-certificates", "rustup and cargo downloads"),
+];
+
+/// Installs the packages of `needed` that are missing, after asking (or at once with `yes`);
+/// `yes_flag` says how to answer yes on the command line, for when nobody can be asked.
+pub fn install_missing(
+    needed: &[(&str, &str)],
+    what: &str,
+    yes_flag: &str,
+    yes: bool,
+) -> Result<(), String> {
+    if !succeeds(Command::new("dpkg-query").arg("--version")) {
+        eprintln!(
+            "{what}: not a Debian or Ubuntu system (no dpkg-query): make sure these are installed \
+             (Debian names): {}",
+            names(needed)
+        );
+        return Ok(());
+    }
+    let missing: Vec<(&str, &str)> = needed
+        .iter()
+        .copied()
+        .filter(|(name, _)| !installed(name))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("{what} needs these packages, which are not installed:");
+    for (name, why) in &missing {
+        eprintln!("  {name:<34} {why}");
+    }
+    let sudo = if is_root() { "" } else { "sudo " };
+    let apt_get = |args: &[&str]| {
+        let mut command = if sudo.is_empty() {
+            Command::new("apt-get")
+        } else {
+            let mut command = Command::new("sudo");
+            command.arg("apt-get");
+            command
+        };
+        command.args(args);
+        command
+    };
+    if !yes
+        && !confirm(
+            &format!("Install them now with {sudo}apt-get? [y/N] "),
+            yes_flag,
+        )?
+    {
+        return Err(format!(
+            "not installed; run `{sudo}apt-get install {}`, or {yes_flag}",
+            names(&missing)
+        ));
+    }
+    // A fresh machine may never have fetched the package lists.
+    run(&mut apt_get(&["update"]))?;
+    let mut install = apt_get(&["install", "-y", "--no-install-recommends"]);
+    install.args(missing.iter().map(|(name, _)| *name));
+    run(&mut install)
+}
+
+fn installed(package: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${db:Status-Status}", package])
+        .output()
+        .map(|out| out.status.success() && out.stdout == b"installed")
+        .unwrap_or(false)
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Uid:"))?;
+            Some(line.split_whitespace().nth(1)? == "0")
+        })
+        .unwrap_or(false)
+}
+
+fn confirm(question: &str, yes_flag: &str) -> Result<bool, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err(format!(
+            "packages are missing and there is no terminal to ask: {yes_flag} to install them"
+        ));
+    }
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| format!("cannot read the answer: {e}"))?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn names(packages: &[(&str, &str)]) -> String {
+    packages
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
