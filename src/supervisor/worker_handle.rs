@@ -5,9 +5,11 @@
 use super::plan::WorkerKey;
 use crate::systemd_notify::CHILD_ENV_REMOVE;
 use crate::worker_protocol::{Message, Setup};
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
@@ -41,6 +43,13 @@ impl WorkerProcess {
         crate::parent_death::die_with_parent(&mut command);
         let mut child = command.spawn()?;
         let stdin = child.stdin.take();
+        if let Some(pipe) = &stdin {
+            let flags = OFlag::from_bits_truncate(fcntl(pipe.as_raw_fd(), FcntlArg::F_GETFL)?);
+            fcntl(
+                pipe.as_raw_fd(),
+                FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK),
+            )?;
+        }
         let mut process = Self {
             child,
             stdin,
@@ -55,10 +64,24 @@ impl WorkerProcess {
     }
 
     /// Sends one order. A worker that cannot take it (gone, or not reading) gets an error back.
+    /// Writes one order to the worker's stdin without ever blocking the supervisor's loop (the
+    /// pipe is non-blocking). A full pipe means the worker stopped reading its orders (64 KiB
+    /// of them, where a reload sends a few lines): it is killed, and restarted like a crashed
+    /// one with all its cameras; the truncated line dies with it.
     pub fn send(&mut self, message: &Message) -> std::io::Result<()> {
-        match &mut self.stdin {
+        let result = match &mut self.stdin {
             Some(stdin) => stdin.write_all(message.encode().as_bytes()),
-            None => Err(std::io::ErrorKind::BrokenPipe.into()),
+            None => return Err(std::io::ErrorKind::BrokenPipe.into()),
+        };
+        match result {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                self.kill();
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::WouldBlock,
+                    "it does not read its orders (its pipe is full): killed, to be restarted",
+                ))
+            }
+            other => other,
         }
     }
 
@@ -93,5 +116,48 @@ pub fn describe(status: ExitStatus) -> String {
             Err(_) => format!("was killed by signal {signal}"),
         },
         _ => format!("ended ({status})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logging::Target;
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::ExitStatusExt;
+    use std::time::Duration;
+
+    /// A real child that never reads its stdin (a worker wedged before its order loop): the
+    /// supervisor's writes must fail at once when the pipe fills, and the child must die.
+    #[test]
+    fn a_worker_that_stops_reading_is_killed_not_waited_for() {
+        let dir = std::env::temp_dir().join(format!("camd-deaf-worker-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join("deaf-worker");
+        std::fs::write(&exe, "#!/bin/sh\nexec sleep 600\n").unwrap();
+        std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let setup = Setup {
+            worker: "#0".into(),
+            runtime_dir: dir.clone(),
+            ring_gid: None,
+            stop_timeout: Duration::from_secs(1),
+            log_level: log::LevelFilter::Info,
+            log_to: Target::Stderr,
+        };
+        let mut process = WorkerProcess::spawn(&exe, &WorkerKey::Auto(0), &setup, 0).unwrap();
+        let order = Message::Stop("a-camera-name".into());
+        let mut sent = 0usize;
+        let error = loop {
+            match process.send(&order) {
+                Ok(()) => sent += order.encode().len(),
+                Err(e) => break e,
+            }
+            assert!(sent < 1 << 20, "1 MiB of orders and the write never failed");
+        };
+        assert_eq!(error.kind(), std::io::ErrorKind::WouldBlock, "{error}");
+        assert!(sent >= 4096, "failed after only {sent} bytes");
+        let status = process.wait().unwrap();
+        assert_eq!(status.signal(), Some(nix::libc::SIGKILL), "{status:?}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
