@@ -250,6 +250,23 @@ fn status_round_trips_and_keeps_writer_fields() {
     assert_ne!(got.state_since_realtime_ns, 0);
 }
 
+#[test]
+fn stopped_reports_no_frame_rate() {
+    let ring = HeapRing::new(2, 64);
+    let mut publisher = ring.publisher();
+    publisher.update_status(|s| {
+        s.state = State::Ok;
+        s.fps_milli = 15_000;
+    });
+    assert_eq!(
+        status::try_load(ring.region().status()).unwrap().fps_milli,
+        15_000
+    );
+    publisher.update_status(|s| s.state = State::Stopped);
+    let got = status::try_load(ring.region().status()).unwrap();
+    assert_eq!((got.state, got.fps_milli), (State::Stopped, 0));
+}
+
 /// A writer thread publishes as fast as it can while readers copy: no copy may be torn.
 /// Small under miri (which checks the orderings), larger natively.
 #[test]

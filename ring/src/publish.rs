@@ -8,7 +8,7 @@ use crate::error::ErrorKind;
 use crate::futex;
 use crate::region::Region;
 use crate::shared_bytes;
-use crate::status::{self, Status};
+use crate::status::{self, State, Status};
 use core::sync::atomic::{fence, Ordering};
 
 /// What a writer knows about a frame besides its bytes.
@@ -153,7 +153,14 @@ impl Publisher {
         if self.status.state != before {
             self.status.state_since_realtime_ns = clock::realtime_ns();
         }
+        let now_mono = clock::monotonic_ns();
+        if self.status.state == State::Stopped {
+            // No frame comes after `stopped`, and no heartbeat to age the rate: it is 0 now.
+            self.status.fps_milli = 0;
+            self.fps_window_start_ns = now_mono;
+            self.fps_window_frames = 0;
+        }
         status::store(self.region.status(), &self.status);
-        self.beat(clock::monotonic_ns(), clock::realtime_ns());
+        self.beat(now_mono, clock::realtime_ns());
     }
 }

@@ -59,7 +59,6 @@ pub fn mark_stopped(dir: &Path, name: &str) -> Result<(), String> {
     writer.update_status(|s| {
         s.state = State::Stopped;
         s.next_retry_mono_ns = 0;
-        s.fps_milli = 0;
     });
     Ok(())
 }
