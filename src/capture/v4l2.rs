@@ -128,12 +128,15 @@ pub fn probe(device: &Path) -> Result<DeviceCaps, String> {
         ));
     }
     let dev = v4l::Device::with_path(device).map_err(|e| format!("{name}: cannot open: {e}"))?;
-    let caps = dev
-        .query_caps()
+    // The v4l crate unwraps the driver's name strings as UTF-8: a device reporting anything
+    // else would panic this camera's thread (or `camd probe`). Make it this device's error.
+    let not_utf8 = |what: &str| format!("{name}: the driver reports a {what} that is not UTF-8");
+    let caps = std::panic::catch_unwind(|| dev.query_caps())
+        .map_err(|_| not_utf8("driver, card or bus name"))?
         .map_err(|e| format!("{name} is not a V4L2 device ({e})"))?;
     let mut formats = Vec::new();
-    for desc in dev
-        .enum_formats()
+    for desc in std::panic::catch_unwind(|| dev.enum_formats())
+        .map_err(|_| not_utf8("format description"))?
         .map_err(|e| format!("{name}: cannot list formats: {e}"))?
     {
         let fourcc = desc.fourcc.str().unwrap_or("????").to_owned();
