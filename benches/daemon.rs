@@ -35,18 +35,8 @@ fn start(dir: &Path, notify: Option<&Path>) -> Child {
     }
     let path = dir.join("camd.toml");
     std::fs::write(&path, config).unwrap();
-    let mut cmd = Command::new(CAMD);
-    cmd.args([
-        "run",
-        "--log-to",
-        "stderr",
-        "--log-level",
-        "warn",
-        "--config",
-    ])
-    .arg(&path)
-    .stdin(Stdio::null())
-    .stderr(Stdio::null());
+    let mut cmd = support::daemon::run_command(&path, "warn");
+    cmd.stderr(Stdio::null());
     if let Some(socket) = notify {
         cmd.env("NOTIFY_SOCKET", socket);
     }
@@ -59,15 +49,7 @@ fn stop(mut child: Child) {
     let _ = child.wait();
 }
 
-/// A `Field:   N kB` line of a /proc file, in KiB.
-fn kib(file: &str, field: &str) -> u64 {
-    std::fs::read_to_string(file)
-        .unwrap()
-        .lines()
-        .filter_map(|l| l.strip_prefix(field))
-        .map(|v| v.split_whitespace().next().unwrap().parse::<u64>().unwrap())
-        .sum()
-}
+use support::proc_kib as kib;
 
 fn rss_kib(pid: u32) -> u64 {
     kib(&format!("/proc/{pid}/status"), "VmRSS:")

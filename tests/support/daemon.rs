@@ -142,6 +142,22 @@ impl Drop for Daemon {
     }
 }
 
+/// `camd run --log-to stderr --log-level LEVEL --config CONFIG`, stdin from /dev/null.
+pub fn run_command(config: &Path, level: &str) -> Command {
+    let mut cmd = Command::new(CAMD);
+    cmd.args([
+        "run",
+        "--log-to",
+        "stderr",
+        "--log-level",
+        level,
+        "--config",
+    ])
+    .arg(config)
+    .stdin(Stdio::null());
+    cmd
+}
+
 fn config_text(run_dir: &Path, daemon_extra: &str, cameras: &str) -> String {
     format!(
         "[daemon]\nruntime_dir = \"{}\"\n{daemon_extra}\n\n{cameras}",

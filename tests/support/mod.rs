@@ -29,6 +29,17 @@ pub fn wait_for<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> O
     }
 }
 
+/// The sum of a `Field:   N kB` line of a /proc file (`/proc/PID/status`, `smaps_rollup`), in
+/// KiB; 0 if the file is gone (the process ended).
+pub fn proc_kib(file: &str, field: &str) -> u64 {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix(field))
+        .map(|v| v.split_whitespace().next().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
 /// The fake cameras (`examples/fake_cameras.rs`) as a separate process, so that tests can kill,
 /// freeze (SIGSTOP), thaw and restart them like a real camera that crashes or hangs.
 pub struct FakeCameraProcess {

@@ -45,3 +45,48 @@ pub fn ring(quick: bool) -> Result<(), String> {
     }
     run(&mut cmd)
 }
+
+/// camd against the Python design it replaces (bench/python_design), same fake cameras, same
+/// run. Needs Python 3 with OpenCV, checked first.
+pub fn vs_python(quick: bool) -> Result<(), String> {
+    let python = python_with_opencv()?;
+    run(cargo().args(["build", "--release", "--example", "fake_cameras"]))?;
+    let json = root().join("target/bench/vs_python.json");
+    let mut cmd = cargo();
+    cmd.args(["bench", "--bench", "vs_python", "--", "--json"])
+        .arg(&json)
+        .env("CAMD_BENCH_PYTHON", &python);
+    if quick {
+        cmd.arg("--quick");
+    }
+    run(&mut cmd)
+}
+
+/// The first of $CAMD_BENCH_PYTHON, python3, /usr/bin/python3 whose OpenCV reads streams with
+/// FFmpeg; else an error that says what to install.
+fn python_with_opencv() -> Result<String, String> {
+    let check = "import cv2, numpy, sys; \
+                 sys.exit(0 if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else 3)";
+    let mut tried = Vec::new();
+    let candidates = std::env::var("CAMD_BENCH_PYTHON")
+        .into_iter()
+        .chain(["python3".to_owned(), "/usr/bin/python3".to_owned()]);
+    for python in candidates {
+        let ok = std::process::Command::new(&python)
+            .args(["-c", check])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if ok {
+            return Ok(python);
+        }
+        tried.push(python);
+    }
+    Err(format!(
+        "bench vs-python needs Python 3 with OpenCV (FFmpeg backend) and NumPy for the Python \
+         design: `sudo apt-get install python3-opencv` (Debian 12: OpenCV 4.6 over the system's \
+         FFmpeg 5.1 and libjpeg-turbo, the same libraries camd's GStreamer plugins use), or set \
+         CAMD_BENCH_PYTHON to an interpreter that has them. Tried: {}",
+        tried.join(", ")
+    ))
+}

@@ -4,6 +4,7 @@
 //!   cargo xtask test [--quick] [--yes] everything CI checks (see test.rs)
 //!   cargo xtask bench ring         ring benchmarks: table + target/bench/ring.json
 //!   cargo xtask bench capture      capture benchmarks: table + target/bench/capture.json
+//!   cargo xtask bench vs-python    camd vs the Python design: table + target/bench/vs_python.json
 //!   cargo xtask fuzz [SECONDS]     fuzz the ring header parser (default 60 s)
 //!   cargo xtask miri               the ring protocol tests under miri
 //!   cargo xtask msrv               build the workspace with Rust 1.75
@@ -28,6 +29,7 @@ fn main() -> ExitCode {
         ["bench", "ring", rest @ ..] => bench::ring(rest.contains(&"--quick")),
         ["bench", "capture", rest @ ..] => bench::capture(rest.contains(&"--quick")),
         ["bench", "daemon", rest @ ..] => bench::daemon(rest.contains(&"--quick")),
+        ["bench", "vs-python", rest @ ..] => bench::vs_python(rest.contains(&"--quick")),
         ["fuzz"] => checks::fuzz(60),
         ["fuzz", seconds] => match seconds.parse() {
             Ok(s) => checks::fuzz(s),
@@ -43,7 +45,15 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick] [--yes]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]"
+                "usage: cargo xtask <command>
+
+  test [--quick] [--yes]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz
+  bench ring|capture|daemon|vs-python [--quick]
+  fuzz [SECONDS]
+  miri
+  msrv
+  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]
+  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]"
             );
             return ExitCode::from(2);
         }
