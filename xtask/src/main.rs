@@ -8,12 +8,18 @@
 //!   cargo xtask miri               the ring protocol tests under miri
 //!   cargo xtask msrv               build the workspace with Rust 1.75
 //!   cargo xtask fake-cameras [ARGS] fake RTSP cameras on 127.0.0.1 (examples/fake_cameras.rs)
+//!   cargo xtask yocto-crates [--check]  write (or check) the Yocto recipe's camd-crates.inc
+//!   cargo xtask oelint             lint yocto/meta-camd (oelint-adv in a venv, license md5s)
+//!   cargo xtask systemd-check      systemd-analyze verify (silent) and security (<= 2.0)
 
 mod bench;
 mod checks;
+mod oelint;
 mod process;
+mod systemd;
 mod test;
 mod toolchain;
+mod yocto;
 
 use std::process::ExitCode;
 
@@ -32,6 +38,10 @@ fn main() -> ExitCode {
         },
         ["miri"] => checks::miri(),
         ["msrv"] => checks::msrv(),
+        ["yocto-crates"] => yocto::crates(false),
+        ["yocto-crates", "--check"] => yocto::crates(true),
+        ["oelint"] => oelint::run_lint(),
+        ["systemd-check"] => systemd::check(),
         ["fake-cameras", rest @ ..] => process::run(
             process::cargo()
                 .args(["run", "--release", "--example", "fake_cameras", "--"])
@@ -39,7 +49,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]"
+                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  yocto-crates [--check]\n  oelint\n  systemd-check"
             );
             return ExitCode::from(2);
         }
