@@ -107,8 +107,10 @@ RDEPENDS:${PN} = "\
 RDEPENDS:libcamd-ring-dev = "libcamd-ring"
 RDEPENDS:libcamd-ring-staticdev = "libcamd-ring-dev"
 RDEPENDS:python3-camd-ring = "libcamd-ring python3-core python3-ctypes python3-threading"
-# Software decoders (avdec_h264; LICENSE_FLAGS "commercial") and stateless V4L2 decoders.
-RRECOMMENDS:${PN} = "gstreamer1.0-libav gstreamer1.0-plugins-bad-v4l2codecs"
+# Stateless V4L2 decoders, and software ones (avdec_h264) where their LICENSE_FLAGS
+# "commercial" is accepted (bitbake fails on a recommendation of a skipped recipe).
+RRECOMMENDS:${PN} = "gstreamer1.0-plugins-bad-v4l2codecs \
+                     ${@bb.utils.contains('LICENSE_FLAGS_ACCEPTED', 'commercial', 'gstreamer1.0-libav', '', d)}"
 # The libcamd_ring.so symlink beside the binding is what it loads, not a development link.
 # nooelint: oelint.vars.insaneskip
 INSANE_SKIP:python3-camd-ring = "dev-so"
