@@ -4,9 +4,8 @@
 //! cameras, camd, `camd status --watch`; Ctrl-C stops everything).
 
 use crate::packages;
-use crate::process::{cargo, root, run};
+use crate::process::{cargo, run, target_dir};
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
 use std::process::Command;
 
 pub fn run_demo(args: &[&str]) -> Result<(), String> {
@@ -26,11 +25,4 @@ pub fn run_demo(args: &[&str]) -> Result<(), String> {
     let demo = target_dir().join("release/examples/demo");
     let e = Command::new(&demo).args(&demo_args).exec();
     Err(format!("cannot run {}: {e}", demo.display()))
-}
-
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(dir) => root().join(dir),
-        None => root().join("target"),
-    }
 }

@@ -10,14 +10,20 @@
 //!   cargo xtask msrv               build the workspace with Rust 1.75
 //!   cargo xtask fake-cameras [ARGS] fake RTSP cameras on 127.0.0.1 (examples/fake_cameras.rs)
 //!   cargo xtask demo [--yes] [ARGS] install what is missing, build, run the demo (examples/demo.rs)
+//!   cargo xtask yocto-crates [--check]  write (or check) the Yocto recipe's camd-crates.inc
+//!   cargo xtask oelint             lint yocto/meta-camd (oelint-adv in a venv, license md5s)
+//!   cargo xtask systemd-check      systemd-analyze verify (silent) and security (<= 2.0)
 
 mod bench;
 mod checks;
 mod demo;
+mod oelint;
 mod packages;
 mod process;
+mod systemd;
 mod test;
 mod toolchain;
+mod yocto;
 
 use std::process::ExitCode;
 
@@ -38,6 +44,10 @@ fn main() -> ExitCode {
         ["miri"] => checks::miri(),
         ["msrv"] => checks::msrv(),
         ["demo", rest @ ..] => demo::run_demo(rest),
+        ["yocto-crates"] => yocto::crates(false),
+        ["yocto-crates", "--check"] => yocto::crates(true),
+        ["oelint"] => oelint::run_lint(),
+        ["systemd-check"] => systemd::check(),
         ["fake-cameras", rest @ ..] => process::run(
             process::cargo()
                 .args(["run", "--release", "--example", "fake_cameras", "--"])
@@ -45,15 +55,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>
-
-  test [--quick] [--yes]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz
-  bench ring|capture|daemon|vs-python [--quick]
-  fuzz [SECONDS]
-  miri
-  msrv
-  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]
-  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]"
+                "usage: cargo xtask <command>\n\n  test [--quick] [--yes]   fmt, clippy, all tests, device checks, Rust 1.75 build, miri, fuzz\n  bench ring|capture|daemon|vs-python [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]\n  yocto-crates [--check]\n  oelint\n  systemd-check"
             );
             return ExitCode::from(2);
         }

@@ -46,6 +46,15 @@ pub const TEST: &[(&str, &str)] = &[
     ("gstreamer1.0-rtsp", "the RTSP server library at run time"),
     ("iproute2", "`ip`, for the network-cut test"),
     ("ca-certificates", "rustup and cargo downloads"),
+    (
+        "systemd",
+        "systemd-analyze, for the unit's verify and security checks",
+    ),
+    ("python3-venv", "the venv oelint-adv is installed into"),
+    (
+        "git",
+        "the Yocto crate list is made from the files git tracks",
+    ),
 ];
 
 /// Installs the packages of `needed` that are missing, after asking (or at once with `yes`);

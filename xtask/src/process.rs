@@ -89,3 +89,11 @@ pub fn succeeds(cmd: &mut Command) -> bool {
         .map(|s| s.success())
         .unwrap_or(false)
 }
+
+/// Cargo's target directory: $CARGO_TARGET_DIR, else `target/` in the workspace.
+pub fn target_dir() -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) if !dir.is_empty() => root().join(dir),
+        _ => root().join("target"),
+    }
+}

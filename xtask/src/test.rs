@@ -2,7 +2,8 @@
 //! failure. First the Debian/Ubuntu packages it needs (`packages`): missing ones are installed
 //! after asking, or at once with `--yes` (`.ci/run` installs them all beforehand).
 //!
-//! 1. rustfmt and clippy (warnings are errors);
+//! 1. rustfmt and clippy (warnings are errors); the device files: camd-crates.inc against
+//!    Cargo.lock, oelint-adv on the Yocto layer, systemd-analyze on the unit;
 //! 2. every test of the workspace with the default toolchain: unit, protocol, bad files, writer
 //!    lifecycle, layout (Rust = C header = docs), cross-language (C, Python, Rust and the spec
 //!    reader), Python unittests, and the stress test (CAMD_STRESS_SECS, default 10 s; 3 s with
@@ -47,6 +48,9 @@ pub fn run(quick: bool, yes: bool) -> Result<(), String> {
             "warnings",
         ]))
     })?;
+    timed("crates", &mut || crate::yocto::crates(true))?;
+    timed("oelint", &mut crate::oelint::run_lint)?;
+    timed("systemd", &mut crate::systemd::check)?;
     let (mut passed, mut failed) = (0u64, 0u64);
     let tests = timed("tests", &mut || {
         process::run(cargo().args(["build", "--workspace", "--all-targets", "--locked"]))?;
