@@ -9,8 +9,9 @@ HOMEPAGE = "https://git.example.com/camd/camd"
 BUGTRACKER = "https://git.example.com/camd/camd/issues"
 SECTION = "multimedia"
 LICENSE = "MIT | Apache-2.0"
-# The license line of Cargo.toml (the repository has no separate license text yet).
-LIC_FILES_CHKSUM = "file://Cargo.toml;beginline=7;endline=7;md5=86b31c7756a1a7962f28b62856ed4f05"
+# The two license texts at the top of the repository (Cargo.toml: "MIT OR Apache-2.0").
+LIC_FILES_CHKSUM = "file://LICENSE-MIT;md5=b56435ce27350693ae651dd5d9167855 \
+                    file://LICENSE-APACHE;md5=22a53954e4e0ec258dfce4391e905dac"
 
 DEPENDS = "glib-2.0 gstreamer1.0 gstreamer1.0-plugins-base"
 
