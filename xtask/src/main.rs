@@ -8,10 +8,16 @@
 //!   cargo xtask miri               the ring protocol tests under miri
 //!   cargo xtask msrv               build the workspace with Rust 1.75
 //!   cargo xtask fake-cameras [ARGS] fake RTSP cameras on 127.0.0.1 (examples/fake_cameras.rs)
+//!   cargo xtask cross --target T [--test]  cross-build for aarch64/armv7, tests under qemu
+//!   cargo xtask dist [--target T]  tarball of an install prefix under target/dist/
 
 mod bench;
 mod checks;
+mod cross;
+mod dist;
 mod process;
+mod qemu;
+mod sysroot;
 mod test;
 mod toolchain;
 
@@ -30,6 +36,9 @@ fn main() -> ExitCode {
             Ok(s) => checks::fuzz(s),
             Err(_) => Err(format!("fuzz: {seconds:?} is not a number of seconds")),
         },
+        ["cross", "--target", target, rest @ ..] => cross::main(target, rest.contains(&"--test")),
+        ["dist"] => dist::main(None),
+        ["dist", "--target", target] => dist::main(Some(target)),
         ["miri"] => checks::miri(),
         ["msrv"] => checks::msrv(),
         ["fake-cameras", rest @ ..] => process::run(
@@ -39,7 +48,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]"
+                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  cross --target aarch64|armv7|TRIPLE [--test]   cross-build (sysroot from Debian); --test: ring tests + smoke test under qemu\n  dist [--target TRIPLE|aarch64|armv7]   target/dist/camd-VERSION-TRIPLE.tar.gz (install prefix layout)"
             );
             return ExitCode::from(2);
         }
