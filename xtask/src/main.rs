@@ -48,7 +48,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  cross --target aarch64|armv7|TRIPLE [--test]   cross-build (sysroot from Debian); --test: ring tests + smoke test under qemu\n  dist [--target TRIPLE|aarch64|armv7]   target/dist/camd-VERSION-TRIPLE.tar.gz (install prefix layout)"
+                "usage: cargo xtask <command>\n\n  test [--quick]   fmt, clippy, all tests, Rust 1.75 build, miri, fuzz, aarch64 cross + qemu tests\n  bench ring|capture [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  cross --target aarch64|armv7|TRIPLE [--test]   cross-build (sysroot from Debian); --test: ring tests + smoke test under qemu\n  dist [--target TRIPLE|aarch64|armv7]   target/dist/camd-VERSION-TRIPLE.tar.gz (install prefix layout)"
             );
             return ExitCode::from(2);
         }
