@@ -36,7 +36,7 @@ fn lib_path() -> PathBuf {
 fn c_reader(dir: &TempDir) -> PathBuf {
     let exe = dir.join("read_latest_c");
     let root = repo_root();
-    let out = Command::new("cc")
+    let out = target_cc()
         .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-I"])
         .arg(root.join("ring/include"))
         .arg(root.join("ring/examples/c/read_latest.c"))
@@ -62,19 +62,19 @@ fn c_reader(dir: &TempDir) -> PathBuf {
 fn readers(dir: &TempDir) -> Vec<(&'static str, Command)> {
     let root = repo_root();
     let python = |script: PathBuf| {
-        let mut cmd = Command::new("python3");
+        let mut cmd = target_python();
         cmd.arg(script).env("CAMD_RING_LIB", lib_path());
         cmd
     };
     let rust = target_dir().join("examples/read_latest");
     assert!(rust.exists(), "{} missing: {BUILD_FIRST}", rust.display());
     vec![
-        ("c", Command::new(c_reader(dir))),
+        ("c", target_command(c_reader(dir))),
         (
             "python",
             python(root.join("ring/python/examples/read_latest.py")),
         ),
-        ("rust", Command::new(rust)),
+        ("rust", target_command(rust)),
         ("spec", python(root.join("ring/tests/spec_reader.py"))),
     ]
 }
@@ -180,25 +180,30 @@ fn every_language_waits_for_and_reads_new_frames() {
         assert_eq!(line, "ready\n", "{name}");
         outputs.push((name, stdout));
     }
-    let mut expected = String::new();
+    // Lockstep: every reader prints frame N before N+1 is published, so a slow reader (one
+    // under an emulator, say) still sees each frame, and each wait really blocks.
     for seq in 2..=4 {
         std::thread::sleep(Duration::from_millis(50));
         let bytes = frame_for(seq, CAPACITY);
         writer.publish(&bytes, &info_for(seq)).unwrap();
-        expected += &frame_line(seq, &bytes, &info_for(seq));
-        expected.push('\n');
+        let expected = format!("{}\n", frame_line(seq, &bytes, &info_for(seq)));
+        for (name, stdout) in &mut outputs {
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            assert_eq!(line, expected, "{name}");
+        }
     }
     for ((name, mut stdout), (_, mut child)) in outputs.into_iter().zip(children) {
         let mut rest = String::new();
         stdout.read_to_string(&mut rest).unwrap();
         assert!(child.wait().unwrap().success(), "{name}");
-        assert_eq!(rest, expected, "{name}");
+        assert_eq!(rest, "", "{name}");
     }
 }
 
 #[test]
 fn python_binding_unittests() {
-    let out = Command::new("python3")
+    let out = target_python()
         .args(["-m", "unittest", "discover", "-s"])
         .arg(repo_root().join("ring/python/tests"))
         .env("CAMD_RING_LIB", lib_path())
@@ -266,7 +271,7 @@ fn pkg_config_template_builds_the_c_example_shared_and_static() {
         );
         let flags = String::from_utf8(flags.stdout).unwrap();
         let exe = dir.join(&format!("read_latest_{kind}"));
-        let mut cc = Command::new("cc");
+        let mut cc = target_cc();
         cc.arg(repo_root().join("ring/examples/c/read_latest.c"))
             .arg("-o")
             .arg(&exe)
@@ -280,7 +285,7 @@ fn pkg_config_template_builds_the_c_example_shared_and_static() {
             "{kind} link with `{flags}`: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let output = run(kind, Command::new(&exe), &ring);
+        let output = run(kind, target_command(&exe), &ring);
         assert!(
             output.ends_with(&format!(
                 "{}\n",
@@ -289,9 +294,17 @@ fn pkg_config_template_builds_the_c_example_shared_and_static() {
             "{kind}: {output}"
         );
         if kind == "static" {
-            let ldd = Command::new("ldd").arg(&exe).output().unwrap();
+            // The dynamic section's NEEDED entries: readelf reads any architecture's ELF
+            // (ldd would run the loader, which a cross-built executable has not here).
+            let dynamic = Command::new("readelf")
+                .arg("-d")
+                .arg(&exe)
+                .output()
+                .unwrap();
+            let dynamic = String::from_utf8_lossy(&dynamic.stdout);
+            assert!(dynamic.contains("(NEEDED)"), "readelf -d: {dynamic}");
             assert!(
-                !String::from_utf8_lossy(&ldd.stdout).contains("camd_ring"),
+                !dynamic.contains("camd_ring"),
                 "static build still links the .so"
             );
         }

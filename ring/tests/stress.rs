@@ -9,7 +9,7 @@ mod common;
 use camd_ring::{FrameInfo, Reader, Writer, WriterOptions};
 use common::*;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -101,7 +101,7 @@ fn stress_one_writer_four_threads_two_processes() {
 
     let children: Vec<_> = (0..2)
         .map(|_| {
-            Command::new(std::env::current_exe().unwrap())
+            target_command(std::env::current_exe().unwrap())
                 .args([
                     "--exact",
                     "stress_child_reader",

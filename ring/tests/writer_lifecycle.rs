@@ -7,7 +7,6 @@ mod common;
 use camd_ring::{doorbell_path, ErrorKind, FrameInfo, Reader, State, Writer, WriterOptions};
 use common::*;
 use std::os::unix::fs::MetadataExt;
-use std::process::Command;
 use std::time::Duration;
 
 #[test]
@@ -139,7 +138,7 @@ fn a_restarted_writer_in_another_process_bumps_the_generation() {
     let reader = Reader::open(&path).unwrap();
     let mut generations = vec![reader.status().unwrap().status.generation];
     for round in 1..=2u64 {
-        let status = Command::new(std::env::current_exe().unwrap())
+        let status = target_command(std::env::current_exe().unwrap())
             .args(["--exact", "child_writer", "--ignored", "--nocapture"])
             .env("CAMD_RING_TEST_CHILD_WRITER", &path)
             .status()

@@ -13,13 +13,19 @@
 //!   cargo xtask yocto-crates [--check]  write (or check) the Yocto recipe's camd-crates.inc
 //!   cargo xtask oelint             lint yocto/meta-camd (oelint-adv in a venv, license md5s)
 //!   cargo xtask systemd-check      systemd-analyze verify (silent) and security (<= 2.0)
+//!   cargo xtask cross --target T [--test]  cross-build for aarch64/armv7, tests under qemu
+//!   cargo xtask dist [--target T]  tarball of an install prefix under target/dist/
 
 mod bench;
 mod checks;
+mod cross;
 mod demo;
+mod dist;
 mod oelint;
 mod packages;
 mod process;
+mod qemu;
+mod sysroot;
 mod systemd;
 mod test;
 mod toolchain;
@@ -41,6 +47,9 @@ fn main() -> ExitCode {
             Ok(s) => checks::fuzz(s),
             Err(_) => Err(format!("fuzz: {seconds:?} is not a number of seconds")),
         },
+        ["cross", "--target", target, rest @ ..] => cross::main(target, rest.contains(&"--test")),
+        ["dist"] => dist::main(None),
+        ["dist", "--target", target] => dist::main(Some(target)),
         ["miri"] => checks::miri(),
         ["msrv"] => checks::msrv(),
         ["demo", rest @ ..] => demo::run_demo(rest),
@@ -55,7 +64,7 @@ fn main() -> ExitCode {
         ),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  test [--quick] [--yes]   fmt, clippy, all tests, device checks, Rust 1.75 build, miri, fuzz\n  bench ring|capture|daemon|vs-python [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]\n  yocto-crates [--check]\n  oelint\n  systemd-check"
+                "usage: cargo xtask <command>\n\n  test [--quick] [--yes]   fmt, clippy, device checks, all tests, Rust 1.75 build, miri, fuzz, aarch64 cross + qemu tests\n  bench ring|capture|daemon|vs-python [--quick]\n  fuzz [SECONDS]\n  miri\n  msrv\n  fake-cameras [--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]\n  demo [--yes] [--dir DIR] [--up S] [--down S] [--small]\n  yocto-crates [--check]\n  oelint\n  systemd-check\n  cross --target aarch64|armv7|TRIPLE [--test]   cross-build (sysroot from Debian); --test: ring tests + smoke test under qemu\n  dist [--target TRIPLE|aarch64|armv7]   target/dist/camd-VERSION-TRIPLE.tar.gz (install prefix layout)"
             );
             return ExitCode::from(2);
         }

@@ -10,7 +10,9 @@
 //!    --quick or in CI);
 //! 3. the workspace built with Rust 1.75;
 //! 4. the protocol tests under miri;
-//! 5. the header fuzzer for 30 s from the committed corpus (10 s with --quick).
+//! 5. the header fuzzer for 30 s from the committed corpus (10 s with --quick);
+//! 6. the aarch64 cross build, the ring's tests and the capture smoke test under qemu
+//!    (`cargo xtask cross --target aarch64-unknown-linux-gnu --test`).
 //!
 //! The last line sums the test counts of step 2: `tests: N passed, M failed`.
 
@@ -70,6 +72,9 @@ pub fn run(quick: bool, yes: bool) -> Result<(), String> {
         timed("msrv 1.75", &mut checks::msrv)?;
         timed("miri", &mut checks::miri)?;
         timed("fuzz", &mut || checks::fuzz(if quick { 10 } else { 30 }))?;
+        timed("cross", &mut || {
+            crate::cross::main("aarch64-unknown-linux-gnu", true)
+        })?;
     }
     eprintln!("\nxtask test steps:");
     for (name, secs) in &steps {

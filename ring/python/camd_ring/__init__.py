@@ -172,7 +172,7 @@ class _RingStatus(ctypes.Structure):
 
 # The same numbers camd_ring.h and capi.rs assert.
 assert ctypes.sizeof(_FrameMeta) == 40, "camd_frame_meta"
-assert ctypes.sizeof(_FrameView) == 8 + ctypes.sizeof(ctypes.c_size_t) + 40, "camd_frame_view"
+assert ctypes.sizeof(_FrameView) == 2 * ctypes.sizeof(ctypes.c_void_p) + 40, "camd_frame_view"
 assert ctypes.sizeof(_RingInfo) == 104, "camd_ring_info"
 assert ctypes.sizeof(_RingStatus) == 480, "camd_ring_status"
 assert _RingStatus.fps_milli.offset == 64, "camd_ring_status.fps_milli"

@@ -2,8 +2,10 @@
 //! deterministic frame contents, and raw patching of ring files by field name.
 #![allow(dead_code)]
 
+use std::ffi::OsStr;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 mod temp_dir;
 pub use temp_dir::TempDir;
@@ -70,4 +72,37 @@ pub fn repo_root() -> PathBuf {
         .parent()
         .expect("workspace root")
         .to_owned()
+}
+
+/// A command that runs `program`, an executable built for the target of this test. A
+/// cross-built test runs under an emulator and there may be no binfmt_misc to start the
+/// target's executables by themselves, so `CAMD_TEST_RUNNER` (`cargo xtask cross --test` sets it
+/// to `qemu-aarch64-static`, say) comes first when it is set.
+pub fn target_command(program: impl AsRef<OsStr>) -> Command {
+    match tool_from_env("CAMD_TEST_RUNNER") {
+        Some(mut runner) => {
+            runner.arg(program);
+            runner
+        }
+        None => Command::new(program),
+    }
+}
+
+/// The C compiler for the target: `CAMD_TEST_CC` (words split on spaces), else `cc`.
+pub fn target_cc() -> Command {
+    tool_from_env("CAMD_TEST_CC").unwrap_or_else(|| Command::new("cc"))
+}
+
+/// A Python that can load the target's libcamd_ring.so: `CAMD_TEST_PYTHON` (words split on
+/// spaces: the emulator and the target's python3), else `python3`.
+pub fn target_python() -> Command {
+    tool_from_env("CAMD_TEST_PYTHON").unwrap_or_else(|| Command::new("python3"))
+}
+
+fn tool_from_env(var: &str) -> Option<Command> {
+    let value = std::env::var(var).ok()?;
+    let mut words = value.split_whitespace();
+    let mut cmd = Command::new(words.next()?);
+    cmd.args(words);
+    Some(cmd)
 }

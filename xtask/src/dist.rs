@@ -1,0 +1,244 @@
+//! `cargo xtask dist [--target T]`: a tarball under `<target dir>/dist/` laid out as an install
+//! prefix (`tar -C / -xf` installs it): the stripped release executables, the reader library
+//! (shared and static) with its header, pkg-config file and Python binding, the systemd unit and
+//! the default config. T is the host's triple (the default) or a cross target (cross.rs).
+//! It prints every file's size and the tarball's.
+
+use crate::cross::{self, Cross};
+use crate::process::{cargo, root, run, target_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where a file of the tarball comes from.
+enum From {
+    /// A release output of the target (`target/<triple>/release/NAME`).
+    Built(&'static str),
+    /// A file of the repository.
+    Repo(&'static str),
+    /// The `.py` files of a directory of the repository.
+    RepoPython(&'static str),
+    /// `ring/camd-ring.pc.in` rendered for the /usr prefix.
+    PkgConfig,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Strip {
+    No,
+    /// Executables: symbols and debug info.
+    All,
+    /// The shared library: what dynamic linking does not need (its exported symbols stay).
+    Unneeded,
+    /// The static library: debug info only (its symbols are what a link needs).
+    Debug,
+}
+
+struct Entry {
+    from: From,
+    /// Path in the tarball (a file, or for `RepoPython` a directory).
+    to: &'static str,
+    mode: u32,
+    strip: Strip,
+}
+
+/// Everything the tarball holds: the one list to change.
+#[rustfmt::skip]
+const FILES: &[Entry] = &[
+    Entry { from: From::Built("camd"), to: "usr/bin/camd", mode: 0o755, strip: Strip::All },
+    // Beside camd: the supervisor starts `<dir of camd>/camd-worker`.
+    Entry { from: From::Built("camd-worker"), to: "usr/bin/camd-worker", mode: 0o755, strip: Strip::All },
+    Entry { from: From::Built("libcamd_ring.so"), to: "usr/lib/libcamd_ring.so", mode: 0o644, strip: Strip::Unneeded },
+    Entry { from: From::Built("libcamd_ring.a"), to: "usr/lib/libcamd_ring.a", mode: 0o644, strip: Strip::Debug },
+    Entry { from: From::Repo("ring/include/camd_ring.h"), to: "usr/include/camd_ring.h", mode: 0o644, strip: Strip::No },
+    Entry { from: From::PkgConfig, to: "usr/lib/pkgconfig/camd-ring.pc", mode: 0o644, strip: Strip::No },
+    Entry { from: From::RepoPython("ring/python/camd_ring"), to: "usr/lib/python3/dist-packages/camd_ring", mode: 0o644, strip: Strip::No },
+    Entry { from: From::Repo("systemd/camd.service"), to: "lib/systemd/system/camd.service", mode: 0o644, strip: Strip::No },
+    Entry { from: From::Repo("systemd/camd.toml"), to: "etc/camd/camd.toml", mode: 0o644, strip: Strip::No },
+    // The camd user and the camd-readers group the unit runs with (systemd-sysusers).
+    Entry { from: From::Repo("systemd/camd.sysusers"), to: "usr/lib/sysusers.d/camd.conf", mode: 0o644, strip: Strip::No },
+    Entry { from: From::Repo("LICENSE-MIT"), to: "usr/share/doc/camd/LICENSE-MIT", mode: 0o644, strip: Strip::No },
+    Entry { from: From::Repo("LICENSE-APACHE"), to: "usr/share/doc/camd/LICENSE-APACHE", mode: 0o644, strip: Strip::No },
+];
+
+/// `cargo xtask dist [--target T]`; None: the host.
+pub fn main(target: Option<&str>) -> Result<(), String> {
+    let host = host_triple()?;
+    let (triple, out, strip) = match target.filter(|t| *t != host) {
+        None => {
+            run(cargo().args(["build", "--release", "--workspace", "--locked"]))?;
+            (host, target_dir().join("release"), "strip".to_owned())
+        }
+        Some(name) => {
+            let cross = Cross::prepare(cross::find(name)?, false)?;
+            let out = cross.build_release()?;
+            (
+                cross.target.triple.to_owned(),
+                out,
+                cross.target.tool("strip"),
+            )
+        }
+    };
+    let version = package_version(&root().join("Cargo.toml"))?;
+    let name = format!("camd-{version}-{triple}");
+    let dist = target_dir().join("dist");
+    let stage = dist.join(&name);
+    if stage.exists() {
+        std::fs::remove_dir_all(&stage).map_err(|e| format!("{}: {e}", stage.display()))?;
+    }
+    let mut files: Vec<PathBuf> = Vec::new();
+    for entry in FILES {
+        let source = match entry.from {
+            From::Built(file) => out.join(file),
+            From::Repo(file) | From::RepoPython(file) => root().join(file),
+            From::PkgConfig => root().join("ring/camd-ring.pc.in"),
+        };
+        if !source.exists() {
+            return Err(format!(
+                "dist: {} is missing (it belongs at {} in the tarball)",
+                source.display(),
+                entry.to
+            ));
+        }
+        let dest = stage.join(entry.to);
+        match entry.from {
+            From::RepoPython(_) => {
+                for py in python_files(&source)? {
+                    let to = dest.join(py.file_name().expect("a file"));
+                    install(&py, &to, entry.mode)?;
+                    files.push(to);
+                }
+            }
+            From::PkgConfig => {
+                let text = std::fs::read_to_string(&source).map_err(|e| e.to_string())?;
+                let ring_version = package_version(&root().join("ring/Cargo.toml"))?;
+                let text = text
+                    .replace("@PREFIX@", "/usr")
+                    .replace("@LIBDIR@", "${prefix}/lib")
+                    .replace("@INCLUDEDIR@", "${prefix}/include")
+                    .replace("@VERSION@", &ring_version);
+                write(&dest, &text, entry.mode)?;
+                files.push(dest);
+            }
+            From::Built(_) | From::Repo(_) => {
+                install(&source, &dest, entry.mode)?;
+                let flag = match entry.strip {
+                    Strip::No => None,
+                    Strip::All => Some("--strip-all"),
+                    Strip::Unneeded => Some("--strip-unneeded"),
+                    Strip::Debug => Some("--strip-debug"),
+                };
+                if let Some(flag) = flag {
+                    run(Command::new(&strip).arg(flag).arg(&dest)).map_err(|e| {
+                        format!("{e} (the strip of binutils for {triple} is needed)")
+                    })?;
+                }
+                files.push(dest);
+            }
+        }
+    }
+    let tarball = dist.join(format!("{name}.tar.gz"));
+    pack(&stage, &tarball)?;
+
+    println!("\n{name}:");
+    for file in &files {
+        let rel = file.strip_prefix(&stage).expect("staged");
+        println!("  {}  {}", size_text(file)?, rel.display());
+    }
+    println!("  {}  {}", size_text(&tarball)?, tarball.display());
+    Ok(())
+}
+
+/// The tarball: sorted, owned by root, dated by the last commit (SOURCE_DATE_EPOCH when set),
+/// gzip without a timestamp, so the same tree gives the same bytes.
+fn pack(stage: &Path, tarball: &Path) -> Result<(), String> {
+    let epoch = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(epoch) => epoch,
+        Err(_) => Command::new("git")
+            .args(["log", "-1", "--format=%ct"])
+            .current_dir(root())
+            .output()
+            .ok()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "0".into()),
+    };
+    let top: Vec<String> = std::fs::read_dir(stage)
+        .map_err(|e| format!("{}: {e}", stage.display()))?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect();
+    let tar = tarball.with_extension("");
+    run(Command::new("tar")
+        .args(["--sort=name", "--owner=0", "--group=0", "--numeric-owner"])
+        .arg(format!("--mtime=@{epoch}"))
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(stage)
+        .args(&top))?;
+    run(Command::new("gzip").args(["-n", "-9", "-f"]).arg(&tar))
+}
+
+fn install(from: &Path, to: &Path, mode: u32) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::copy(from, to)
+        .map_err(|e| format!("copy {} to {}: {e}", from.display(), to.display()))?;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| format!("{}: {e}", to.display()))
+}
+
+fn write(to: &Path, text: &str, mode: u32) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(dir) = to.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(to, text).map_err(|e| format!("{}: {e}", to.display()))?;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode))
+        .map_err(|e| format!("{}: {e}", to.display()))
+}
+
+fn python_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "py"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+fn size_text(path: &Path) -> Result<String, String> {
+    let bytes = std::fs::metadata(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .len();
+    let human = if bytes >= 1 << 20 {
+        format!("{:.2} MiB", bytes as f64 / (1 << 20) as f64)
+    } else {
+        format!("{:.1} KiB", bytes as f64 / 1024.0)
+    };
+    Ok(format!("{bytes:>10} B {human:>10}"))
+}
+
+/// The `version = "..."` of a manifest's [package] table.
+fn package_version(manifest: &Path) -> Result<String, String> {
+    let text =
+        std::fs::read_to_string(manifest).map_err(|e| format!("{}: {e}", manifest.display()))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("{}: no version line", manifest.display()))
+}
+
+fn host_triple() -> Result<String, String> {
+    let out = Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .map_err(|e| format!("cannot run rustc: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: "))
+        .map(str::to_owned)
+        .ok_or_else(|| "rustc -vV printed no host triple".into())
+}

@@ -1,0 +1,159 @@
+//! A Debian sysroot for a cross target: the target's C library, kernel headers, GStreamer (for
+//! linking camd-worker and for running it under qemu) and Python (for the ring's Python tests
+//! under qemu), extracted from Debian's packages for that architecture by `mmdebstrap
+//! --variant=extract` with its own private apt state. Nothing is installed into the host: no
+//! `dpkg --add-architecture`, no foreign packages in the host's dpkg database.
+//!
+//! Cached in `<target dir>/cross/sysroot-<arch>`, re-used while its key (architecture, suite,
+//! package list, apt sources) is unchanged; built under a temporary name and renamed, so an
+//! interrupted build is never taken for a complete one.
+
+use crate::cross::Target;
+use crate::process::{run, succeeds, target_dir};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Debian's release whose packages fill the sysroot: GStreamer 1.22, as on Yocto scarthgap.
+pub const SUITE: &str = "bookworm";
+
+/// The packages (their dependencies come along). libc6-dev brings linux-libc-dev, the kernel
+/// headers bindgen needs for the V4L2 bindings.
+pub const PACKAGES: &[&str] = &[
+    "libc6-dev",
+    "libgstreamer1.0-dev",
+    "libgstreamer-plugins-base1.0-dev",
+    // videotestsrc, videoconvert, videoscale, videorate, appsink; jpegenc: the smoke test.
+    "gstreamer1.0-plugins-base",
+    "gstreamer1.0-plugins-good",
+    // The ring's Python binding tests (ctypes is in the stdlib package).
+    "python3-minimal",
+    "libpython3.11-stdlib",
+];
+
+/// Where apt finds Debian's packages: `CAMD_SYSROOT_SOURCES` (a `.sources` or `.list` file),
+/// else the host's own Debian sources.
+fn sources() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("CAMD_SYSROOT_SOURCES") {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "CAMD_SYSROOT_SOURCES={} is not a file (it names an apt sources file with {SUITE})",
+                path.display()
+            ))
+        };
+    }
+    [
+        "/etc/apt/sources.list.d/debian.sources",
+        "/etc/apt/sources.list",
+    ]
+    .into_iter()
+    .map(PathBuf::from)
+    .find(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains(SUITE)))
+    .ok_or_else(|| {
+        format!(
+            "no apt sources for Debian {SUITE} on this host (looked at \
+                 /etc/apt/sources.list.d/debian.sources and /etc/apt/sources.list): set \
+                 CAMD_SYSROOT_SOURCES to a sources file naming Debian {SUITE} (main)"
+        )
+    })
+}
+
+/// The sysroot for `target`, prepared if missing or stale.
+pub fn prepare(target: &Target) -> Result<PathBuf, String> {
+    let arch = target.debian_arch;
+    let sources = sources()?;
+    let sources_text = std::fs::read_to_string(&sources)
+        .map_err(|e| format!("cannot read {}: {e}", sources.display()))?;
+    let key = format!(
+        "arch={arch}\nsuite={SUITE}\npackages={}\nsources:\n{sources_text}",
+        PACKAGES.join(",")
+    );
+    let cross = target_dir().join("cross");
+    let dir = cross.join(format!("sysroot-{arch}"));
+    let stamp = dir.join(".camd-sysroot");
+    if std::fs::read_to_string(&stamp).is_ok_and(|k| k == key) {
+        eprintln!("sysroot: {} (cached; same packages)", dir.display());
+        return Ok(dir);
+    }
+    if !succeeds(Command::new("mmdebstrap").arg("--version")) {
+        return Err(format!(
+            "mmdebstrap is needed to prepare the {arch} sysroot: `apt-get install mmdebstrap` \
+             (.ci/run installs it)"
+        ));
+    }
+    let partial = cross.join(format!("sysroot-{arch}.partial"));
+    for d in [&dir, &partial] {
+        if d.exists() {
+            std::fs::remove_dir_all(d)
+                .map_err(|e| format!("cannot remove {}: {e}", d.display()))?;
+        }
+    }
+    std::fs::create_dir_all(&cross).map_err(|e| format!("{}: {e}", cross.display()))?;
+    let log = cross.join(format!("sysroot-{arch}.log"));
+    let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    eprintln!(
+        "sysroot: extracting Debian {SUITE} {arch} packages into {} (log: {})",
+        dir.display(),
+        log.display()
+    );
+    let result = run(Command::new("mmdebstrap")
+        .args(["--variant=extract", "--architectures", arch, "--include"])
+        .arg(PACKAGES.join(","))
+        .arg(SUITE)
+        .arg(&partial)
+        .arg(&sources)
+        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log_file));
+    if let Err(e) = result {
+        let errors: String = std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| {
+                l.starts_with("E:") || l.starts_with("Err:") || l.contains("unexpected size")
+            })
+            .map(|l| format!("\n  {l}"))
+            .collect();
+        return Err(format!(
+            "the {arch} sysroot could not be prepared from {}: {e}{errors}\n(full log: {}). \
+             When one of the package indexes fails to download (a mirror caught mid-sync; \
+             armhf's bookworm-security index has been seen so), try again later, or set \
+             CAMD_SYSROOT_SOURCES to a sources file without that suite.",
+            sources.display(),
+            log.display()
+        ));
+    }
+    relativize_symlinks(&partial, &partial)?;
+    std::fs::write(partial.join(".camd-sysroot"), &key).map_err(|e| e.to_string())?;
+    std::fs::rename(&partial, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+/// Debian's packages hold absolute symlinks (`libz.so -> /lib/<triple>/libz.so.1...`): inside a
+/// sysroot they would point into the host. Rewritten relative, they stay inside.
+fn relativize_symlinks(root: &Path, dir: &Path) -> Result<(), String> {
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(|e| e.to_string())?;
+        if kind.is_dir() {
+            relativize_symlinks(root, &path)?;
+        } else if kind.is_symlink() {
+            let target = std::fs::read_link(&path).map_err(|e| e.to_string())?;
+            let Ok(inside) = target.strip_prefix("/") else {
+                continue;
+            };
+            let depth = path
+                .parent()
+                .and_then(|p| p.strip_prefix(root).ok())
+                .map_or(0, |p| p.components().count());
+            let relative = "../".repeat(depth) + &inside.to_string_lossy();
+            std::fs::remove_file(&path).map_err(|e| e.to_string())?;
+            std::os::unix::fs::symlink(&relative, &path)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+    }
+    Ok(())
+}
