@@ -52,7 +52,9 @@ fn stop(mut child: Child) {
 use support::proc_kib as kib;
 
 fn rss_kib(pid: u32) -> u64 {
-    kib(&format!("/proc/{pid}/status"), "VmRSS:")
+    let rss = kib(&format!("/proc/{pid}/status"), "VmRSS:");
+    assert!(rss > 0, "no VmRSS for pid {pid}: did the process exit?");
+    rss
 }
 
 /// Resident memory as (RSS, PSS, private), MiB: most of a process's RSS is pages of shared

@@ -45,13 +45,13 @@ pub fn main() -> ExitCode {
                 }
             });
         }
-        Err(e) => eprintln!("camd worker: cannot handle signals: {e}"),
+        Err(e) => eprintln!("camd-worker: cannot handle signals: {e}"),
     }
     let setup = match orders.recv() {
         Ok(Order::Message(Ok(Message::Setup(setup)))) => setup,
         _ => {
             eprintln!(
-                "camd worker: started without a setup message (this command is run by `camd run`)"
+                "camd-worker: started without a setup message (this command is run by `camd run`)"
             );
             return ExitCode::from(2);
         }

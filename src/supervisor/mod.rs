@@ -217,7 +217,9 @@ impl Supervisor {
             if let Some(slot) = self.workers.get_mut(key) {
                 slot.cameras.remove(name);
                 if let Some(process) = &mut slot.process {
-                    let _ = process.send(&Message::Stop(name.clone()));
+                    if let Err(e) = process.send(&Message::Stop(name.clone())) {
+                        log::warn!("worker {key}: cannot tell it to stop camera {name}: {e}");
+                    }
                 }
             }
         }
@@ -296,7 +298,12 @@ impl Supervisor {
             match WorkerProcess::spawn(&self.worker_exe, &key, &setup, now) {
                 Ok(mut process) => {
                     for name in &slot.cameras {
-                        let _ = process.send(&Message::Start(Box::new(self.cameras[name].clone())));
+                        let order = Message::Start(Box::new(self.cameras[name].clone()));
+                        if let Err(e) = process.send(&order) {
+                            // It is reaped and restarted with all its cameras, like a crash.
+                            log::warn!("worker {key}: cannot hand it camera {name}: {e}");
+                            break;
+                        }
                     }
                     log::info!(
                         "worker {key} (pid {}) started: {}",

@@ -63,7 +63,6 @@ impl WorkerProcess {
         self.child.id()
     }
 
-    /// Sends one order. A worker that cannot take it (gone, or not reading) gets an error back.
     /// Writes one order to the worker's stdin without ever blocking the supervisor's loop (the
     /// pipe is non-blocking). A full pipe means the worker stopped reading its orders (64 KiB
     /// of them, where a reload sends a few lines): it is killed, and restarted like a crashed

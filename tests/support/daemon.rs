@@ -26,18 +26,8 @@ impl Daemon {
         let config = dir.path().join("camd.toml");
         std::fs::write(&config, config_text(&run_dir, daemon_extra, cameras)).unwrap();
         let log = dir.path().join("camd.log");
-        let child = Command::new(CAMD)
-            .args([
-                "run",
-                "--log-level",
-                "debug",
-                "--log-to",
-                "stderr",
-                "--config",
-            ])
-            .arg(&config)
+        let child = run_command(&config, "debug")
             .envs(env.iter().copied())
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()

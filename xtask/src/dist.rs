@@ -51,7 +51,7 @@ const FILES: &[Entry] = &[
     Entry { from: From::Repo("ring/include/camd_ring.h"), to: "usr/include/camd_ring.h", mode: 0o644, strip: Strip::No },
     Entry { from: From::PkgConfig, to: "usr/lib/pkgconfig/camd-ring.pc", mode: 0o644, strip: Strip::No },
     Entry { from: From::RepoPython("ring/python/camd_ring"), to: "usr/lib/python3/dist-packages/camd_ring", mode: 0o644, strip: Strip::No },
-    Entry { from: From::Repo("systemd/camd.service"), to: "lib/systemd/system/camd.service", mode: 0o644, strip: Strip::No },
+    Entry { from: From::Repo("systemd/camd.service"), to: "usr/lib/systemd/system/camd.service", mode: 0o644, strip: Strip::No },
     Entry { from: From::Repo("systemd/camd.toml"), to: "etc/camd/camd.toml", mode: 0o644, strip: Strip::No },
     // The camd user and the camd-readers group the unit runs with (systemd-sysusers).
     Entry { from: From::Repo("systemd/camd.sysusers"), to: "usr/lib/sysusers.d/camd.conf", mode: 0o644, strip: Strip::No },

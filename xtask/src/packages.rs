@@ -43,7 +43,10 @@ pub const TEST: &[(&str, &str)] = &[
         "gstreamer1.0-tools",
         "gst-launch-1.0 and gst-inspect-1.0 of the capture tests",
     ),
-    ("gstreamer1.0-rtsp", "the RTSP server library at run time"),
+    (
+        "gstreamer1.0-rtsp",
+        "GStreamer's RTSP server plugins (rtspclientsink)",
+    ),
     ("iproute2", "`ip`, for the network-cut test"),
     ("ca-certificates", "rustup and cargo downloads"),
     (
@@ -55,6 +58,16 @@ pub const TEST: &[(&str, &str)] = &[
         "git",
         "the Yocto crate list is made from the files git tracks",
     ),
+    (
+        "gcc-aarch64-linux-gnu",
+        "the aarch64 cross build's C compiler and linker",
+    ),
+    (
+        "gcc-arm-linux-gnueabihf",
+        "the armv7 cross build's C compiler and linker",
+    ),
+    ("qemu-user-static", "runs the aarch64 tests"),
+    ("mmdebstrap", "extracts the cross build's Debian sysroot"),
 ];
 
 /// Installs the packages of `needed` that are missing, after asking (or at once with `yes`);
