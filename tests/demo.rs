@@ -10,6 +10,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use support::daemon::live_processes;
 use support::rings::until_state;
 use support::{wait_for, TempDir};
 
@@ -19,23 +20,13 @@ fn demo_executable() -> std::path::PathBuf {
     dir.join("examples/demo")
 }
 
-/// Every process whose process group is `pgid`.
+/// Every live process whose process group is `pgid`.
 fn group_members(pgid: u32) -> Vec<u32> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after the last ')'.
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
-        if fields[2].parse::<u32>() == Ok(pgid) && fields[0] != "Z" {
-            found.push(pid);
-        }
-    }
-    found
+    live_processes()
+        .into_iter()
+        .filter(|&(_, _, pgrp)| pgrp == pgid)
+        .map(|(pid, _, _)| pid)
+        .collect()
 }
 
 fn ring(dir: &Path, name: &str) -> Reader {

@@ -155,8 +155,8 @@ fn config_text(run_dir: &Path, daemon_extra: &str, cameras: &str) -> String {
     )
 }
 
-/// `(pid, cmdline)` of every process whose parent is `parent`.
-pub fn children_of(parent: u32) -> Vec<(u32, String)> {
+/// Every live (not zombie) process as `(pid, ppid, pgrp)`, from `/proc/PID/stat`.
+pub fn live_processes() -> Vec<(u32, u32, u32)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Some(pid) = entry
@@ -169,17 +169,28 @@ pub fn children_of(parent: u32) -> Vec<(u32, String)> {
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
+        // pid (comm) state ppid pgrp ...: comm may hold spaces, so split after the last ')'.
         let Some(rest) = stat.rfind(')').map(|i| &stat[i + 2..]) else {
             continue;
         };
         let mut fields = rest.split(' ');
         let state = fields.next();
-        let ppid: u32 = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if ppid == parent && state != Some("Z") {
-            found.push((pid, cmdline(pid)));
+        let mut number = || fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        let (ppid, pgrp) = (number(), number());
+        if state != Some("Z") {
+            found.push((pid, ppid, pgrp));
         }
     }
     found
+}
+
+/// `(pid, cmdline)` of every process whose parent is `parent`.
+pub fn children_of(parent: u32) -> Vec<(u32, String)> {
+    live_processes()
+        .into_iter()
+        .filter(|&(_, ppid, _)| ppid == parent)
+        .map(|(pid, _, _)| (pid, cmdline(pid)))
+        .collect()
 }
 
 pub fn cmdline(pid: u32) -> String {

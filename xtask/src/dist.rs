@@ -115,7 +115,7 @@ pub fn main(target: Option<&str>) -> Result<(), String> {
                     .replace("@LIBDIR@", "${prefix}/lib")
                     .replace("@INCLUDEDIR@", "${prefix}/include")
                     .replace("@VERSION@", &ring_version);
-                write(&dest, &text, entry.mode)?;
+                write(&dest, text.as_bytes(), entry.mode)?;
                 files.push(dest);
             }
             From::Built(_) | From::Repo(_) => {
@@ -178,22 +178,16 @@ fn pack(stage: &Path, tarball: &Path) -> Result<(), String> {
 }
 
 fn install(from: &Path, to: &Path, mode: u32) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    if let Some(dir) = to.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    }
-    std::fs::copy(from, to)
-        .map_err(|e| format!("copy {} to {}: {e}", from.display(), to.display()))?;
-    std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode))
-        .map_err(|e| format!("{}: {e}", to.display()))
+    let bytes = std::fs::read(from).map_err(|e| format!("{}: {e}", from.display()))?;
+    write(to, &bytes, mode)
 }
 
-fn write(to: &Path, text: &str, mode: u32) -> Result<(), String> {
+fn write(to: &Path, bytes: &[u8], mode: u32) -> Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     if let Some(dir) = to.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
-    std::fs::write(to, text).map_err(|e| format!("{}: {e}", to.display()))?;
+    std::fs::write(to, bytes).map_err(|e| format!("{}: {e}", to.display()))?;
     std::fs::set_permissions(to, std::fs::Permissions::from_mode(mode))
         .map_err(|e| format!("{}: {e}", to.display()))
 }
