@@ -34,6 +34,10 @@ pub const DEMO: &[(&str, &str)] = &[
         "gstreamer1.0-libav",
         "avdec_h264, the software H.264 decoder",
     ),
+    (
+        "gstreamer1.0-x",
+        "timeoverlay (GStreamer's pango plugin), on the fake cameras' picture",
+    ),
     ("python3", "the one-line frame reader"),
 ];
 
