@@ -41,6 +41,18 @@ impl Parsed {
     }
 }
 
+/// The program's arguments after its name. An argument that is not UTF-8 is an error that shows
+/// it (escaped), where `std::env::args()` would panic.
+pub fn from_env() -> Result<Vec<String>, String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|arg| {
+            arg.into_string()
+                .map_err(|arg| format!("argument {arg:?} is not UTF-8"))
+        })
+        .collect()
+}
+
 /// Splits `args` (the arguments after the subcommand) into positionals and flags.
 pub fn parse(args: &[String], spec: &Spec<'_>) -> Result<Parsed, String> {
     let mut parsed = Parsed::default();

@@ -1,6 +1,6 @@
 //! The top of both executables' command lines (`camd` and `camd-worker`): the first argument
-//! names a command, `help` prints the usage, and an error is printed as `PROGRAM: message` with
-//! exit status 2.
+//! names a command, `help` (or `--help`, `-h`) prints the usage, `COMMAND --help` prints that
+//! command's part of it, and an error is printed as `PROGRAM: message` with exit status 2.
 
 use std::process::ExitCode;
 
@@ -8,18 +8,32 @@ use std::process::ExitCode;
 pub type Outcome = Option<Result<ExitCode, String>>;
 
 /// Runs the command named by the first of `std::env::args()`, with the arguments after it.
+/// `usage` lists every command as `PROGRAM COMMAND ...`, continued on indented lines.
 pub fn dispatch(
     program: &str,
     usage: &str,
     table: impl FnOnce(&str, &[String]) -> Outcome,
 ) -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args = match super::args::from_env() {
+        Ok(args) => args,
+        Err(message) => {
+            eprintln!("{program}: {message}");
+            return ExitCode::from(2);
+        }
+    };
     let rest = args.get(1..).unwrap_or_default();
     let result = match args.first().map(String::as_str) {
         Some("help" | "--help" | "-h") => {
             println!("{usage}");
             Ok(ExitCode::SUCCESS)
         }
+        Some(name) if wants_help(rest) => match command_usage(program, usage, name) {
+            Some(text) => {
+                println!("{text}");
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Err(format!("unknown command {name:?}\n{usage}")),
+        },
         Some(name) => {
             table(name, rest).unwrap_or_else(|| Err(format!("unknown command {name:?}\n{usage}")))
         }
@@ -29,4 +43,64 @@ pub fn dispatch(
         eprintln!("{program}: {message}");
         ExitCode::from(2)
     })
+}
+
+/// `--help` or `-h` among a command's arguments, before a `--`.
+fn wants_help(args: &[String]) -> bool {
+    args.iter()
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--help" || a == "-h")
+}
+
+/// The lines of `usage` that describe `command`: the one naming `PROGRAM COMMAND` and the
+/// indented lines that continue it.
+fn command_usage(program: &str, usage: &str, command: &str) -> Option<String> {
+    let start = format!("{program} {command}");
+    let mut lines = usage.lines().skip_while(|line| {
+        let line = line.trim_start().trim_start_matches("usage:").trim_start();
+        !(line == start || line.starts_with(&format!("{start} ")))
+    });
+    let first = lines.next()?;
+    let mut text = format!(
+        "usage: {}",
+        first.trim_start().trim_start_matches("usage:").trim_start()
+    );
+    for line in lines.take_while(|l| !l.trim_start().starts_with(&format!("{program} "))) {
+        text.push('\n');
+        text.push_str(line);
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const USAGE: &str = "\
+usage: camd run [--config FILE]
+                         run the daemon
+       camd check-config [FILE]    report every problem
+       camd --version";
+
+    #[test]
+    fn a_commands_usage_is_its_lines() {
+        assert_eq!(
+            command_usage("camd", USAGE, "run").unwrap(),
+            "usage: camd run [--config FILE]\n                         run the daemon"
+        );
+        assert_eq!(
+            command_usage("camd", USAGE, "check-config").unwrap(),
+            "usage: camd check-config [FILE]    report every problem"
+        );
+        assert_eq!(command_usage("camd", USAGE, "check"), None);
+    }
+
+    #[test]
+    fn help_is_wanted_before_a_double_dash_only() {
+        let args = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(wants_help(&args(&["--config", "x", "--help"])));
+        assert!(wants_help(&args(&["-h"])));
+        assert!(!wants_help(&args(&["--", "--help"])));
+        assert!(!wants_help(&args(&["door"])));
+    }
 }

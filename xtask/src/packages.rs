@@ -12,6 +12,14 @@ pub const DEMO: &[(&str, &str)] = &[
     ("pkg-config", "finds GStreamer for the build"),
     ("libgstreamer1.0-dev", "GStreamer"),
     (
+        "libgstreamer1.0-0",
+        "GStreamer's core elements (capsfilter, filesrc, queue, fakesink)",
+    ),
+    (
+        "gstreamer1.0-tools",
+        "gst-inspect-1.0, which checks the elements are there; gst-launch-1.0",
+    ),
+    (
         "libgstreamer-plugins-base1.0-dev",
         "GStreamer's app library (appsink)",
     ),
@@ -41,16 +49,10 @@ pub const DEMO: &[(&str, &str)] = &[
     ("python3", "the one-line frame reader"),
 ];
 
-/// The whole test suite (`cargo xtask test`), beyond `DEMO`; `.ci/run` installs the same.
+/// The whole test suite (`cargo xtask test`), beyond `DEMO`. `.ci/run` installs exactly
+/// `DEMO` + `TEST` (a test holds it to that), and `cargo xtask pristine` proves on a root that
+/// has nothing else that they are enough for every element of the GStreamer inventory.
 pub const TEST: &[(&str, &str)] = &[
-    (
-        "gstreamer1.0-tools",
-        "gst-launch-1.0 and gst-inspect-1.0 of the capture tests",
-    ),
-    (
-        "gstreamer1.0-rtsp",
-        "GStreamer's RTSP server plugins (rtspclientsink)",
-    ),
     ("iproute2", "`ip`, for the network-cut test"),
     ("ca-certificates", "rustup and cargo downloads"),
     (
@@ -140,7 +142,7 @@ fn installed(package: &str) -> bool {
         .unwrap_or(false)
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
@@ -172,4 +174,40 @@ fn names(packages: &[(&str, &str)]) -> String {
         .map(|(name, _)| *name)
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Every package `cargo xtask test` needs: `DEMO` + `TEST`, sorted.
+pub fn all() -> Vec<&'static str> {
+    let mut all: Vec<&str> = DEMO.iter().chain(TEST).map(|(name, _)| *name).collect();
+    all.sort_unstable();
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    /// `.ci/run` installs with apt-get before any cargo runs (cargo needs a linker), so it
+    /// writes the list out: it must be this module's list, no more and no less.
+    #[test]
+    fn ci_run_installs_exactly_the_list() {
+        let script = std::fs::read_to_string(crate::process::root().join(".ci/run")).unwrap();
+        let mut installed: Vec<&str> = Vec::new();
+        let mut in_install = false;
+        for line in script.lines() {
+            let line = line.trim();
+            if line.starts_with('#') {
+                continue;
+            }
+            in_install |= line.starts_with("apt_get install");
+            if in_install {
+                installed.extend(
+                    line.split_whitespace()
+                        .filter(|w| !w.starts_with('-') && !w.starts_with('>'))
+                        .filter(|w| !matches!(*w, "apt_get" | "install" | "\\")),
+                );
+                in_install = line.ends_with('\\');
+            }
+        }
+        installed.sort_unstable();
+        assert_eq!(installed, super::all(), ".ci/run's apt-get install lines");
+    }
 }

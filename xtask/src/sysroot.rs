@@ -32,7 +32,7 @@ pub const PACKAGES: &[&str] = &[
 
 /// Where apt finds Debian's packages: `CAMD_SYSROOT_SOURCES` (a `.sources` or `.list` file),
 /// else the host's own Debian sources.
-fn sources() -> Result<PathBuf, String> {
+pub fn sources() -> Result<PathBuf, String> {
     if let Some(path) = std::env::var_os("CAMD_SYSROOT_SOURCES") {
         let path = PathBuf::from(path);
         return if path.is_file() {

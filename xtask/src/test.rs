@@ -1,9 +1,12 @@
 //! `cargo xtask test [--quick] [--yes]`: everything CI checks, in order, stopping at the first
 //! failure. First the Debian/Ubuntu packages it needs (`packages`): missing ones are installed
-//! after asking, or at once with `--yes` (`.ci/run` installs them all beforehand).
+//! after asking, or at once with `--yes` (`.ci/run` installs them all beforehand); then this
+//! machine's GStreamer registry against the element inventory (`gst_inventory`), naming each
+//! missing element with its package.
 //!
 //! 1. rustfmt and clippy (warnings are errors); the device files: camd-crates.inc against
-//!    Cargo.lock, oelint-adv on the Yocto layer, systemd-analyze on the unit;
+//!    Cargo.lock, oelint-adv on the Yocto layer, systemd-analyze on the unit; the package list
+//!    on a pristine Debian root (`cargo xtask pristine`);
 //! 2. every test of the workspace with the default toolchain: unit, protocol, bad files, writer
 //!    lifecycle, layout (Rust = C header = docs), cross-language (C, Python, Rust and the spec
 //!    reader), Python unittests, and the stress test (CAMD_STRESS_SECS, default 10 s; 3 s with
@@ -24,6 +27,7 @@ use std::time::Instant;
 pub fn run(quick: bool, yes: bool) -> Result<(), String> {
     let needed = [packages::DEMO, packages::TEST].concat();
     packages::install_missing(&needed, "cargo xtask test", "add --yes", yes)?;
+    crate::gst_inventory::check_registry("cargo xtask test", false)?;
     let ci = std::env::var_os("CI").is_some();
     let stress_secs = std::env::var("CAMD_STRESS_SECS")
         .unwrap_or_else(|_| if quick || ci { "3" } else { "10" }.into());
@@ -53,6 +57,7 @@ pub fn run(quick: bool, yes: bool) -> Result<(), String> {
     timed("crates", &mut || crate::yocto::crates(true))?;
     timed("oelint", &mut crate::oelint::run_lint)?;
     timed("systemd", &mut crate::systemd::check)?;
+    timed("pristine", &mut crate::pristine::main)?;
     let (mut passed, mut failed) = (0u64, 0u64);
     let tests = timed("tests", &mut || {
         process::run(cargo().args(["build", "--workspace", "--all-targets", "--locked"]))?;
