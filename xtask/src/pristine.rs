@@ -14,7 +14,7 @@
 
 use crate::gst_inventory::{self, INVENTORY};
 use crate::packages;
-use crate::process::{run, succeeds, target_dir};
+use crate::process::{succeeds, target_dir};
 use crate::sysroot::{self, SUITE};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -177,35 +177,21 @@ fn prepare() -> Result<std::path::PathBuf, String> {
         }
     }
     let _ = std::fs::remove_file(&stamp);
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let log = dir.join("root.log");
-    let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     eprintln!(
         "pristine: Debian {SUITE} with only the {} listed packages into {} (log: {})",
         listed.len(),
         root.display(),
         log.display()
     );
-    let made = run(Command::new("mmdebstrap")
-        .args(["--variant=apt", "--mode=root", "--include"])
-        .arg(listed.join(","))
-        .arg(SUITE)
-        .arg(&partial)
-        .arg(&sources)
-        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log_file));
-    if let Err(e) = made {
-        let errors: String = std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| l.starts_with("E:") || l.contains("Unable to locate package"))
-            .map(|l| format!("\n  {l}"))
-            .collect();
-        return Err(format!(
-            "the pristine root could not be made: {e}{errors}\n(full log: {})",
-            log.display()
-        ));
-    }
+    sysroot::mmdebstrap(
+        &["--variant=apt", "--mode=root"],
+        &listed,
+        &partial,
+        &sources,
+        &log,
+    )
+    .map_err(|e| format!("the pristine root could not be made: {e}"))?;
     std::fs::rename(&partial, &root).map_err(|e| format!("{}: {e}", root.display()))?;
     std::fs::write(&stamp, &key).map_err(|e| format!("{}: {e}", stamp.display()))?;
     Ok(root)

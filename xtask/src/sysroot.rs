@@ -90,44 +90,64 @@ pub fn prepare(target: &Target) -> Result<PathBuf, String> {
                 .map_err(|e| format!("cannot remove {}: {e}", d.display()))?;
         }
     }
-    std::fs::create_dir_all(&cross).map_err(|e| format!("{}: {e}", cross.display()))?;
     let log = cross.join(format!("sysroot-{arch}.log"));
-    let log_file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
     eprintln!(
         "sysroot: extracting Debian {SUITE} {arch} packages into {} (log: {})",
         dir.display(),
         log.display()
     );
-    let result = run(Command::new("mmdebstrap")
-        .args(["--variant=extract", "--architectures", arch, "--include"])
-        .arg(PACKAGES.join(","))
-        .arg(SUITE)
-        .arg(&partial)
-        .arg(&sources)
-        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
-        .stderr(log_file));
-    if let Err(e) = result {
-        let errors: String = std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .filter(|l| {
-                l.starts_with("E:") || l.starts_with("Err:") || l.contains("unexpected size")
-            })
-            .map(|l| format!("\n  {l}"))
-            .collect();
+    let extract = ["--variant=extract", "--architectures", arch];
+    if let Err(e) = mmdebstrap(&extract, PACKAGES, &partial, &sources, &log) {
         return Err(format!(
-            "the {arch} sysroot could not be prepared from {}: {e}{errors}\n(full log: {}). \
-             When one of the package indexes fails to download (a mirror caught mid-sync; \
-             armhf's bookworm-security index has been seen so), try again later, or set \
-             CAMD_SYSROOT_SOURCES to a sources file without that suite.",
+            "the {arch} sysroot could not be prepared from {}: {e}. When one of the package \
+             indexes fails to download (a mirror caught mid-sync; armhf's bookworm-security \
+             index has been seen so), try again later, or set CAMD_SYSROOT_SOURCES to a \
+             sources file without that suite.",
             sources.display(),
-            log.display()
         ));
     }
     relativize_symlinks(&partial, &partial)?;
     std::fs::write(partial.join(".camd-sysroot"), &key).map_err(|e| e.to_string())?;
     std::fs::rename(&partial, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+/// `mmdebstrap OPTIONS --include PACKAGES SUITE TARGET SOURCES`, its output in `log`; on failure
+/// the error has the log's error lines and names the log.
+pub fn mmdebstrap(
+    options: &[&str],
+    packages: &[&str],
+    target: &Path,
+    sources: &Path,
+    log: &Path,
+) -> Result<(), String> {
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let log_file = std::fs::File::create(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let result = run(Command::new("mmdebstrap")
+        .args(options)
+        .arg("--include")
+        .arg(packages.join(","))
+        .arg(SUITE)
+        .arg(target)
+        .arg(sources)
+        .stdout(log_file.try_clone().map_err(|e| e.to_string())?)
+        .stderr(log_file));
+    result.map_err(|e| {
+        let errors: String = std::fs::read_to_string(log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| {
+                l.starts_with("E:")
+                    || l.starts_with("Err:")
+                    || l.contains("unexpected size")
+                    || l.contains("Unable to locate package")
+            })
+            .map(|l| format!("\n  {l}"))
+            .collect();
+        format!("{e}{errors}\n(full log: {})", log.display())
+    })
 }
 
 /// Debian's packages hold absolute symlinks (`libz.so -> /lib/<triple>/libz.so.1...`): inside a
