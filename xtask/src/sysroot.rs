@@ -44,20 +44,22 @@ pub fn sources() -> Result<PathBuf, String> {
             ))
         };
     }
-    [
-        "/etc/apt/sources.list.d/debian.sources",
-        "/etc/apt/sources.list",
-    ]
-    .into_iter()
-    .map(PathBuf::from)
-    .find(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains(SUITE)))
-    .ok_or_else(|| {
-        format!(
-            "no apt sources for Debian {SUITE} on this host (looked at \
-                 /etc/apt/sources.list.d/debian.sources and /etc/apt/sources.list): set \
-                 CAMD_SYSROOT_SOURCES to a sources file naming Debian {SUITE} (main)"
-        )
-    })
+    let candidates = apt_source_files(Path::new("/etc/apt"));
+    candidates
+        .iter()
+        .find(|p| std::fs::read_to_string(p).is_ok_and(|text| text.contains(SUITE)))
+        .cloned()
+        .ok_or_else(|| {
+            format!(
+                "no apt sources for Debian {SUITE} on this host (looked at {}): set \
+                 CAMD_SYSROOT_SOURCES to a sources file naming Debian {SUITE} (main)",
+                candidates
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
 }
 
 /// The sysroot for `target`, prepared if missing or stale.
@@ -110,6 +112,23 @@ pub fn prepare(target: &Target) -> Result<PathBuf, String> {
     std::fs::write(partial.join(".camd-sysroot"), &key).map_err(|e| e.to_string())?;
     std::fs::rename(&partial, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
+}
+
+/// apt's source files, in the order apt reads them: `sources.list`, then `sources.list.d/*.list`
+/// and `*.sources` by name (a cloud image has `debian.sources`, mmdebstrap writes
+/// `0000debian.sources`, an installer `sources.list`).
+fn apt_source_files(etc_apt: &Path) -> Vec<PathBuf> {
+    let mut files = vec![etc_apt.join("sources.list")];
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(etc_apt.join("sources.list.d"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "list" || e == "sources"))
+        .collect();
+    parts.sort();
+    files.extend(parts);
+    files
 }
 
 /// `mmdebstrap OPTIONS --include PACKAGES SUITE TARGET SOURCES`, its output in `log`; on failure
@@ -176,4 +195,30 @@ fn relativize_symlinks(root: &Path, dir: &Path) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_apt_source_file_is_a_candidate() {
+        let dir = std::env::temp_dir().join(format!("camd-apt-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("sources.list.d")).unwrap();
+        for name in ["0000debian.sources", "extra.list", "notes.txt"] {
+            std::fs::write(dir.join("sources.list.d").join(name), "").unwrap();
+        }
+        let files = super::apt_source_files(&dir);
+        let names: Vec<String> = files
+            .iter()
+            .map(|p| p.strip_prefix(&dir).unwrap().display().to_string())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "sources.list",
+                "sources.list.d/0000debian.sources",
+                "sources.list.d/extra.list"
+            ]
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
