@@ -19,9 +19,10 @@
 mod support;
 
 use camd::camera_config::{CameraConfig, Transport};
-use camd::capture::source::Source;
-use camd::worker::{ring_path, Worker};
+use camd::ring_files::ring_path;
+use camd::source::Source;
 use camd_ring::Reader;
+use camd_worker::worker::Worker;
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use std::io::{BufRead, BufReader};

@@ -1,7 +1,7 @@
 //! One camera's settings, as the worker uses them (the TOML configuration maps onto this).
 
 use crate::camera_state::RetryPolicy;
-use crate::capture::source::Source;
+use crate::source::Source;
 
 /// RTSP lower transport.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

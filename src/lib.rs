@@ -1,19 +1,17 @@
-//! camd, the camera-capture daemon: capture (GStreamer pipelines into camd-ring rings), the
-//! camera state machine, and the worker that runs a group of cameras. The supervisor and the
-//! command line build on these (see docs/ARCHITECTURE.md).
+//! camd, the camera-capture daemon's GStreamer-free half: the supervisor and the command line,
+//! and what the supervisor and the worker (the `camd-worker` crate, which adds GStreamer) both
+//! need: the config, the camera state machine, the worker protocol, the ring files' paths,
+//! logging, sd_notify and the clock (see docs/ARCHITECTURE.md).
 
 pub mod camera_config;
-pub mod camera_runner;
 pub mod camera_state;
-pub mod capture;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod logging;
 pub mod parent_death;
-pub mod process_title;
+pub mod ring_files;
+pub mod source;
 pub mod supervisor;
 pub mod systemd_notify;
-pub mod worker;
-pub mod worker_process;
 pub mod worker_protocol;

@@ -99,7 +99,7 @@ impl Message {
 mod tests {
     use super::*;
     use crate::camera_config::CameraConfig;
-    use crate::capture::source::Source;
+    use crate::source::Source;
 
     #[test]
     fn messages_round_trip() {

@@ -5,8 +5,8 @@ mod support;
 
 use camd::camera_config::Transport;
 use camd::clock::{Clock, ManualClock};
-use camd::worker::Worker;
 use camd_ring::State;
+use camd_worker::worker::Worker;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::*;

@@ -3,9 +3,10 @@
 mod support;
 
 use camd::camera_config::CameraConfig;
-use camd::capture::source::Source;
-use camd::worker::{ring_path, Worker};
+use camd::ring_files::ring_path;
+use camd::source::Source;
 use camd_ring::{Reader, State};
+use camd_worker::worker::Worker;
 use std::time::{Duration, Instant};
 use support::jpeg::jpeg_size;
 use support::*;

@@ -6,8 +6,8 @@ mod support;
 #[path = "support/fake_cameras.rs"]
 mod fake_cameras;
 
-use camd::worker::Worker;
 use camd_ring::State;
+use camd_worker::worker::Worker;
 use fake_cameras::{Codec, MountSpec};
 use gstreamer as gst;
 use gstreamer::prelude::PluginFeatureExtManual;

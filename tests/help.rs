@@ -1,13 +1,12 @@
-//! Every command and subcommand of `camd` and `camd-worker` answers `--help` (and `-h`) with its
-//! usage on stdout and exit status 0, without doing anything else: `camd run --help` starts no
-//! daemon, `camd-worker worker --help` reads no orders. A non-UTF-8 argument is an error, not a
-//! panic. (`cargo xtask`'s commands are checked by xtask's own unit tests, from its table.)
+//! Every command and subcommand of `camd` answers `--help` (and `-h`) with its usage on stdout
+//! and exit status 0, without doing anything else: `camd run --help` starts no daemon. A
+//! non-UTF-8 argument is an error, not a panic. (`camd-worker`'s commands: worker/tests/help.rs;
+//! `cargo xtask`'s: xtask's own unit tests, from its table.)
 
 use std::os::unix::ffi::OsStrExt;
 use std::process::{Command, Stdio};
 
 const CAMD: &str = env!("CARGO_BIN_EXE_camd");
-const WORKER: &str = env!("CARGO_BIN_EXE_camd-worker");
 
 fn help(program: &str, args: &[&str]) -> String {
     let out = Command::new(program)
@@ -44,19 +43,6 @@ fn every_camd_command_answers_help() {
             assert!(text.contains(&format!("camd {command}")), "{text}");
         }
     }
-}
-
-#[test]
-fn every_camd_worker_command_answers_help() {
-    for command in ["worker", "probe"] {
-        let text = help(WORKER, &[command, "--help"]);
-        assert!(
-            text.starts_with(&format!("usage: camd-worker {command}")),
-            "{text}"
-        );
-    }
-    let text = help(WORKER, &["--help"]);
-    assert!(text.contains("camd-worker worker") && text.contains("camd-worker probe"));
 }
 
 #[test]

@@ -4,9 +4,9 @@
 mod support;
 
 use camd::camera_config::CameraConfig;
-use camd::capture::source::Source;
 use camd::clock::{Clock, ManualClock};
-use camd::worker::Worker;
+use camd::source::Source;
+use camd_worker::worker::Worker;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

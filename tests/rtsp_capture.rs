@@ -8,8 +8,8 @@ mod fake_cameras;
 
 use camd::camera_config::Transport;
 use camd::clock::{Clock, ManualClock};
-use camd::worker::Worker;
 use camd_ring::State;
+use camd_worker::worker::Worker;
 use fake_cameras::{Codec, MountSpec};
 use gstreamer as gst;
 use std::sync::Arc;

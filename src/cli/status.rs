@@ -27,7 +27,7 @@
 //! 2 (an `Err` the caller prints) for a bad command line, a DIR that is missing or cannot be
 //! listed, or a CAMERA that has no ring in DIR.
 
-pub(super) mod json;
+pub mod json;
 
 use super::args::{self, Spec};
 use camd_ring::{FrameMeta, Reader, State, StatusSnapshot, DEFAULT_ALIVE_TIMEOUT};

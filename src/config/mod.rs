@@ -11,7 +11,7 @@ pub use names::check_camera_name;
 pub use problems::{Problem, Problems};
 
 use crate::camera_config::CameraConfig;
-use crate::capture::source::Source;
+use crate::source::Source;
 use problems::Collector;
 use std::path::{Path, PathBuf};
 use std::time::Duration;

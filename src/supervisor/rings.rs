@@ -5,7 +5,7 @@
 
 use super::restart::RingLife;
 use crate::config::CameraEntry;
-use crate::worker::{open_ring, ring_path};
+use crate::ring_files::{open_ring, ring_path};
 use camd_ring::{Reader, State, Writer};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -134,6 +134,13 @@ impl Drop for Daemon {
 
 /// `camd run --log-to stderr --log-level LEVEL --config CONFIG`, stdin from /dev/null.
 pub fn run_command(config: &Path, level: &str) -> Command {
+    // camd-worker is another package's executable: `cargo test -p camd` alone does not build it.
+    let worker = Path::new(CAMD).with_file_name("camd-worker");
+    assert!(
+        worker.exists(),
+        "{} missing: run `cargo build --workspace` first (`cargo xtask test` does)",
+        worker.display()
+    );
     let mut cmd = Command::new(CAMD);
     cmd.args([
         "run",

@@ -4,8 +4,8 @@
 use super::jpeg::jpeg_size;
 use super::{wait_for, TempDir};
 use camd::camera_config::{CameraConfig, Transport};
-use camd::capture::source::Source;
-use camd::worker::ring_path;
+use camd::ring_files::ring_path;
+use camd::source::Source;
 use camd_ring::{Reader, State, StatusSnapshot};
 use std::time::{Duration, Instant};
 

@@ -4,7 +4,7 @@ use crate::process::{cargo, root, run};
 
 /// Capture: needs the fake cameras built in release next to the bench binary.
 pub fn capture(quick: bool) -> Result<(), String> {
-    run(cargo().args(["build", "--release", "--example", "fake_cameras"]))?;
+    build_release_helpers()?;
     let json = root().join("target/bench/capture.json");
     let mut cmd = cargo();
     cmd.args(["bench", "--bench", "capture", "--", "--json"])
@@ -17,6 +17,7 @@ pub fn capture(quick: bool) -> Result<(), String> {
 
 /// The supervisor's memory, start to READY, and `camd status` over 64 rings.
 pub fn daemon(quick: bool) -> Result<(), String> {
+    build_release_helpers()?;
     let json = root().join("target/bench/daemon.json");
     let mut cmd = cargo();
     cmd.args(["bench", "--bench", "daemon", "--", "--json"])
@@ -50,7 +51,7 @@ pub fn ring(quick: bool) -> Result<(), String> {
 /// run. Needs Python 3 with OpenCV, checked first.
 pub fn vs_python(quick: bool) -> Result<(), String> {
     let python = python_with_opencv()?;
-    run(cargo().args(["build", "--release", "--example", "fake_cameras"]))?;
+    build_release_helpers()?;
     let json = root().join("target/bench/vs_python.json");
     let mut cmd = cargo();
     cmd.args(["bench", "--bench", "vs_python", "--", "--json"])
@@ -60,6 +61,24 @@ pub fn vs_python(quick: bool) -> Result<(), String> {
         cmd.arg("--quick");
     }
     run(&mut cmd)
+}
+
+/// What the benchmarks start besides themselves, in release: the fake cameras, and the
+/// `camd-worker` that `camd run` finds beside `camd` (another package's executable, which
+/// `cargo bench` of this one does not build).
+fn build_release_helpers() -> Result<(), String> {
+    run(cargo().args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "camd",
+        "-p",
+        "camd-worker",
+        "--bins",
+        "--example",
+        "fake_cameras",
+    ]))
 }
 
 /// The first of $CAMD_BENCH_PYTHON, python3, /usr/bin/python3 whose OpenCV reads streams with

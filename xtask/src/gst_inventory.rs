@@ -30,7 +30,7 @@ pub enum Provider {
 /// `cargo xtask test` needs them all.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Use {
-    /// camd's capture pipelines (`src/capture/`).
+    /// camd's capture pipelines (`worker/src/capture/`).
     Capture,
     /// The fake RTSP cameras (`tests/support/fake_cameras.rs`, the demo's and the tests').
     FakeCameras,
@@ -107,7 +107,7 @@ pub const INVENTORY: &[Element] = &[
     e("videorate", BASE, &[Capture]),
     e("videoconvert", BASE, &[Capture, Bench]),
     e("appsink", BASE, &[Capture]),
-    // Capture: decoders, hardware first, then software (src/capture/elements.rs).
+    // Capture: decoders, hardware first, then software (worker/src/capture/elements.rs).
     e("v4l2h264dec", STATEFUL_V4L2, &[Capture, Tests]),
     e("v4l2h265dec", STATEFUL_V4L2, &[Capture]),
     e("v4l2jpegdec", STATEFUL_V4L2, &[Capture]),

@@ -16,6 +16,7 @@ mod packages;
 mod pristine;
 mod process;
 mod qemu;
+mod structure;
 mod sysroot;
 mod systemd;
 mod test;

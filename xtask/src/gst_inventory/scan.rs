@@ -255,7 +255,7 @@ fn uses_for(file: &Path) -> &'static [Use] {
     let f = file.to_string_lossy();
     if f.starts_with("tests/support/fake_cameras") {
         &[Use::FakeCameras]
-    } else if f.starts_with("src/") {
+    } else if f.starts_with("src/") || f.starts_with("worker/src/") {
         // Capture code, and its unit tests.
         &[Use::Capture, Use::Tests]
     } else if f.starts_with("benches/") {

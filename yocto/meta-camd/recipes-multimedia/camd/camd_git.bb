@@ -33,10 +33,10 @@ inherit cargo cargo-update-recipe-crates pkgconfig python3-dir systemd useradd
 # (clang-native: oe-core on wrynose, meta-clang on scarthgap).
 PACKAGECONFIG ??= "v4l2"
 PACKAGECONFIG[v4l2] = ",,clang-native"
-CAMD_FEATURES = "${@bb.utils.contains('PACKAGECONFIG', 'v4l2', '--features camd/v4l2', '', d)}"
+CAMD_FEATURES = "${@bb.utils.contains('PACKAGECONFIG', 'v4l2', '--features camd-worker/v4l2', '', d)}"
 
 # The daemon (camd, camd-worker) and the reader library (cdylib, staticlib); not xtask.
-CARGO_BUILD_FLAGS += "--package camd --package camd-ring --no-default-features ${CAMD_FEATURES}"
+CARGO_BUILD_FLAGS += "--package camd --package camd-worker --package camd-ring --no-default-features ${CAMD_FEATURES}"
 # Keep the symbols and debug info: Yocto strips into the -dbg packages itself.
 export CARGO_PROFILE_RELEASE_STRIP = "false"
 # bindgen (v4l2): libclang from clang-native, headers from the target sysroot.

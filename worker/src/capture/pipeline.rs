@@ -9,9 +9,9 @@
 //! with the pipeline's generation so that events of a torn-down pipeline are ignored.
 
 use super::elements::{self, Codec};
-use super::source::Source;
-use crate::camera_config::{CameraConfig, Transport};
-use crate::clock::Clock;
+use camd::camera_config::{CameraConfig, Transport};
+use camd::clock::Clock;
+use camd::source::Source;
 use camd_ring::{ErrorKind, FrameInfo, Writer};
 use gstreamer as gst;
 use gstreamer::prelude::*;

@@ -4,10 +4,11 @@
 //! timeout, then exits. It dies with the supervisor: the parent-death signal is SIGTERM, and a
 //! closed stdin means the same.
 
-use crate::clock::SystemClock;
+use crate::process_title;
 use crate::worker::Worker;
-use crate::worker_protocol::{Message, Setup};
-use crate::{logging, process_title};
+use camd::clock::SystemClock;
+use camd::logging;
+use camd::worker_protocol::{Message, Setup};
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::mpsc;

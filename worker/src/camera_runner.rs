@@ -3,10 +3,10 @@
 //! (at least once a second, so readers can tell a silent camera from a dead worker). Time comes
 //! from a `Clock`; the waiting itself is a channel receive with a timeout.
 
-use crate::camera_config::CameraConfig;
-use crate::camera_state::{CameraMachine, PipelineCommand};
 use crate::capture::pipeline::{self, Event, FrameTarget};
-use crate::clock::{ns, Clock};
+use camd::camera_config::CameraConfig;
+use camd::camera_state::{CameraMachine, PipelineCommand};
+use camd::clock::{ns, Clock};
 use camd_ring::{State, Writer};
 use gstreamer as gst;
 use gstreamer::prelude::*;

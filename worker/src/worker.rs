@@ -3,11 +3,12 @@
 //! pipeline per camera, each publishing into its own ring, until told to stop. The supervisor
 //! forks workers; tests start one directly.
 
-use crate::camera_config::CameraConfig;
 use crate::camera_runner::CameraRunner;
 use crate::capture::pipeline::Event;
-use crate::clock::{Clock, SystemClock};
-use camd_ring::{ErrorKind, Reader, Writer, WriterOptions};
+use camd::camera_config::CameraConfig;
+use camd::clock::{Clock, SystemClock};
+use camd::ring_files::open_ring;
+use camd_ring::ErrorKind;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
@@ -20,50 +21,6 @@ pub struct Worker {
     ring_dir: PathBuf,
     group: Option<u32>,
     clock: Arc<dyn Clock>,
-}
-
-/// Where camera `name`'s ring lives in `dir`.
-pub fn ring_path(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!("{name}.ring"))
-}
-
-/// Opens the camera's ring for writing: takes over an existing one of the right shape (a
-/// restarted worker), or creates it. The error says which camera and why.
-pub fn open_ring(
-    dir: &Path,
-    config: &CameraConfig,
-    group: Option<u32>,
-) -> Result<Writer, (ErrorKind, String)> {
-    let path = ring_path(dir, &config.name);
-    let options = WriterOptions {
-        width: config.width.unwrap_or(0),
-        height: config.height.unwrap_or(0),
-        group,
-        ..WriterOptions::new(
-            config.name.clone(),
-            config.slot_count,
-            config.slot_capacity(),
-        )
-    };
-    let fits = Reader::open(&path).map(|r| {
-        let g = r.geometry();
-        (g.slot_count, g.slot_capacity, g.width, g.height)
-            == (
-                options.slot_count,
-                options.slot_capacity,
-                options.width,
-                options.height,
-            )
-    });
-    let writer = if fits.unwrap_or(false) {
-        Writer::attach(&path)
-    } else {
-        Writer::create(&path, &options)
-    };
-    writer.map_err(|e| {
-        let message = format!("camera {}: {e}", config.name);
-        (e.kind, message)
-    })
 }
 
 impl Worker {

@@ -12,10 +12,10 @@
 //! Exit status: 0 when the probe ran (missing devices or elements are findings, not failures);
 //! 2 (an `Err` the caller prints) for a bad command line or a GStreamer that does not initialise.
 
-use super::args::{self, Spec};
-use super::status::json::Value;
 use crate::capture::elements::{self, Codec};
 use crate::capture::v4l2::{self, DeviceCaps};
+use camd::cli::args::{self, Spec};
+use camd::cli::status::json::Value;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

@@ -14,8 +14,8 @@ usage: camd-worker worker KEY      run a group of cameras (started by `camd run`
 fn main() -> ExitCode {
     camd::cli::command::dispatch("camd-worker", USAGE, |command, rest| {
         Some(match command {
-            "worker" => Ok(camd::worker_process::main()),
-            "probe" => camd::cli::probe::main(rest),
+            "worker" => Ok(camd_worker::worker_process::main()),
+            "probe" => camd_worker::probe::main(rest),
             "--version" => {
                 println!("camd-worker {}", env!("CARGO_PKG_VERSION"));
                 Ok(ExitCode::SUCCESS)

@@ -1,0 +1,51 @@
+//! Where each camera's ring file lives in the ring directory, and how a camera's ring is
+//! opened for writing. The worker opens its cameras' rings; the supervisor opens them too, to
+//! create them before READY and to mark `stopped` the rings a killed worker left behind.
+
+use crate::camera_config::CameraConfig;
+use camd_ring::{ErrorKind, Reader, Writer, WriterOptions};
+use std::path::{Path, PathBuf};
+
+/// Where camera `name`'s ring lives in `dir`.
+pub fn ring_path(dir: &Path, name: &str) -> PathBuf {
+    dir.join(format!("{name}.ring"))
+}
+
+/// Opens the camera's ring for writing: takes over an existing one of the right shape (a
+/// restarted worker), or creates it. The error says which camera and why.
+pub fn open_ring(
+    dir: &Path,
+    config: &CameraConfig,
+    group: Option<u32>,
+) -> Result<Writer, (ErrorKind, String)> {
+    let path = ring_path(dir, &config.name);
+    let options = WriterOptions {
+        width: config.width.unwrap_or(0),
+        height: config.height.unwrap_or(0),
+        group,
+        ..WriterOptions::new(
+            config.name.clone(),
+            config.slot_count,
+            config.slot_capacity(),
+        )
+    };
+    let fits = Reader::open(&path).map(|r| {
+        let g = r.geometry();
+        (g.slot_count, g.slot_capacity, g.width, g.height)
+            == (
+                options.slot_count,
+                options.slot_capacity,
+                options.width,
+                options.height,
+            )
+    });
+    let writer = if fits.unwrap_or(false) {
+        Writer::attach(&path)
+    } else {
+        Writer::create(&path, &options)
+    };
+    writer.map_err(|e| {
+        let message = format!("camera {}: {e}", config.name);
+        (e.kind, message)
+    })
+}

@@ -1,0 +1,8 @@
+//! Capture: from a camera's source to JPEG frames in its ring. `elements` picks decoders and
+//! encoders (hardware first); `pipeline` builds the GStreamer pipeline whose appsink publishes
+//! each frame into the ring with one copy; `v4l2` asks a V4L2 device what it can deliver.
+//! Where frames come from (`camd::source`) is parsed in the camd crate, with the config.
+
+pub mod elements;
+pub mod pipeline;
+pub mod v4l2;

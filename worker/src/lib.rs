@@ -1,0 +1,13 @@
+//! camd-worker, the half of camd that links GStreamer: capture (GStreamer pipelines into
+//! camd-ring rings), the thread that runs one camera through its state machine, the worker that
+//! runs a group of cameras, the `camd-worker` process around it, and `probe` (the registry and
+//! the V4L2 devices). The config, the camera state machine, the worker protocol and the ring
+//! paths come from the `camd` crate, which has no GStreamer in its dependency tree
+//! (docs/ARCHITECTURE.md).
+
+pub mod camera_runner;
+pub mod capture;
+pub mod probe;
+pub mod process_title;
+pub mod worker;
+pub mod worker_process;
