@@ -15,8 +15,7 @@
 //! Usage: capture [--json PATH] [--quick]
 //! Child modes: capture --worker DIR URL N | capture --bare URL N
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use camd_test_support as support;
 
 use camd::camera_config::{CameraConfig, Transport};
 use camd::ring_files::ring_path;

@@ -12,8 +12,7 @@
 //!
 //! Usage: daemon [--json PATH] [--quick]
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use camd_test_support as support;
 
 use camd_ring::{FrameInfo, Writer, WriterOptions};
 use std::os::unix::net::UnixDatagram;

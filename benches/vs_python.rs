@@ -23,8 +23,7 @@
 //! Child mode: vs_python --consumer OUT DIR NAME...
 //! Environment: CAMD_BENCH_PYTHON, an interpreter with OpenCV (default python3).
 
-#[path = "../tests/support/mod.rs"]
-mod support;
+use camd_test_support as support;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read};

@@ -21,8 +21,7 @@
 //! camd and the display are also started with a parent-death signal, so even a SIGKILL of the
 //! demo does not leave them running.
 
-#[path = "../tests/support/fake_cameras.rs"]
-mod fake_cameras;
+use camd_test_support::fake_cameras;
 
 use fake_cameras::{Codec, MountSpec, Server};
 use nix::sys::signal::{kill, Signal};

@@ -10,8 +10,7 @@
 //! serves until SIGINT or SIGTERM (exit 0). `--port 0` picks a free port (printed).
 //! Usage errors exit 2, server start failures exit 1.
 
-#[path = "../tests/support/fake_cameras.rs"]
-mod fake_cameras;
+use camd_test_support::fake_cameras;
 
 use std::io::Write;
 use std::process::ExitCode;

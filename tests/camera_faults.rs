@@ -1,7 +1,7 @@
 //! Camera faults with the fake cameras in a separate process: killed (TCP and UDP), frozen
 //! (SIGSTOP), back again, and one flapping camera next to a healthy one in the same worker.
 
-mod support;
+use camd_test_support as support;
 
 use camd::camera_config::Transport;
 use camd::clock::{Clock, ManualClock};

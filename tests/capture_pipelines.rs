@@ -1,6 +1,6 @@
 //! Real GStreamer pipelines into real rings: a worker runs cameras, the test reads their rings.
 
-mod support;
+use camd_test_support as support;
 
 use camd::camera_config::CameraConfig;
 use camd::ring_files::ring_path;

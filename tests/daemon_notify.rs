@@ -2,7 +2,7 @@
 //! and workers run, STATUS= with cameras ok out of total, WATCHDOG=1 at half WATCHDOG_USEC,
 //! RELOADING=1 and READY=1 around a reload, STOPPING=1 on SIGTERM.
 
-mod support;
+use camd_test_support as support;
 
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};

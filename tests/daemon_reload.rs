@@ -1,7 +1,7 @@
 //! SIGHUP: only the cameras added, removed or changed are touched (the others keep their ring
 //! generation and their frames never pause); an invalid config keeps the running one.
 
-mod support;
+use camd_test_support as support;
 
 use std::time::Duration;
 use support::daemon::{Daemon, GapWatch};

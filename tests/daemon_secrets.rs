@@ -2,10 +2,12 @@
 //! in `camd status` in any format, not in a ring file, not in any process's command line or
 //! environment. One password comes in the url, one from a systemd credential file.
 
-mod support;
+use camd_test_support as support;
 
 use std::time::Duration;
-use support::daemon::{children_of, cmdline, Daemon, CAMD};
+use support::daemon::{children_of, cmdline, Daemon};
+
+const CAMD: &str = env!("CARGO_BIN_EXE_camd");
 use support::FakeCameraProcess;
 
 const INLINE: &str = "Inl1nePassw0rd";

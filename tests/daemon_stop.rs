@@ -1,7 +1,7 @@
 //! Stopping `camd run`: SIGTERM ends it with status 0 within 5 s and every ring `stopped`;
 //! SIGKILL of the supervisor takes its workers with it (parent-death signal).
 
-mod support;
+use camd_test_support as support;
 
 use camd_ring::State;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! worker's frames do not pause; a worker frozen with SIGSTOP is found hung by its rings'
 //! heartbeats and replaced. The supervisor maps no GStreamer or GLib; its workers do.
 
-mod support;
+use camd_test_support as support;
 
 use std::time::{Duration, Instant};
 use support::daemon::{alive, Daemon, GapWatch};

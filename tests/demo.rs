@@ -3,7 +3,7 @@
 //! comes back (a short cycle here: 3 s up, 2 s down), and a Ctrl-C (SIGINT to the group) stops
 //! everything with every ring `stopped` and no process left behind.
 
-mod support;
+use camd_test_support as support;
 
 use camd_ring::{Reader, State};
 use std::os::unix::process::CommandExt;

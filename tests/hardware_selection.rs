@@ -1,10 +1,9 @@
 //! Hardware decoder selection. Its own test binary: registering an element is global to the
 //! process, and the other capture tests expect the software decoder.
 
-mod support;
+use camd_test_support as support;
 
-#[path = "support/fake_cameras.rs"]
-mod fake_cameras;
+use camd_test_support::fake_cameras;
 
 use camd_ring::State;
 use camd_worker::worker::Worker;

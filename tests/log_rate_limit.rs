@@ -1,7 +1,7 @@
 //! A camera that stays down does not write a log line per retry. Its own test binary: it
 //! installs a logger that counts lines, and runs an hour of retries on a simulated clock.
 
-mod support;
+use camd_test_support as support;
 
 use camd::camera_config::CameraConfig;
 use camd::clock::{Clock, ManualClock};

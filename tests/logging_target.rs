@@ -6,7 +6,7 @@
 //! A child per case because the logger is process-wide (installed once) and because the
 //! environment is the input: the parent never changes its own environment.
 
-mod support;
+use camd_test_support as support;
 
 use camd::logging::{choose, Target};
 use std::os::unix::fs::MetadataExt;

@@ -1,10 +1,9 @@
 //! RTSP cameras through real pipelines: fake cameras (gstreamer-rtsp-server on 127.0.0.1) in this
 //! process or in a child process that the fault tests kill, freeze and restart.
 
-mod support;
+use camd_test_support as support;
 
-#[path = "support/fake_cameras.rs"]
-mod fake_cameras;
+use camd_test_support::fake_cameras;
 
 use camd::camera_config::Transport;
 use camd::clock::{Clock, ManualClock};

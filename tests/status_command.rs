@@ -4,7 +4,7 @@
 //! the commands' output is checked for content, not just success. JSON is parsed by Python's
 //! `json` module; Prometheus output is checked line by line against the exposition format.
 
-mod support;
+use camd_test_support as support;
 
 use camd_ring::{FrameInfo, State, Writer, WriterOptions};
 use std::collections::BTreeMap;

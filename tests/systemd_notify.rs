@@ -4,7 +4,7 @@
 //! `watchdog_interval` read the environment, so they run in a child process (this test binary
 //! again, the ignored test `child_from_env`): the parent never changes its own environment.
 
-mod support;
+use camd_test_support as support;
 
 use camd::systemd_notify::{watchdog_interval_from, Notifier, CHILD_ENV_REMOVE};
 use std::os::linux::net::SocketAddrExt;

@@ -1,7 +1,7 @@
 //! Bad ring files: every one gives a clear error naming the file and the field, never a panic
 //! or an out-of-bounds read (a failure here would show as a crash of the test process).
 
-mod common;
+use camd_ring_test_support as common;
 
 use camd_ring::{FrameInfo, Reader, Writer, WriterOptions};
 use common::*;

@@ -3,7 +3,7 @@
 //! must print the same bytes' hashes and the same metadata, line for line. Also runs the
 //! Python binding's own unittests.
 
-mod common;
+use camd_ring_test_support as common;
 
 use camd_ring::{FrameInfo, State, Writer, WriterOptions};
 use common::*;

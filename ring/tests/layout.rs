@@ -2,7 +2,7 @@
 //! `include/camd_ring.h`, and the field tables of `docs/ring-format.md`. All must agree on the
 //! offset of every field, so a reader written from the header or from the document works.
 
-mod common;
+use camd_ring_test_support as common;
 
 use common::*;
 use std::collections::BTreeMap;

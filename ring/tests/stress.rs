@@ -4,7 +4,7 @@
 //! on any torn frame returned by `copy_latest`, or any borrowed frame that was torn yet reported
 //! intact. Duration: CAMD_STRESS_SECS (default 10; `cargo xtask test` uses less in CI).
 
-mod common;
+use camd_ring_test_support as common;
 
 use camd_ring::{FrameInfo, Reader, Writer, WriterOptions};
 use common::*;

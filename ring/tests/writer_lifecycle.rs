@@ -2,7 +2,7 @@
 //! single-writer lock, a restarted writer in another process (generation, sequence), and a file
 //! replaced under a reader that still maps the old one.
 
-mod common;
+use camd_ring_test_support as common;
 
 use camd_ring::{doorbell_path, ErrorKind, FrameInfo, Reader, State, Writer, WriterOptions};
 use common::*;

@@ -7,7 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-pub const CAMD: &str = env!("CARGO_BIN_EXE_camd");
+/// `camd` of the same build as the running test or bench (`target/PROFILE/deps/NAME-HASH` ->
+/// `target/PROFILE/camd`): this crate is a library, so cargo gives it no `CARGO_BIN_EXE_camd`.
+pub fn camd() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let camd = exe.parent().unwrap().parent().unwrap().join("camd");
+    assert!(
+        camd.exists(),
+        "{} missing: run `cargo build --workspace` first (`cargo xtask test` does)",
+        camd.display()
+    );
+    camd
+}
 
 pub struct Daemon {
     child: Child,
@@ -135,13 +146,14 @@ impl Drop for Daemon {
 /// `camd run --log-to stderr --log-level LEVEL --config CONFIG`, stdin from /dev/null.
 pub fn run_command(config: &Path, level: &str) -> Command {
     // camd-worker is another package's executable: `cargo test -p camd` alone does not build it.
-    let worker = Path::new(CAMD).with_file_name("camd-worker");
+    let camd = camd();
+    let worker = camd.with_file_name("camd-worker");
     assert!(
         worker.exists(),
         "{} missing: run `cargo build --workspace` first (`cargo xtask test` does)",
         worker.display()
     );
-    let mut cmd = Command::new(CAMD);
+    let mut cmd = Command::new(camd);
     cmd.args([
         "run",
         "--log-to",

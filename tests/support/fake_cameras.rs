@@ -5,8 +5,7 @@
 //! the calling process; [`Server::stop`] (or dropping the [`Server`]) closes every client
 //! connection, removes every session, detaches the listening socket and ends that thread.
 //!
-//! Used as `#[path = "../tests/support/fake_cameras.rs"] mod fake_cameras;` by the example and
-//! by integration tests; needs the `gstreamer` and `gstreamer-rtsp-server` crates.
+//! Used by the integration tests, the benches and the examples (`fake_cameras`, `demo`).
 //!
 //! Content: `pattern` is a `videotestsrc` pattern; `textured` is the moving zone plate of
 //! FIELD-NOTES ("Fake cameras"), the one to use for any CPU figure. A `timeoverlay` makes every
@@ -15,8 +14,6 @@
 //! Keyframes: H.264 and H.265 send a keyframe every `2 * fps` frames (2 s). A client joining a
 //! shared mount that is already streaming (a second consumer, or a reconnect over UDP while the
 //! old session still lingers) may wait up to 2 s for its first decodable frame, like a real camera.
-
-#![allow(dead_code)]
 
 use std::fmt;
 use std::thread::JoinHandle;

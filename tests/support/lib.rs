@@ -1,18 +1,17 @@
-//! Support shared by camd's integration tests.
-#![allow(dead_code)]
+//! What camd's integration tests, benches and examples share (the `camd-test-support`
+//! package): `camd run` as a real process (`daemon`), the fake RTSP cameras (`fake_cameras`),
+//! JPEG and ring helpers, temporary directories and polling.
 
 pub mod daemon;
+pub mod fake_cameras;
 pub mod jpeg;
 pub mod rings;
 
-#[allow(unused_imports)]
 pub use rings::*;
 
 use std::time::{Duration, Instant};
 
-#[path = "../../ring/tests/common/temp_dir.rs"]
-mod temp_dir;
-pub use temp_dir::TempDir;
+pub use camd_ring_test_support::TempDir;
 
 /// Polls `check` every 10 ms until it returns Some or `timeout` passes. For waiting on real
 /// pipelines (real time, by nature), never for a backoff: those are tested on a simulated clock.

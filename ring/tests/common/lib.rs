@@ -1,6 +1,6 @@
-//! Shared by the ring's integration tests: temporary directories (real files, removed on drop),
-//! deterministic frame contents, and raw patching of ring files by field name.
-#![allow(dead_code)]
+//! Shared by the ring's integration tests (the `camd-ring-test-support` package): temporary
+//! directories (real files, removed on drop), deterministic frame contents, and raw patching of
+//! ring files by field name. camd's own test support re-uses `TempDir`.
 
 use std::ffi::OsStr;
 use std::os::unix::fs::FileExt;
@@ -67,9 +67,11 @@ pub fn target_dir() -> PathBuf {
         .to_owned()
 }
 
+/// The workspace root: this package is `ring/tests/common` in it.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
+        .ancestors()
+        .nth(3)
         .expect("workspace root")
         .to_owned()
 }
