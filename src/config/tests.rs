@@ -1,3 +1,5 @@
+//! The config parser's unit tests: every key, every default, every problem with its line.
+
 use super::*;
 use crate::camera_config::Transport;
 

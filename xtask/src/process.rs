@@ -97,3 +97,34 @@ pub fn target_dir() -> PathBuf {
         _ => root().join("target"),
     }
 }
+
+#[cfg(test)]
+/// Every `.rs` file below the workspace root, relative to it and sorted, except build output
+/// (`target`) and the fuzzer's data (`corpus`, `artifacts`).
+pub fn rust_sources() -> Vec<PathBuf> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if matches!(
+                name.to_str(),
+                Some("target" | ".git" | "corpus" | "artifacts")
+            ) {
+                continue;
+            }
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path.strip_prefix(root).unwrap().to_owned());
+            }
+        }
+    }
+    let root = root();
+    let mut out = Vec::new();
+    walk(&root, &root, &mut out);
+    out.sort();
+    out
+}

@@ -267,34 +267,10 @@ fn uses_for(file: &Path) -> &'static [Use] {
     }
 }
 
-/// Every `.rs` file below the workspace root, relative to it, except build output and the
-/// inventory itself (which names every element).
+/// Every Rust source of the workspace but the inventory itself (which names every element).
 fn sources() -> Vec<PathBuf> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name();
-            if matches!(
-                name.to_str(),
-                Some("target" | ".git" | "corpus" | "artifacts")
-            ) {
-                continue;
-            }
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path.strip_prefix(root).unwrap().to_owned());
-            }
-        }
-    }
-    let root = root();
-    let mut out = Vec::new();
-    walk(&root, &root, &mut out);
+    let mut out = crate::process::rust_sources();
     out.retain(|p| !p.to_string_lossy().starts_with("xtask/src/gst_inventory"));
-    out.sort();
     out
 }
 
