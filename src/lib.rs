@@ -2,6 +2,9 @@
 //! and what the supervisor and the worker (the `camd-worker` crate, which adds GStreamer) both
 //! need: the config, the camera state machine, the worker protocol, the ring files' paths,
 //! logging, sd_notify and the clock (see docs/ARCHITECTURE.md).
+// No printing from library code: output goes through `log`, or through the command-line
+// modules that exist to print (they say so with an `allow` and why).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod camera_config;
 pub mod camera_state;

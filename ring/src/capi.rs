@@ -134,7 +134,8 @@ fn argument(what: &str) -> (i32, String) {
 /// # Safety
 /// `ring` must be null or a pointer returned by `camd_ring_open` and not yet closed.
 unsafe fn reader<'a>(ring: *const Reader) -> Result<&'a Reader, (i32, String)> {
-    ring.as_ref().ok_or_else(|| argument("ring is NULL"))
+    // SAFETY: by this function's contract `ring` is null (None) or points to a live Reader.
+    unsafe { ring.as_ref() }.ok_or_else(|| argument("ring is NULL"))
 }
 
 fn copy_text<const N: usize>(text: &str, out: &mut [c_char; N]) {
@@ -191,13 +192,16 @@ pub unsafe extern "C" fn camd_ring_open(path: *const c_char, out: *mut *mut Read
         if out.is_null() {
             return Err(argument("out must not be NULL"));
         }
-        out.write(core::ptr::null_mut());
+        // SAFETY: `out` is not null (checked) and, by the contract, valid to write.
+        unsafe { out.write(core::ptr::null_mut()) };
         if path.is_null() {
             return Err(argument("path must not be NULL"));
         }
-        let path = std::ffi::OsStr::from_bytes(CStr::from_ptr(path).to_bytes());
+        // SAFETY: `path` is not null (checked) and, by the contract, NUL-terminated.
+        let path = std::ffi::OsStr::from_bytes(unsafe { CStr::from_ptr(path) }.to_bytes());
         let reader = Reader::open(path).map_err(ring_error)?;
-        out.write(Box::into_raw(Box::new(reader)));
+        // SAFETY: as above for `out`.
+        unsafe { out.write(Box::into_raw(Box::new(reader))) };
         Ok(CAMD_RING_OK)
     })
 }
@@ -207,7 +211,9 @@ pub unsafe extern "C" fn camd_ring_open(path: *const c_char, out: *mut *mut Read
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_close(ring: *mut Reader) {
     if !ring.is_null() {
-        drop(Box::from_raw(ring));
+        // SAFETY: a handle from camd_ring_open is a Box::into_raw'd Reader, and the contract
+        // says it is not used after this call, so the box is dropped exactly once.
+        drop(unsafe { Box::from_raw(ring) });
     }
 }
 
@@ -216,7 +222,8 @@ pub unsafe extern "C" fn camd_ring_close(ring: *mut Reader) {
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_get_info(ring: *const Reader, out: *mut CRingInfo) -> i32 {
     guarded(|| {
-        let ring = reader(ring)?;
+        // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+        let ring = unsafe { reader(ring) }?;
         if out.is_null() {
             return Err(argument("out is NULL"));
         }
@@ -233,7 +240,8 @@ pub unsafe extern "C" fn camd_ring_get_info(ring: *const Reader, out: *mut CRing
             created_realtime_ns: g.created_realtime_ns,
         };
         copy_text(&g.name, &mut info.name);
-        out.write(info);
+        // SAFETY: `out` is not null (checked) and, by the contract, valid to write.
+        unsafe { out.write(info) };
         Ok(CAMD_RING_OK)
     })
 }
@@ -242,20 +250,24 @@ pub unsafe extern "C" fn camd_ring_get_info(ring: *const Reader, out: *mut CRing
 /// `ring` a live handle (or null: returns 0).
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_latest_seq(ring: *const Reader) -> u64 {
-    ring.as_ref().map_or(0, Reader::latest_seq)
+    // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+    unsafe { ring.as_ref() }.map_or(0, Reader::latest_seq)
 }
 
 /// # Safety
 /// `ring` a live handle; `out` a valid pointer.
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_latest(ring: *const Reader, out: *mut FrameMeta) -> i32 {
-    guarded(|| match reader(ring)?.latest().map_err(ring_error)? {
-        Some(meta) => {
-            write_meta(out, &meta);
-            Ok(CAMD_RING_OK)
-        }
-        None => Ok(CAMD_RING_NO_FRAME),
-    })
+    // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+    guarded(
+        || match unsafe { reader(ring) }?.latest().map_err(ring_error)? {
+            Some(meta) => {
+                write_meta(out, &meta);
+                Ok(CAMD_RING_OK)
+            }
+            None => Ok(CAMD_RING_NO_FRAME),
+        },
+    )
 }
 
 /// # Safety
@@ -268,14 +280,17 @@ pub unsafe extern "C" fn camd_ring_copy_latest(
     out: *mut FrameMeta,
 ) -> i32 {
     guarded(|| {
-        let ring = reader(ring)?;
+        // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+        let ring = unsafe { reader(ring) }?;
         if buf.is_null() && buf_len != 0 {
             return Err(argument("buf is NULL"));
         }
         let buffer: &mut [u8] = if buf_len == 0 {
             &mut []
         } else {
-            core::slice::from_raw_parts_mut(buf, buf_len)
+            // SAFETY: `buf` is not null (checked) and, by the contract, valid for `buf_len`
+            // writable bytes that nothing else uses during the call.
+            unsafe { core::slice::from_raw_parts_mut(buf, buf_len) }
         };
         match ring.copy_latest_into(buffer).map_err(ring_error)? {
             Some(meta) => {
@@ -292,17 +307,20 @@ pub unsafe extern "C" fn camd_ring_copy_latest(
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_borrow_latest(ring: *const Reader, out: *mut CFrameView) -> i32 {
     guarded(|| {
-        let ring = reader(ring)?;
+        // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+        let ring = unsafe { reader(ring) }?;
         if out.is_null() {
             return Err(argument("out is NULL"));
         }
         match ring.borrow_latest().map_err(ring_error)? {
             Some(frame) => {
-                out.write(CFrameView {
+                let view = CFrameView {
                     data: frame.as_ptr(),
                     len: frame.meta().len as usize,
                     meta: *frame.meta(),
-                });
+                };
+                // SAFETY: `out` is not null (checked) and, by the contract, valid to write.
+                unsafe { out.write(view) };
                 Ok(CAMD_RING_OK)
             }
             None => Ok(CAMD_RING_NO_FRAME),
@@ -318,8 +336,10 @@ pub unsafe extern "C" fn camd_ring_view_intact(
     view: *const CFrameView,
 ) -> i32 {
     guarded(|| {
-        let ring = reader(ring)?;
-        let view = view.as_ref().ok_or_else(|| argument("view is NULL"))?;
+        // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+        let ring = unsafe { reader(ring) }?;
+        // SAFETY: by the contract `view` is null (None) or a view this handle filled.
+        let view = unsafe { view.as_ref() }.ok_or_else(|| argument("view is NULL"))?;
         Ok(i32::from(ring.is_intact(&view.meta)))
     })
     .max(0) // an error (message in camd_ring_last_error) counts as "not intact"
@@ -335,7 +355,8 @@ pub unsafe extern "C" fn camd_ring_wait_next(
     out: *mut FrameMeta,
 ) -> i32 {
     guarded(|| {
-        let ring = reader(ring)?;
+        // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+        let ring = unsafe { reader(ring) }?;
         match ring
             .wait_next(after_seq, Duration::from_millis(timeout_ms.into()))
             .map_err(ring_error)?
@@ -355,7 +376,8 @@ pub unsafe extern "C" fn camd_ring_wait_next(
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_get_status(ring: *const Reader, out: *mut CRingStatus) -> i32 {
     guarded(|| {
-        let ring = reader(ring)?;
+        // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+        let ring = unsafe { reader(ring) }?;
         if out.is_null() {
             return Err(argument("out is NULL"));
         }
@@ -391,7 +413,8 @@ pub unsafe extern "C" fn camd_ring_get_status(ring: *const Reader, out: *mut CRi
         copy_text(&s.decoder, &mut c.decoder);
         copy_text(&s.encoder, &mut c.encoder);
         copy_text(&s.last_error, &mut c.last_error);
-        out.write(c);
+        // SAFETY: `out` is not null (checked) and, by the contract, valid to write.
+        unsafe { out.write(c) };
         Ok(CAMD_RING_OK)
     })
 }
@@ -402,7 +425,8 @@ pub unsafe extern "C" fn camd_ring_get_status(ring: *const Reader, out: *mut CRi
 pub unsafe extern "C" fn camd_ring_writer_alive(ring: *const Reader, timeout_ms: u32) -> i32 {
     guarded(|| {
         Ok(i32::from(
-            reader(ring)?.writer_alive(Duration::from_millis(timeout_ms.into())),
+            // SAFETY: the caller passes null or a live handle (the contract above).
+            unsafe { reader(ring) }?.writer_alive(Duration::from_millis(timeout_ms.into())),
         ))
     })
     .max(0) // an error (message in camd_ring_last_error) counts as "not alive"
@@ -412,5 +436,9 @@ pub unsafe extern "C" fn camd_ring_writer_alive(ring: *const Reader, timeout_ms:
 /// `ring` a live handle.
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_is_replaced(ring: *const Reader) -> i32 {
-    guarded(|| Ok(i32::from(reader(ring)?.is_replaced().map_err(ring_error)?)))
+    guarded(|| {
+        // SAFETY: the caller passes null or a live handle (the contract above).
+        let ring = unsafe { reader(ring) }?;
+        Ok(i32::from(ring.is_replaced().map_err(ring_error)?))
+    })
 }

@@ -223,7 +223,7 @@ impl<'a> BorrowedFrame<'a> {
         // SAFETY: `borrow_latest` checked len <= slot_capacity, so the range lies inside the
         // slot, inside the mapping that `region` keeps alive; the caller accepts the contract
         // above about concurrent changes.
-        core::slice::from_raw_parts(self.data, self.meta.len as usize)
+        unsafe { core::slice::from_raw_parts(self.data, self.meta.len as usize) }
     }
 
     /// Pointer to the frame's first byte (`meta().len` bytes), for FFI.

@@ -8,6 +8,9 @@
 //! (racy-by-design byte copies), `publish` and `frames` (the two halves of the seqlock
 //! protocol), `status`, `doorbell` (blocked-reader registration), `writer` and `reader` (files,
 //! locks, mappings), `capi` (the C ABI).
+// No printing from library code: output goes through `log`, or through the command-line
+// modules that exist to print (they say so with an `allow` and why).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod capi;
 mod clock;

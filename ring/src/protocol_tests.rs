@@ -26,6 +26,7 @@ struct HeapRing {
 
 // SAFETY: the buffer is only accessed through Regions (atomics and shared_bytes).
 unsafe impl Send for HeapRing {}
+// SAFETY: as for Send.
 unsafe impl Sync for HeapRing {}
 
 impl HeapRing {

@@ -17,6 +17,7 @@ pub(crate) struct Region {
 // to frame bytes, which are accessed through `shared_bytes` with the seqlock protocol; nothing
 // in it is tied to the thread that created it.
 unsafe impl Send for Region {}
+// SAFETY: as for Send: shared use only reaches atomics and seqlock-guarded byte copies.
 unsafe impl Sync for Region {}
 
 impl Region {
@@ -39,7 +40,9 @@ impl Region {
     /// struct made of atomics and bytes no one writes non-atomically.
     unsafe fn at<T>(&self, offset: usize) -> &T {
         debug_assert!(offset + core::mem::size_of::<T>() <= self.len);
-        &*(self.base.as_ptr().add(offset) as *const T)
+        // SAFETY: the caller's contract: the range is inside the live mapping, aligned for `T`,
+        // and `T` is only ever accessed atomically or as bytes.
+        unsafe { &*(self.base.as_ptr().add(offset) as *const T) }
     }
 
     pub(crate) fn index(&self) -> &FrameIndex {

@@ -10,16 +10,16 @@
 
 #[cfg(not(miri))]
 pub(crate) unsafe fn load(dst: &mut [u8], src: *const u8) {
-    // SAFETY (caller): `src .. src + dst.len()` is inside a live mapping and does not overlap
+    // SAFETY: by the caller's contract, `src .. src + dst.len()` is inside a live mapping and does not overlap
     // `dst`, which is the caller's own memory.
-    core::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len());
+    unsafe { core::ptr::copy_nonoverlapping(src, dst.as_mut_ptr(), dst.len()) };
 }
 
 #[cfg(not(miri))]
 pub(crate) unsafe fn store(dst: *mut u8, src: &[u8]) {
-    // SAFETY (caller): `dst .. dst + src.len()` is inside a live writable mapping that only this
+    // SAFETY: by the caller's contract, `dst .. dst + src.len()` is inside a live writable mapping that only this
     // writer writes, and does not overlap `src`.
-    core::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len());
+    unsafe { core::ptr::copy_nonoverlapping(src.as_ptr(), dst, src.len()) };
 }
 
 #[cfg(miri)]
@@ -27,7 +27,7 @@ pub(crate) unsafe fn load(dst: &mut [u8], src: *const u8) {
     use core::sync::atomic::{AtomicU8, Ordering};
     for (i, out) in dst.iter_mut().enumerate() {
         // SAFETY: as above; AtomicU8 has the size and alignment of u8.
-        *out = (*(src.add(i) as *const AtomicU8)).load(Ordering::Relaxed);
+        *out = unsafe { (*(src.add(i) as *const AtomicU8)).load(Ordering::Relaxed) };
     }
 }
 
@@ -36,6 +36,6 @@ pub(crate) unsafe fn store(dst: *mut u8, src: &[u8]) {
     use core::sync::atomic::{AtomicU8, Ordering};
     for (i, byte) in src.iter().enumerate() {
         // SAFETY: as above.
-        (*(dst.add(i) as *const AtomicU8)).store(*byte, Ordering::Relaxed);
+        unsafe { (*(dst.add(i) as *const AtomicU8)).store(*byte, Ordering::Relaxed) };
     }
 }

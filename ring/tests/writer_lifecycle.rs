@@ -14,11 +14,9 @@ fn create_makes_a_complete_file_with_mode_0640_and_the_group() {
     let dir = TempDir::new("life");
     let path = dir.join("cam.ring");
     // As root any gid works; otherwise use our own.
-    let gid = if unsafe { libc::geteuid() } == 0 {
-        4242
-    } else {
-        unsafe { libc::getegid() }
-    };
+    // SAFETY: geteuid and getegid take nothing and cannot fail.
+    let (euid, egid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    let gid = if euid == 0 { 4242 } else { egid };
     let options = WriterOptions {
         group: Some(gid),
         width: 1280,

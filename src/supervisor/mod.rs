@@ -66,6 +66,9 @@ struct Supervisor {
     worker_exe: PathBuf,
 }
 
+// A config with problems is reported before any log target exists, and a failed start on the
+// terminal as well as in the log: stderr is where whoever started camd looks.
+#[allow(clippy::print_stderr)]
 pub fn run(options: RunOptions) -> ExitCode {
     let config = match Config::load(&options.config_path, &SecretSource::from_env()) {
         Ok(config) => config,

@@ -4,6 +4,9 @@
 //! the V4L2 devices). The config, the camera state machine, the worker protocol and the ring
 //! paths come from the `camd` crate, which has no GStreamer in its dependency tree
 //! (docs/ARCHITECTURE.md).
+// No printing from library code: output goes through `log`, or through the command-line
+// modules that exist to print (they say so with an `allow` and why).
+#![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod camera_runner;
 pub mod capture;

@@ -20,6 +20,9 @@ enum Order {
     Shutdown(&'static str),
 }
 
+// Until the setup order names the log target, stderr is the only place to say what is wrong
+// (a worker inherits camd's stderr: the journal, under systemd).
+#[allow(clippy::print_stderr)]
 pub fn main() -> ExitCode {
     let (tx, orders) = mpsc::channel();
     let stdin_tx = tx.clone();
