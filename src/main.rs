@@ -1,8 +1,9 @@
 //! `camd`: the camera-capture daemon's command line.
 
-use camd::cli::args::{self, Spec};
+use camd::cli::args::{self, Flag};
 use camd::config::{Config, SecretSource, DEFAULT_PATH};
 use camd::supervisor::{self, RunOptions};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -36,28 +37,28 @@ fn main() -> ExitCode {
     })
 }
 
-fn run(args: &[String]) -> Result<ExitCode, String> {
-    const SPEC: Spec = Spec {
-        values: &["--config", "--log-level", "--log-to"],
-        switches: &["--demo"],
-        optional_numbers: &[],
-    };
-    let parsed = args::parse(args, &SPEC).map_err(|e| format!("run: {e}\n{USAGE}"))?;
+fn run(args: &[OsString]) -> Result<ExitCode, String> {
+    const CONFIG: Flag = Flag::value("--config");
+    const LOG_LEVEL: Flag = Flag::value("--log-level");
+    const LOG_TO: Flag = Flag::value("--log-to");
+    const DEMO: Flag = Flag::switch("--demo");
+    let parsed = args::parse(args, &[CONFIG, LOG_LEVEL, LOG_TO, DEMO])
+        .map_err(|e| format!("run: {e}\n{USAGE}"))?;
     if let Some(extra) = parsed.positionals.first() {
         return Err(format!("run: unexpected argument {extra:?}\n{USAGE}"));
     }
     let options = RunOptions {
-        config_path: PathBuf::from(parsed.value("--config").unwrap_or(DEFAULT_PATH)),
+        config_path: parsed.path(CONFIG).unwrap_or_else(|| DEFAULT_PATH.into()),
         log_level: parsed
-            .value("--log-level")
+            .text(LOG_LEVEL)?
             .map(camd::logging::parse_level)
             .transpose()?,
-        log_to: match parsed.value("--log-to") {
+        log_to: match parsed.text(LOG_TO)? {
             Some(target) => camd::logging::parse_target(target)?,
             None => None,
         },
     };
-    if parsed.has("--demo") {
+    if parsed.has(DEMO) {
         return run_demo(options);
     }
     Ok(supervisor::run(options))
@@ -97,7 +98,7 @@ fn run_demo(mut options: RunOptions) -> Result<ExitCode, String> {
     Ok(code)
 }
 
-fn check_config(args: &[String]) -> Result<ExitCode, String> {
+fn check_config(args: &[OsString]) -> Result<ExitCode, String> {
     let path = match args {
         [] => PathBuf::from(DEFAULT_PATH),
         [file] => PathBuf::from(file),
@@ -118,7 +119,7 @@ fn check_config(args: &[String]) -> Result<ExitCode, String> {
 }
 
 /// `camd probe` reads the GStreamer registry, which only `camd-worker` links: run it there.
-fn probe(args: &[String]) -> Result<ExitCode, String> {
+fn probe(args: &[OsString]) -> Result<ExitCode, String> {
     use std::os::unix::process::CommandExt;
     let worker = camd::supervisor::worker_executable()?;
     let e = std::process::Command::new(&worker)

@@ -1,6 +1,6 @@
 //! Every command and subcommand of `camd` answers `--help` (and `-h`) with its usage on stdout
-//! and exit status 0, without doing anything else: `camd run --help` starts no daemon. A
-//! non-UTF-8 argument is an error, not a panic. (`camd-worker`'s commands: worker/tests/help.rs;
+//! and exit status 0, without doing anything else: `camd run --help` starts no daemon. A path
+//! that is not UTF-8 is a path; text that is not UTF-8 is an error; neither is a panic. (`camd-worker`'s commands: worker/tests/help.rs;
 //! `cargo xtask`'s: xtask's own unit tests, from its table.)
 
 use std::os::unix::ffi::OsStrExt;
@@ -46,18 +46,35 @@ fn every_camd_command_answers_help() {
 }
 
 #[test]
-fn unknown_commands_and_non_utf8_arguments_are_errors() {
+fn unknown_commands_are_errors_and_paths_may_be_any_bytes() {
     let out = Command::new(CAMD).args(["rnu", "--help"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown command \"rnu\""));
-    let bad = std::ffi::OsStr::from_bytes(b"/tmp/\xff.toml");
+    // A path is any bytes: one that is not UTF-8 is read like any other (here: it does not
+    // exist, and the problem names it), never a panic.
+    let bad = std::ffi::OsStr::from_bytes(b"/tmp/camd-no-such-\xff.toml");
     let out = Command::new(CAMD)
         .arg("check-config")
         .arg(bad)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("is not UTF-8"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("/tmp/camd-no-such-\u{fffd}.toml"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("panicked"), "{stderr}");
+    // Text must be text: a --format that is not UTF-8 is an error that names the flag.
+    let out = Command::new(CAMD)
+        .args(["status", "--format"])
+        .arg(std::ffi::OsStr::from_bytes(b"js\xffon"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("option --format") && stderr.contains("is not UTF-8"),
+        "{stderr}"
+    );
 }

@@ -1,149 +1,227 @@
-//! A tiny command-line flag parser for the subcommands (no dependency): each command states which
-//! flags take a value, which take none, and which take an optional number, and gets back its
-//! positionals and the flags in order. `--flag=value` and `--flag value` both work; `--` ends
-//! the flags; a lone `-` is a positional (or a value: `-o -`). Unknown flags and missing values
-//! are errors that name the flag.
+//! A tiny command-line flag parser for the subcommands (no dependency). Each command declares its
+//! flags as `Flag` constants and looks them up by those constants, never by a string, so a
+//! misspelt flag is a compile error in camd and an "unknown option" error for the user.
+//! Arguments stay `OsString`: a path that is not UTF-8 (`--config`, `--dir`, `-o`) is a path
+//! like any other; a value that must be text (`--format`) or a camera name says so when it is
+//! not UTF-8. `--flag=value` and `--flag value` both work; `--` ends the flags; a lone `-` is a
+//! positional (or a value: `-o -`). Unknown flags and missing values are errors that name the
+//! flag.
 
-/// The flags a command accepts, by their full spelling (`--dir`, `-o`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Spec<'a> {
-    /// Flags that need a value: `--dir DIR` or `--dir=DIR`.
-    pub values: &'a [&'a str],
-    /// Flags that take no value: `--help`.
-    pub switches: &'a [&'a str],
-    /// Flags whose value is optional and numeric: `--watch`, `--watch 2`, `--watch=0.5`. The next
-    /// argument is taken as the value only if it is a number, so `--watch door` keeps `door` a
-    /// positional.
-    pub optional_numbers: &'a [&'a str],
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
+
+/// What a flag takes after it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Takes {
+    /// A value: `--dir DIR` or `--dir=DIR`.
+    Value,
+    /// Nothing: `--demo`.
+    Nothing,
+    /// An optional number: `--watch`, `--watch 2`, `--watch=0.5`. The next argument is taken
+    /// as the value only if it is a number, so `--watch door` keeps `door` a positional.
+    OptionalNumber,
+}
+
+/// A flag a command accepts, by its full spelling (`--dir`, `-o`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Flag {
+    pub name: &'static str,
+    pub takes: Takes,
+}
+
+impl Flag {
+    pub const fn value(name: &'static str) -> Self {
+        Self {
+            name,
+            takes: Takes::Value,
+        }
+    }
+
+    pub const fn switch(name: &'static str) -> Self {
+        Self {
+            name,
+            takes: Takes::Nothing,
+        }
+    }
+
+    pub const fn optional_number(name: &'static str) -> Self {
+        Self {
+            name,
+            takes: Takes::OptionalNumber,
+        }
+    }
 }
 
 /// The parsed command line.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Parsed {
-    pub positionals: Vec<String>,
+    pub positionals: Vec<OsString>,
     /// Every flag given, in order, with its value if it has one.
-    pub flags: Vec<(String, Option<String>)>,
+    pub flags: Vec<(Flag, Option<OsString>)>,
+    spec: Vec<Flag>,
 }
 
 impl Parsed {
-    /// The value of the last occurrence of `flag` (a later flag overrides an earlier one).
-    pub fn value(&self, flag: &str) -> Option<&str> {
-        self.flags
-            .iter()
-            .rev()
-            .find(|(name, _)| name == flag)
-            .and_then(|(_, value)| value.as_deref())
+    /// A lookup of a flag the command did not declare is camd's bug, not the user's.
+    fn declared(&self, flag: Flag) {
+        assert!(
+            self.spec.contains(&flag),
+            "flag {} is not in this command's spec",
+            flag.name
+        );
     }
 
     /// True if `flag` was given at all (with or without a value).
-    pub fn has(&self, flag: &str) -> bool {
-        self.flags.iter().any(|(name, _)| name == flag)
+    pub fn has(&self, flag: Flag) -> bool {
+        self.declared(flag);
+        self.flags.iter().any(|(f, _)| *f == flag)
+    }
+
+    /// The value of the last occurrence of `flag` (a later flag overrides an earlier one).
+    pub fn value(&self, flag: Flag) -> Option<&OsStr> {
+        self.declared(flag);
+        self.flags
+            .iter()
+            .rev()
+            .find(|(f, _)| *f == flag)
+            .and_then(|(_, value)| value.as_deref())
+    }
+
+    /// The value as a path: any bytes.
+    pub fn path(&self, flag: Flag) -> Option<PathBuf> {
+        self.value(flag).map(PathBuf::from)
+    }
+
+    /// The value as text: an error names the flag when it is not UTF-8.
+    pub fn text(&self, flag: Flag) -> Result<Option<&str>, String> {
+        self.value(flag)
+            .map(|v| {
+                v.to_str()
+                    .ok_or_else(|| format!("option {}: {v:?} is not UTF-8", flag.name))
+            })
+            .transpose()
+    }
+
+    /// The positionals as text (camera names): an error shows the one that is not UTF-8.
+    pub fn text_positionals(&self) -> Result<Vec<&str>, String> {
+        self.positionals
+            .iter()
+            .map(|p| {
+                p.to_str()
+                    .ok_or_else(|| format!("argument {p:?} is not UTF-8"))
+            })
+            .collect()
     }
 }
 
-/// The program's arguments after its name. An argument that is not UTF-8 is an error that shows
-/// it (escaped), where `std::env::args()` would panic.
-pub fn from_env() -> Result<Vec<String>, String> {
-    std::env::args_os()
-        .skip(1)
-        .map(|arg| {
-            arg.into_string()
-                .map_err(|arg| format!("argument {arg:?} is not UTF-8"))
-        })
-        .collect()
+/// The program's arguments after its name, as the kernel gave them.
+pub fn from_env() -> Vec<OsString> {
+    std::env::args_os().skip(1).collect()
 }
 
-/// Splits `args` (the arguments after the subcommand) into positionals and flags.
-pub fn parse(args: &[String], spec: &Spec<'_>) -> Result<Parsed, String> {
-    let mut parsed = Parsed::default();
+/// Splits `args` (the arguments after the subcommand) into positionals and `spec`'s flags.
+pub fn parse(args: &[OsString], spec: &[Flag]) -> Result<Parsed, String> {
+    let mut parsed = Parsed {
+        positionals: Vec::new(),
+        flags: Vec::new(),
+        spec: spec.to_vec(),
+    };
     let mut rest = args.iter();
     while let Some(arg) = rest.next() {
-        if arg == "--" {
+        let bytes = arg.as_bytes();
+        if bytes == b"--" {
             parsed.positionals.extend(rest.cloned());
             break;
         }
-        if !arg.starts_with('-') || arg == "-" {
+        if !looks_like_flag(arg) {
             parsed.positionals.push(arg.clone());
             continue;
         }
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) => (name, Some(value.to_owned())),
-            None => (arg.as_str(), None),
+        let (name, inline) = match bytes.iter().position(|&b| b == b'=') {
+            Some(i) => (
+                &bytes[..i],
+                Some(OsStr::from_bytes(&bytes[i + 1..]).to_owned()),
+            ),
+            None => (bytes, None),
         };
-        let value = if spec.values.contains(&name) {
-            match inline {
-                Some(value) => Some(value),
-                None => match rest.as_slice().first() {
-                    Some(next) if !looks_like_flag(next) => rest.next().cloned(),
-                    _ => return Err(format!("option {name} needs a value")),
-                },
-            }
-        } else if spec.switches.contains(&name) {
-            if inline.is_some() {
-                return Err(format!("option {name} takes no value"));
-            }
-            None
-        } else if spec.optional_numbers.contains(&name) {
-            match inline {
-                Some(value) => Some(value),
-                None => match rest.as_slice().first() {
-                    Some(next) if next.parse::<f64>().is_ok() => rest.next().cloned(),
-                    _ => None,
-                },
-            }
-        } else {
-            return Err(format!("unknown option {name}"));
+        let shown = String::from_utf8_lossy(name);
+        let flag = spec
+            .iter()
+            .find(|f| f.name.as_bytes() == name)
+            .copied()
+            .ok_or_else(|| format!("unknown option {shown}"))?;
+        let value = match (flag.takes, inline) {
+            (Takes::Nothing, Some(_)) => return Err(format!("option {shown} takes no value")),
+            (Takes::Nothing, None) => None,
+            (_, Some(value)) => Some(value),
+            (Takes::Value, None) => match rest.as_slice().first() {
+                Some(next) if !looks_like_flag(next) => rest.next().cloned(),
+                _ => return Err(format!("option {shown} needs a value")),
+            },
+            (Takes::OptionalNumber, None) => match rest.as_slice().first() {
+                Some(next) if next.to_str().is_some_and(|n| n.parse::<f64>().is_ok()) => {
+                    rest.next().cloned()
+                }
+                _ => None,
+            },
         };
-        parsed.flags.push((name.to_owned(), value));
+        parsed.flags.push((flag, value));
     }
     Ok(parsed)
 }
 
 /// A following argument that is itself a flag is not taken as a value (`--dir --format json`
 /// means the value was forgotten); `-` is a value (stdout).
-fn looks_like_flag(arg: &str) -> bool {
-    arg.starts_with('-') && arg != "-"
+fn looks_like_flag(arg: &OsStr) -> bool {
+    arg.as_bytes().starts_with(b"-") && arg.as_bytes() != b"-"
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const SPEC: Spec<'static> = Spec {
-        values: &["--dir", "-o", "--format"],
-        switches: &["--help"],
-        optional_numbers: &["--watch"],
-    };
+    const DIR: Flag = Flag::value("--dir");
+    const OUT: Flag = Flag::value("-o");
+    const FORMAT: Flag = Flag::value("--format");
+    const HELP: Flag = Flag::switch("--help");
+    const WATCH: Flag = Flag::optional_number("--watch");
+    const SPEC: &[Flag] = &[DIR, OUT, FORMAT, HELP, WATCH];
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
     }
 
     fn parse_ok(list: &[&str]) -> Parsed {
-        parse(&args(list), &SPEC).unwrap()
+        parse(&args(list), SPEC).unwrap()
+    }
+
+    /// A flag's value as text, for comparing with literals.
+    fn value(p: &Parsed, flag: Flag) -> Option<&str> {
+        p.text(flag).unwrap()
     }
 
     #[test]
     fn values_with_space_or_equals() {
         let p = parse_ok(&["--dir", "/a", "door", "--format=json", "yard"]);
         assert_eq!(p.positionals, ["door", "yard"]);
-        assert_eq!(p.value("--dir"), Some("/a"));
-        assert_eq!(p.value("--format"), Some("json"));
-        assert_eq!(p.value("-o"), None);
-        assert!(!p.has("--help"));
+        assert_eq!(value(&p, DIR), Some("/a"));
+        assert_eq!(value(&p, FORMAT), Some("json"));
+        assert_eq!(value(&p, OUT), None);
+        assert!(!p.has(HELP));
     }
 
     #[test]
     fn the_last_occurrence_wins_and_values_may_contain_equals() {
         let p = parse_ok(&["--dir=/a", "--dir", "/b=c"]);
-        assert_eq!(p.value("--dir"), Some("/b=c"));
+        assert_eq!(value(&p, DIR), Some("/b=c"));
         assert_eq!(p.flags.len(), 2);
     }
 
     #[test]
     fn dash_is_a_value_and_a_positional() {
         let p = parse_ok(&["cam", "-o", "-"]);
-        assert_eq!(p.value("-o"), Some("-"));
+        assert_eq!(value(&p, OUT), Some("-"));
         assert_eq!(p.positionals, ["cam"]);
         assert_eq!(parse_ok(&["-"]).positionals, ["-"]);
     }
@@ -151,27 +229,27 @@ mod tests {
     #[test]
     fn double_dash_ends_the_flags() {
         let p = parse_ok(&["--help", "--", "--dir", "-x"]);
-        assert!(p.has("--help"));
+        assert!(p.has(HELP));
         assert_eq!(p.positionals, ["--dir", "-x"]);
-        assert_eq!(p.value("--dir"), None);
+        assert_eq!(value(&p, DIR), None);
     }
 
     #[test]
     fn optional_number_takes_only_a_number() {
         let p = parse_ok(&["--watch", "door"]);
-        assert!(p.has("--watch"));
-        assert_eq!(p.value("--watch"), None);
+        assert!(p.has(WATCH));
+        assert_eq!(value(&p, WATCH), None);
         assert_eq!(p.positionals, ["door"]);
         let p = parse_ok(&["--watch", "0.5", "door"]);
-        assert_eq!(p.value("--watch"), Some("0.5"));
+        assert_eq!(value(&p, WATCH), Some("0.5"));
         assert_eq!(p.positionals, ["door"]);
-        assert_eq!(parse_ok(&["--watch=x"]).value("--watch"), Some("x"));
-        assert_eq!(parse_ok(&["--watch"]).value("--watch"), None);
+        assert_eq!(value(&parse_ok(&["--watch=x"]), WATCH), Some("x"));
+        assert_eq!(value(&parse_ok(&["--watch"]), WATCH), None);
     }
 
     #[test]
     fn errors_name_the_flag() {
-        let err = |list: &[&str]| parse(&args(list), &SPEC).unwrap_err();
+        let err = |list: &[&str]| parse(&args(list), SPEC).unwrap_err();
         assert_eq!(err(&["--bogus"]), "unknown option --bogus");
         assert_eq!(err(&["--bogus=1"]), "unknown option --bogus");
         assert_eq!(err(&["-x"]), "unknown option -x");
@@ -185,6 +263,26 @@ mod tests {
 
     #[test]
     fn an_empty_inline_value_is_a_value() {
-        assert_eq!(parse_ok(&["--dir="]).value("--dir"), Some(""));
+        assert_eq!(value(&parse_ok(&["--dir="]), DIR), Some(""));
+    }
+
+    #[test]
+    fn a_path_may_be_any_bytes_and_text_must_be_utf8() {
+        let raw = OsStr::from_bytes(b"/tmp/\xff").to_owned();
+        let p = parse(&[OsString::from("--dir"), raw.clone()], SPEC).unwrap();
+        assert_eq!(p.path(DIR), Some(PathBuf::from(&raw)));
+        let p = parse(&[OsString::from("--format"), raw.clone()], SPEC).unwrap();
+        assert_eq!(
+            p.text(FORMAT).unwrap_err(),
+            "option --format: \"/tmp/\\xFF\" is not UTF-8"
+        );
+        let p = parse(&[raw], SPEC).unwrap();
+        assert!(p.text_positionals().unwrap_err().contains("is not UTF-8"));
+    }
+
+    #[test]
+    #[should_panic(expected = "flag --output is not in this command's spec")]
+    fn looking_up_an_undeclared_flag_is_a_bug() {
+        parse_ok(&[]).has(Flag::value("--output"));
     }
 }

@@ -2,6 +2,7 @@
 //! names a command, `help` (or `--help`, `-h`) prints the usage, `COMMAND --help` prints that
 //! command's part of it, and an error is printed as `PROGRAM: message` with exit status 2.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 /// What a program's command table says of one command name: `None` when it has no such command.
@@ -12,17 +13,13 @@ pub type Outcome = Option<Result<ExitCode, String>>;
 pub fn dispatch(
     program: &str,
     usage: &str,
-    table: impl FnOnce(&str, &[String]) -> Outcome,
+    table: impl FnOnce(&str, &[OsString]) -> Outcome,
 ) -> ExitCode {
-    let args = match super::args::from_env() {
-        Ok(args) => args,
-        Err(message) => {
-            eprintln!("{program}: {message}");
-            return ExitCode::from(2);
-        }
-    };
+    let args = super::args::from_env();
     let rest = args.get(1..).unwrap_or_default();
-    let result = match args.first().map(String::as_str) {
+    // A command name is one of the usage's words: an argument that is not UTF-8 is none of them.
+    let name = args.first().map(|a| a.to_str().unwrap_or("\u{fffd}"));
+    let result = match name {
         Some("help" | "--help" | "-h") => {
             println!("{usage}");
             Ok(ExitCode::SUCCESS)
@@ -46,7 +43,7 @@ pub fn dispatch(
 }
 
 /// `--help` or `-h` among a command's arguments, before a `--`.
-fn wants_help(args: &[String]) -> bool {
+fn wants_help(args: &[OsString]) -> bool {
     args.iter()
         .take_while(|a| *a != "--")
         .any(|a| a == "--help" || a == "-h")
@@ -97,7 +94,7 @@ usage: camd run [--config FILE]
 
     #[test]
     fn help_is_wanted_before_a_double_dash_only() {
-        let args = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let args = |l: &[&str]| l.iter().map(OsString::from).collect::<Vec<_>>();
         assert!(wants_help(&args(&["--config", "x", "--help"])));
         assert!(wants_help(&args(&["-h"])));
         assert!(!wants_help(&args(&["--", "--help"])));

@@ -8,30 +8,29 @@
 //!
 //! Exit status: 0 when the frame was written; 2 (an `Err` the caller prints) otherwise.
 
-use super::args::{self, Spec};
+use super::args::{self, Flag};
 use super::status::DEFAULT_DIR;
 use camd_ring::{FrameMeta, Reader, State};
+use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: camd snapshot CAMERA -o FILE.jpg|- [--dir DIR]";
 
-const SPEC: Spec<'static> = Spec {
-    values: &["--dir", "-o", "--output"],
-    switches: &["--help", "-h"],
-    optional_numbers: &[],
-};
+const DIR: Flag = Flag::value("--dir");
+const OUTPUT: Flag = Flag::value("-o");
+const OUTPUT_LONG: Flag = Flag::value("--output");
 
 /// Runs `camd snapshot` with the arguments after `snapshot`.
-pub fn main(args: &[String]) -> Result<ExitCode, String> {
-    let parsed = args::parse(args, &SPEC).map_err(|e| format!("snapshot: {e}\n{USAGE}"))?;
-    if parsed.has("--help") || parsed.has("-h") {
-        println!("{USAGE}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let camera = match parsed.positionals.as_slice() {
-        [camera] => camera.as_str(),
+pub fn main(args: &[OsString]) -> Result<ExitCode, String> {
+    let parsed = args::parse(args, &[DIR, OUTPUT, OUTPUT_LONG])
+        .map_err(|e| format!("snapshot: {e}\n{USAGE}"))?;
+    let cameras = parsed
+        .text_positionals()
+        .map_err(|e| format!("snapshot: {e}"))?;
+    let camera = match cameras.as_slice() {
+        [camera] => *camera,
         [] => return Err(format!("snapshot: which camera?\n{USAGE}")),
         more => {
             return Err(format!(
@@ -44,13 +43,14 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
         return Err(format!("snapshot: {camera:?} is not a camera name"));
     }
     let output = parsed
-        .value("-o")
-        .or(parsed.value("--output"))
+        .path(OUTPUT)
+        .or(parsed.path(OUTPUT_LONG))
         .ok_or_else(|| format!("snapshot: where to? (-o FILE.jpg, or -o - for stdout)\n{USAGE}"))?;
-    if output.is_empty() {
+    if output.as_os_str().is_empty() {
         return Err("snapshot: -o needs a file name".into());
     }
-    let dir = Path::new(parsed.value("--dir").unwrap_or(DEFAULT_DIR));
+    let dir = parsed.path(DIR).unwrap_or_else(|| DEFAULT_DIR.into());
+    let dir = dir.as_path();
     let path = dir.join(format!("{camera}.ring"));
     if !path.exists() && dir.is_dir() {
         return Err(format!(
@@ -65,7 +65,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
         .map_err(|e| format!("snapshot: {e}"))?
         .ok_or_else(|| no_frame(camera, &reader))?;
     let summary = |to: &str| summary(camera, &meta, to);
-    if output == "-" {
+    if output.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();
         stdout
             .write_all(&frame)
@@ -73,8 +73,8 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
             .map_err(|e| format!("snapshot: cannot write to stdout: {e}"))?;
         eprintln!("{}", summary("stdout"));
     } else {
-        write_atomically(Path::new(output), &frame)?;
-        println!("{}", summary(output));
+        write_atomically(&output, &frame)?;
+        println!("{}", summary(&output.display().to_string()));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -29,12 +29,13 @@
 
 pub mod json;
 
-use super::args::{self, Spec};
+use super::args::{self, Flag};
 use camd_ring::{FrameMeta, Reader, State, StatusSnapshot, DEFAULT_ALIVE_TIMEOUT};
 use json::Value;
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -44,11 +45,9 @@ pub const DEFAULT_DIR: &str = "/run/camd";
 const USAGE: &str =
     "usage: camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]";
 
-const SPEC: Spec<'static> = Spec {
-    values: &["--dir", "--format"],
-    switches: &["--help", "-h"],
-    optional_numbers: &["--watch"],
-};
+const DIR: Flag = Flag::value("--dir");
+const FORMAT: Flag = Flag::value("--format");
+const WATCH: Flag = Flag::optional_number("--watch");
 
 /// The status of a camera whose ring could not be read.
 const UNREADABLE: &str = "unreadable";
@@ -73,14 +72,15 @@ enum Format {
 }
 
 /// Runs `camd status` with the arguments after `status`.
-pub fn main(args: &[String]) -> Result<ExitCode, String> {
-    let parsed = args::parse(args, &SPEC).map_err(|e| format!("status: {e}\n{USAGE}"))?;
-    if parsed.has("--help") || parsed.has("-h") {
-        println!("{USAGE}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    let dir = PathBuf::from(parsed.value("--dir").unwrap_or(DEFAULT_DIR));
-    let format = match parsed.value("--format").unwrap_or("table") {
+pub fn main(args: &[OsString]) -> Result<ExitCode, String> {
+    let parsed =
+        args::parse(args, &[DIR, FORMAT, WATCH]).map_err(|e| format!("status: {e}\n{USAGE}"))?;
+    let dir = parsed.path(DIR).unwrap_or_else(|| DEFAULT_DIR.into());
+    let format = match parsed
+        .text(FORMAT)
+        .map_err(|e| format!("status: {e}"))?
+        .unwrap_or("table")
+    {
         "table" => Format::Table,
         "json" => Format::Json,
         "prometheus" => Format::Prometheus,
@@ -90,12 +90,20 @@ pub fn main(args: &[String]) -> Result<ExitCode, String> {
             ))
         }
     };
-    let watch = if parsed.has("--watch") {
-        Some(parse_interval(parsed.value("--watch"))?)
+    let watch = if parsed.has(WATCH) {
+        Some(parse_interval(
+            parsed.text(WATCH).map_err(|e| format!("status: {e}"))?,
+        )?)
     } else {
         None
     };
-    let filter = &parsed.positionals;
+    let filter: Vec<String> = parsed
+        .text_positionals()
+        .map_err(|e| format!("status: {e}"))?
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let filter = &filter;
     let result = match watch {
         None => {
             let cameras = list(&dir, filter)?;

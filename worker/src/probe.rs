@@ -16,34 +16,31 @@
 
 use crate::capture::elements::{self, Codec};
 use crate::capture::v4l2::{self, DeviceCaps};
-use camd::cli::args::{self, Spec};
+use camd::cli::args::{self, Flag};
 use camd::cli::status::json::Value;
+use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: camd probe [--format table|json]";
 
-const SPEC: Spec<'static> = Spec {
-    values: &["--format"],
-    switches: &["--help", "-h"],
-    optional_numbers: &[],
-};
+const FORMAT: Flag = Flag::value("--format");
 
 /// The codecs a camera may send that camd decodes (raw needs no decoder).
 const CODECS: [Codec; 3] = [Codec::H264, Codec::H265, Codec::Mjpeg];
 
 /// Runs `camd probe` with the arguments after `probe`.
-pub fn main(args: &[String]) -> Result<ExitCode, String> {
-    let parsed = args::parse(args, &SPEC).map_err(|e| format!("probe: {e}\n{USAGE}"))?;
-    if parsed.has("--help") || parsed.has("-h") {
-        println!("{USAGE}");
-        return Ok(ExitCode::SUCCESS);
-    }
+pub fn main(args: &[OsString]) -> Result<ExitCode, String> {
+    let parsed = args::parse(args, &[FORMAT]).map_err(|e| format!("probe: {e}\n{USAGE}"))?;
     if let Some(extra) = parsed.positionals.first() {
         return Err(format!("probe: unexpected argument {extra:?}\n{USAGE}"));
     }
-    let json = match parsed.value("--format").unwrap_or("table") {
+    let json = match parsed
+        .text(FORMAT)
+        .map_err(|e| format!("probe: {e}"))?
+        .unwrap_or("table")
+    {
         "table" => false,
         "json" => true,
         other => return Err(format!("probe: unknown format {other:?} (table or json)")),
