@@ -11,6 +11,7 @@ pub mod camera_state;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod error;
 pub mod logging;
 pub mod parent_death;
 pub mod ring_files;

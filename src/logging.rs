@@ -26,6 +26,7 @@
 //! The pid in syslog records is read in [`init`]: call it in each process (worker processes
 //! are spawned, not forked from a process that already initialised logging).
 
+use crate::error::{Error, Kind, Result};
 use std::fmt;
 use std::io::Write;
 use std::sync::Mutex;
@@ -101,21 +102,22 @@ fn stderr_dev_ino() -> Option<(u64, u64)> {
 }
 
 /// `--log-to`: `journal`, `syslog` or `stderr`; `auto` (None) chooses.
-pub fn parse_target(s: &str) -> Result<Option<Target>, String> {
+pub fn parse_target(s: &str) -> Result<Option<Target>> {
     match s {
         "auto" => Ok(None),
         "journal" => Ok(Some(Target::Journal)),
         "syslog" => Ok(Some(Target::Syslog)),
         "stderr" => Ok(Some(Target::Stderr)),
-        _ => Err(format!(
-            "unknown log target {s:?}: expected auto, journal, syslog or stderr"
+        _ => Err(Error::new(
+            Kind::Config,
+            format!("unknown log target {s:?}: expected auto, journal, syslog or stderr"),
         )),
     }
 }
 
 /// Parses a log level as given on the command line or in the config: `error`, `warn`, `info`,
 /// `debug`, `trace` or `off` (ASCII case-insensitive).
-pub fn parse_level(s: &str) -> Result<LevelFilter, String> {
+pub fn parse_level(s: &str) -> Result<LevelFilter> {
     const CHOICES: [(&str, LevelFilter); 6] = [
         ("error", LevelFilter::Error),
         ("warn", LevelFilter::Warn),
@@ -129,7 +131,12 @@ pub fn parse_level(s: &str) -> Result<LevelFilter, String> {
         .find(|(name, _)| name.eq_ignore_ascii_case(s))
         .map(|&(_, level)| level)
         .ok_or_else(|| {
-            format!("unknown log level {s:?}: expected one of error, warn, info, debug, trace, off")
+            Error::new(
+                Kind::Config,
+                format!(
+                    "unknown log level {s:?}: expected one of error, warn, info, debug, trace, off"
+                ),
+            )
         })
 }
 
@@ -438,7 +445,7 @@ mod tests {
     #[test]
     fn parse_level_error_lists_the_choices() {
         for bad in ["warning", "", "4", "info "] {
-            let err = parse_level(bad).unwrap_err();
+            let err = parse_level(bad).unwrap_err().to_string();
             assert!(err.contains(&format!("{bad:?}")), "{err}");
             assert!(
                 err.contains("error, warn, info, debug, trace, off"),

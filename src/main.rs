@@ -2,6 +2,7 @@
 
 use camd::cli::args::{self, Flag};
 use camd::config::{Config, SecretSource, DEFAULT_PATH};
+use camd::error::{Error, Kind, Result};
 use camd::supervisor::{self, RunOptions};
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -37,15 +38,18 @@ fn main() -> ExitCode {
     })
 }
 
-fn run(args: &[OsString]) -> Result<ExitCode, String> {
+fn run(args: &[OsString]) -> Result<ExitCode> {
     const CONFIG: Flag = Flag::value("--config");
     const LOG_LEVEL: Flag = Flag::value("--log-level");
     const LOG_TO: Flag = Flag::value("--log-to");
     const DEMO: Flag = Flag::switch("--demo");
     let parsed = args::parse(args, &[CONFIG, LOG_LEVEL, LOG_TO, DEMO])
-        .map_err(|e| format!("run: {e}\n{USAGE}"))?;
+        .map_err(|e| Error::new(Kind::Usage, format!("run: {e}\n{USAGE}")))?;
     if let Some(extra) = parsed.positionals.first() {
-        return Err(format!("run: unexpected argument {extra:?}\n{USAGE}"));
+        return Err(Error::new(
+            Kind::Usage,
+            format!("run: unexpected argument {extra:?}\n{USAGE}"),
+        ));
     }
     let options = RunOptions {
         config_path: parsed.path(CONFIG).unwrap_or_else(|| DEFAULT_PATH.into()),
@@ -66,18 +70,23 @@ fn run(args: &[OsString]) -> Result<ExitCode, String> {
 
 /// `camd run --demo`: the embedded demo config (test-pattern cameras and one that is
 /// unreachable) with rings in a directory of this user, and `camd status --watch` beside it.
-fn run_demo(mut options: RunOptions) -> Result<ExitCode, String> {
+fn run_demo(mut options: RunOptions) -> Result<ExitCode> {
     let base = std::env::var_os("XDG_RUNTIME_DIR")
         .filter(|d| !d.is_empty())
         .map(|d| PathBuf::from(d).join("camd-demo"))
         .unwrap_or_else(|| PathBuf::from(format!("/tmp/camd-demo-{}", nix::unistd::getuid())));
     let rings = base.join("rings");
-    std::fs::create_dir_all(&base).map_err(|e| format!("{}: {e}", base.display()))?;
+    std::fs::create_dir_all(&base)
+        .map_err(|e| Error::new(Kind::Usage, format!("{}: {e}", base.display())))?;
     let config =
         include_str!("../systemd/camd-demo.toml").replace("RUNTIME_DIR", &rings.to_string_lossy());
     options.config_path = base.join("camd-demo.toml");
-    std::fs::write(&options.config_path, config)
-        .map_err(|e| format!("{}: {e}", options.config_path.display()))?;
+    std::fs::write(&options.config_path, config).map_err(|e| {
+        Error::new(
+            Kind::Usage,
+            format!("{}: {e}", options.config_path.display()),
+        )
+    })?;
     eprintln!(
         "camd demo: rings in {0}\n\
          In another terminal (from the camd checkout, after `cargo build --release -p camd-ring`):\n  \
@@ -91,18 +100,23 @@ fn run_demo(mut options: RunOptions) -> Result<ExitCode, String> {
         .args(["status", "--watch", "1", "--dir"])
         .arg(&rings)
         .spawn()
-        .map_err(|e| format!("cannot start the status display: {e}"))?;
+        .map_err(|e| Error::new(Kind::Usage, format!("cannot start the status display: {e}")))?;
     let code = supervisor::run(options);
     let _ = watch.kill();
     let _ = watch.wait();
     Ok(code)
 }
 
-fn check_config(args: &[OsString]) -> Result<ExitCode, String> {
+fn check_config(args: &[OsString]) -> Result<ExitCode> {
     let path = match args {
         [] => PathBuf::from(DEFAULT_PATH),
         [file] => PathBuf::from(file),
-        _ => return Err(format!("check-config takes one file\n{USAGE}")),
+        _ => {
+            return Err(Error::new(
+                Kind::Usage,
+                format!("check-config takes one file\n{USAGE}"),
+            ))
+        }
     };
     match Config::load(&path, &SecretSource::from_env()) {
         Ok(config) => {
@@ -119,12 +133,15 @@ fn check_config(args: &[OsString]) -> Result<ExitCode, String> {
 }
 
 /// `camd probe` reads the GStreamer registry, which only `camd-worker` links: run it there.
-fn probe(args: &[OsString]) -> Result<ExitCode, String> {
+fn probe(args: &[OsString]) -> Result<ExitCode> {
     use std::os::unix::process::CommandExt;
     let worker = camd::supervisor::worker_executable()?;
     let e = std::process::Command::new(&worker)
         .arg("probe")
         .args(args)
         .exec();
-    Err(format!("cannot run {}: {e}", worker.display()))
+    Err(Error::new(
+        Kind::Usage,
+        format!("cannot run {}: {e}", worker.display()),
+    ))
 }

@@ -3,7 +3,8 @@
 //! create them before READY and to mark `stopped` the rings a killed worker left behind.
 
 use crate::camera_config::CameraConfig;
-use camd_ring::{ErrorKind, Reader, Writer, WriterOptions};
+use crate::error::{Error, Result};
+use camd_ring::{Reader, Writer, WriterOptions};
 use std::path::{Path, PathBuf};
 
 /// Where camera `name`'s ring lives in `dir`.
@@ -12,12 +13,9 @@ pub fn ring_path(dir: &Path, name: &str) -> PathBuf {
 }
 
 /// Opens the camera's ring for writing: takes over an existing one of the right shape (a
-/// restarted worker), or creates it. The error says which camera and why.
-pub fn open_ring(
-    dir: &Path,
-    config: &CameraConfig,
-    group: Option<u32>,
-) -> Result<Writer, (ErrorKind, String)> {
+/// restarted worker), or creates it. The error says which camera and why; its `ring_kind()`
+/// says what to do (`WriterBusy`: the camera's previous writer has not let go yet).
+pub fn open_ring(dir: &Path, config: &CameraConfig, group: Option<u32>) -> Result<Writer> {
     let path = ring_path(dir, &config.name);
     let options = WriterOptions {
         width: config.width.unwrap_or(0),
@@ -44,8 +42,5 @@ pub fn open_ring(
     } else {
         Writer::create(&path, &options)
     };
-    writer.map_err(|e| {
-        let message = format!("camera {}: {e}", config.name);
-        (e.kind, message)
-    })
+    writer.map_err(|e| Error::from(e).camera(&config.name))
 }

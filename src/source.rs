@@ -5,6 +5,7 @@
 //! (`/dev/video0`) or index (`0`, as in the Python design's `camera_list`); `file:///path` (played
 //! in a loop); `test:PATTERN` (a videotestsrc pattern such as `test:smpte`, for demos and tests).
 
+use crate::error::{Error, Kind, Result};
 use std::fmt;
 use std::path::PathBuf;
 
@@ -28,7 +29,7 @@ pub enum Source {
 
 impl Source {
     /// Parses a configured source; the error says what is wrong with it (credentials removed).
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self> {
         let text = text.trim();
         if let Some(rest) = text
             .strip_prefix("rtsp://")
@@ -41,7 +42,7 @@ impl Source {
                 None => (None, authority),
             };
             if host.is_empty() {
-                return Err(format!("{scheme}... has no host"));
+                return Err(Error::new(Kind::Config, format!("{scheme}... has no host")));
             }
             let (user, password) = match userinfo {
                 Some(u) => match u.split_once(':') {
@@ -81,10 +82,10 @@ impl Source {
             });
         }
         let scheme = text.split("://").next().filter(|_| text.contains("://"));
-        Err(match scheme {
+        Err(Error::new(Kind::Config, match scheme {
             Some(s) => format!("unsupported scheme {s:?} (use rtsp://, rtsps://, file://, test:, /dev/videoN or an index)"),
             None => "not a source (use rtsp://, rtsps://, file://, test:, /dev/videoN or an index)".into(),
-        })
+        }))
     }
 
     /// The source as it may be shown: in logs, status and process titles.
@@ -242,9 +243,11 @@ mod tests {
         );
         assert!(Source::parse("http://x/y")
             .unwrap_err()
+            .to_string()
             .contains("\"http\""));
         assert!(Source::parse("rtsp:///path")
             .unwrap_err()
+            .to_string()
             .contains("no host"));
     }
 }

@@ -5,6 +5,7 @@
 
 use crate::config::camera_keys::{self, quote};
 use crate::config::{self, CameraEntry};
+use crate::error::{Error, Kind, Result};
 use std::path::PathBuf;
 use std::time::Duration;
 use toml_edit::{ImDocument, Item};
@@ -57,23 +58,24 @@ impl Message {
         }
     }
 
-    pub fn decode(line: &str) -> Result<Self, String> {
+    pub fn decode(line: &str) -> Result<Self> {
         if let Some(table) = line.strip_prefix("start = ") {
             return config::parse_worker_camera(table.trim_end()).map(|e| Self::Start(Box::new(e)));
         }
-        let doc = ImDocument::parse(line).map_err(|e| format!("bad message: {}", e.message()))?;
+        let doc = ImDocument::parse(line)
+            .map_err(|e| Error::new(Kind::Protocol, format!("bad message: {}", e.message())))?;
         if let Some(name) = doc.get("stop").and_then(Item::as_str) {
             return Ok(Self::Stop(name.to_owned()));
         }
         let setup = doc
             .get("setup")
             .and_then(Item::as_table_like)
-            .ok_or("unknown message")?;
+            .ok_or_else(|| Error::new(Kind::Protocol, "unknown message"))?;
         let text = |key: &str| {
             setup
                 .get(key)
                 .and_then(Item::as_str)
-                .ok_or(format!("setup without {key}"))
+                .ok_or_else(|| Error::new(Kind::Protocol, format!("setup without {key}")))
         };
         Ok(Self::Setup(Setup {
             worker: text("worker")?.to_owned(),
@@ -86,7 +88,8 @@ impl Message {
                 setup
                     .get("stop_timeout_ms")
                     .and_then(Item::as_integer)
-                    .ok_or("setup without stop_timeout_ms")? as u64,
+                    .ok_or_else(|| Error::new(Kind::Protocol, "setup without stop_timeout_ms"))?
+                    as u64,
             ),
             log_level: crate::logging::parse_level(text("log_level")?)?,
             log_to: crate::logging::parse_target(text("log_to")?)?

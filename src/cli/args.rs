@@ -7,6 +7,7 @@
 //! positional (or a value: `-o -`). Unknown flags and missing values are errors that name the
 //! flag.
 
+use crate::error::{Error, Kind, Result};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -94,22 +95,26 @@ impl Parsed {
     }
 
     /// The value as text: an error names the flag when it is not UTF-8.
-    pub fn text(&self, flag: Flag) -> Result<Option<&str>, String> {
+    pub fn text(&self, flag: Flag) -> Result<Option<&str>> {
         self.value(flag)
             .map(|v| {
-                v.to_str()
-                    .ok_or_else(|| format!("option {}: {v:?} is not UTF-8", flag.name))
+                v.to_str().ok_or_else(|| {
+                    Error::new(
+                        Kind::Usage,
+                        format!("option {}: {v:?} is not UTF-8", flag.name),
+                    )
+                })
             })
             .transpose()
     }
 
     /// The positionals as text (camera names): an error shows the one that is not UTF-8.
-    pub fn text_positionals(&self) -> Result<Vec<&str>, String> {
+    pub fn text_positionals(&self) -> Result<Vec<&str>> {
         self.positionals
             .iter()
             .map(|p| {
                 p.to_str()
-                    .ok_or_else(|| format!("argument {p:?} is not UTF-8"))
+                    .ok_or_else(|| Error::new(Kind::Usage, format!("argument {p:?} is not UTF-8")))
             })
             .collect()
     }
@@ -121,7 +126,7 @@ pub fn from_env() -> Vec<OsString> {
 }
 
 /// Splits `args` (the arguments after the subcommand) into positionals and `spec`'s flags.
-pub fn parse(args: &[OsString], spec: &[Flag]) -> Result<Parsed, String> {
+pub fn parse(args: &[OsString], spec: &[Flag]) -> Result<Parsed> {
     let mut parsed = Parsed {
         positionals: Vec::new(),
         flags: Vec::new(),
@@ -150,14 +155,24 @@ pub fn parse(args: &[OsString], spec: &[Flag]) -> Result<Parsed, String> {
             .iter()
             .find(|f| f.name.as_bytes() == name)
             .copied()
-            .ok_or_else(|| format!("unknown option {shown}"))?;
+            .ok_or_else(|| Error::new(Kind::Usage, format!("unknown option {shown}")))?;
         let value = match (flag.takes, inline) {
-            (Takes::Nothing, Some(_)) => return Err(format!("option {shown} takes no value")),
+            (Takes::Nothing, Some(_)) => {
+                return Err(Error::new(
+                    Kind::Usage,
+                    format!("option {shown} takes no value"),
+                ))
+            }
             (Takes::Nothing, None) => None,
             (_, Some(value)) => Some(value),
             (Takes::Value, None) => match rest.as_slice().first() {
                 Some(next) if !looks_like_flag(next) => rest.next().cloned(),
-                _ => return Err(format!("option {shown} needs a value")),
+                _ => {
+                    return Err(Error::new(
+                        Kind::Usage,
+                        format!("option {shown} needs a value"),
+                    ))
+                }
             },
             (Takes::OptionalNumber, None) => match rest.as_slice().first() {
                 Some(next) if next.to_str().is_some_and(|n| n.parse::<f64>().is_ok()) => {
@@ -249,7 +264,7 @@ mod tests {
 
     #[test]
     fn errors_name_the_flag() {
-        let err = |list: &[&str]| parse(&args(list), SPEC).unwrap_err();
+        let err = |list: &[&str]| parse(&args(list), SPEC).unwrap_err().to_string();
         assert_eq!(err(&["--bogus"]), "unknown option --bogus");
         assert_eq!(err(&["--bogus=1"]), "unknown option --bogus");
         assert_eq!(err(&["-x"]), "unknown option -x");
@@ -273,11 +288,15 @@ mod tests {
         assert_eq!(p.path(DIR), Some(PathBuf::from(&raw)));
         let p = parse(&[OsString::from("--format"), raw.clone()], SPEC).unwrap();
         assert_eq!(
-            p.text(FORMAT).unwrap_err(),
+            p.text(FORMAT).unwrap_err().to_string(),
             "option --format: \"/tmp/\\xFF\" is not UTF-8"
         );
         let p = parse(&[raw], SPEC).unwrap();
-        assert!(p.text_positionals().unwrap_err().contains("is not UTF-8"));
+        assert!(p
+            .text_positionals()
+            .unwrap_err()
+            .to_string()
+            .contains("is not UTF-8"));
     }
 
     #[test]

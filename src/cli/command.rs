@@ -2,11 +2,12 @@
 //! names a command, `help` (or `--help`, `-h`) prints the usage, `COMMAND --help` prints that
 //! command's part of it, and an error is printed as `PROGRAM: message` with exit status 2.
 
+use crate::error::{Error, Kind, Result};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
 /// What a program's command table says of one command name: `None` when it has no such command.
-pub type Outcome = Option<Result<ExitCode, String>>;
+pub type Outcome = Option<Result<ExitCode>>;
 
 /// Runs the command named by the first of `std::env::args()`, with the arguments after it.
 /// `usage` lists every command as `PROGRAM COMMAND ...`, continued on indented lines.
@@ -29,12 +30,21 @@ pub fn dispatch(
                 println!("{text}");
                 Ok(ExitCode::SUCCESS)
             }
-            None => Err(format!("unknown command {name:?}\n{usage}")),
+            None => Err(Error::new(
+                Kind::Usage,
+                format!("unknown command {name:?}\n{usage}"),
+            )),
         },
-        Some(name) => {
-            table(name, rest).unwrap_or_else(|| Err(format!("unknown command {name:?}\n{usage}")))
-        }
-        None => Err(format!("no command given\n{usage}")),
+        Some(name) => table(name, rest).unwrap_or_else(|| {
+            Err(Error::new(
+                Kind::Usage,
+                format!("unknown command {name:?}\n{usage}"),
+            ))
+        }),
+        None => Err(Error::new(
+            Kind::Usage,
+            format!("no command given\n{usage}"),
+        )),
     };
     result.unwrap_or_else(|message| {
         eprintln!("{program}: {message}");

@@ -8,6 +8,10 @@
 //!
 //! Exit status: 0 when the frame was written; 2 (an `Err` the caller prints) otherwise.
 
+use crate::error::{Error, Kind, Result, Subject};
+
+/// The subject of the errors this command passes on from the ring library.
+const SNAPSHOT: Subject = Subject::Command("snapshot");
 use super::args::{self, Flag};
 use super::status::DEFAULT_DIR;
 use camd_ring::{FrameMeta, Reader, State};
@@ -23,54 +27,78 @@ const OUTPUT: Flag = Flag::value("-o");
 const OUTPUT_LONG: Flag = Flag::value("--output");
 
 /// Runs `camd snapshot` with the arguments after `snapshot`.
-pub fn main(args: &[OsString]) -> Result<ExitCode, String> {
+pub fn main(args: &[OsString]) -> Result<ExitCode> {
     let parsed = args::parse(args, &[DIR, OUTPUT, OUTPUT_LONG])
-        .map_err(|e| format!("snapshot: {e}\n{USAGE}"))?;
+        .map_err(|e| Error::new(Kind::Usage, format!("snapshot: {e}\n{USAGE}")))?;
     let cameras = parsed
         .text_positionals()
-        .map_err(|e| format!("snapshot: {e}"))?;
+        .map_err(|e| Error::new(Kind::Usage, format!("snapshot: {e}")))?;
     let camera = match cameras.as_slice() {
         [camera] => *camera,
-        [] => return Err(format!("snapshot: which camera?\n{USAGE}")),
+        [] => {
+            return Err(Error::new(
+                Kind::Usage,
+                format!("snapshot: which camera?\n{USAGE}"),
+            ))
+        }
         more => {
-            return Err(format!(
-                "snapshot: one camera at a time, not {}\n{USAGE}",
-                more.join(" ")
+            return Err(Error::new(
+                Kind::Usage,
+                format!(
+                    "snapshot: one camera at a time, not {}\n{USAGE}",
+                    more.join(" ")
+                ),
             ))
         }
     };
     if camera.is_empty() || camera.starts_with('.') || camera.contains('/') {
-        return Err(format!("snapshot: {camera:?} is not a camera name"));
+        return Err(Error::new(
+            Kind::Usage,
+            format!("snapshot: {camera:?} is not a camera name"),
+        ));
     }
     let output = parsed
         .path(OUTPUT)
         .or(parsed.path(OUTPUT_LONG))
-        .ok_or_else(|| format!("snapshot: where to? (-o FILE.jpg, or -o - for stdout)\n{USAGE}"))?;
+        .ok_or_else(|| {
+            Error::new(
+                Kind::Usage,
+                format!("snapshot: where to? (-o FILE.jpg, or -o - for stdout)\n{USAGE}"),
+            )
+        })?;
     if output.as_os_str().is_empty() {
-        return Err("snapshot: -o needs a file name".into());
+        return Err(Error::new(Kind::Usage, "snapshot: -o needs a file name"));
     }
     let dir = parsed.path(DIR).unwrap_or_else(|| DEFAULT_DIR.into());
     let dir = dir.as_path();
     let path = dir.join(format!("{camera}.ring"));
     if !path.exists() && dir.is_dir() {
-        return Err(format!(
-            "snapshot: no camera {camera:?} in {} (no {camera}.ring there)",
-            dir.display()
+        return Err(Error::new(
+            Kind::Usage,
+            format!(
+                "snapshot: no camera {camera:?} in {} (no {camera}.ring there)",
+                dir.display()
+            ),
         ));
     }
-    let reader = Reader::open(&path).map_err(|e| format!("snapshot: {e}"))?;
+    let reader = Reader::open(&path).map_err(|e| Error::from(e).about(SNAPSHOT))?;
     let mut frame = Vec::new();
     let meta = reader
         .copy_latest(&mut frame)
-        .map_err(|e| format!("snapshot: {e}"))?
-        .ok_or_else(|| no_frame(camera, &reader))?;
+        .map_err(|e| Error::from(e).about(SNAPSHOT))?
+        .ok_or_else(|| Error::new(Kind::Usage, no_frame(camera, &reader)))?;
     let summary = |to: &str| summary(camera, &meta, to);
     if output.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();
         stdout
             .write_all(&frame)
             .and_then(|()| stdout.flush())
-            .map_err(|e| format!("snapshot: cannot write to stdout: {e}"))?;
+            .map_err(|e| {
+                Error::new(
+                    Kind::Usage,
+                    format!("snapshot: cannot write to stdout: {e}"),
+                )
+            })?;
         eprintln!("{}", summary("stdout"));
     } else {
         write_atomically(&output, &frame)?;
@@ -111,10 +139,13 @@ fn no_frame(camera: &str, reader: &Reader) -> String {
 
 /// Writes `bytes` to a temporary file beside `path`, flushes it to disk, and renames it over
 /// `path`. The temporary file is removed if anything fails.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| format!("snapshot: {} is not a file name", path.display()))?;
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().ok_or_else(|| {
+        Error::new(
+            Kind::Usage,
+            format!("snapshot: {} is not a file name", path.display()),
+        )
+    })?;
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
@@ -139,6 +170,9 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
         if created {
             let _ = std::fs::remove_file(&tmp);
         }
-        format!("snapshot: cannot write {}: {e}", path.display())
+        Error::new(
+            Kind::Io,
+            format!("snapshot: cannot write {}: {e}", path.display()),
+        )
     })
 }

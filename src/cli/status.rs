@@ -27,6 +27,7 @@
 //! 2 (an `Err` the caller prints) for a bad command line, a DIR that is missing or cannot be
 //! listed, or a CAMERA that has no ring in DIR.
 
+use crate::error::{Error, Kind, Result};
 pub mod json;
 
 use super::args::{self, Flag};
@@ -72,34 +73,35 @@ enum Format {
 }
 
 /// Runs `camd status` with the arguments after `status`.
-pub fn main(args: &[OsString]) -> Result<ExitCode, String> {
-    let parsed =
-        args::parse(args, &[DIR, FORMAT, WATCH]).map_err(|e| format!("status: {e}\n{USAGE}"))?;
+pub fn main(args: &[OsString]) -> Result<ExitCode> {
+    let parsed = args::parse(args, &[DIR, FORMAT, WATCH])
+        .map_err(|e| Error::new(Kind::Usage, format!("status: {e}\n{USAGE}")))?;
     let dir = parsed.path(DIR).unwrap_or_else(|| DEFAULT_DIR.into());
     let format = match parsed
         .text(FORMAT)
-        .map_err(|e| format!("status: {e}"))?
+        .map_err(|e| Error::new(Kind::Usage, format!("status: {e}")))?
         .unwrap_or("table")
     {
         "table" => Format::Table,
         "json" => Format::Json,
         "prometheus" => Format::Prometheus,
         other => {
-            return Err(format!(
-                "status: unknown format {other:?} (table, json or prometheus)"
+            return Err(Error::new(
+                Kind::Usage,
+                format!("status: unknown format {other:?} (table, json or prometheus)"),
             ))
         }
     };
     let watch = if parsed.has(WATCH) {
-        Some(parse_interval(
-            parsed.text(WATCH).map_err(|e| format!("status: {e}"))?,
-        )?)
+        Some(parse_interval(parsed.text(WATCH).map_err(|e| {
+            Error::new(Kind::Usage, format!("status: {e}"))
+        })?)?)
     } else {
         None
     };
     let filter: Vec<String> = parsed
         .text_positionals()
-        .map_err(|e| format!("status: {e}"))?
+        .map_err(|e| Error::new(Kind::Usage, format!("status: {e}")))?
         .into_iter()
         .map(str::to_owned)
         .collect();
@@ -115,12 +117,15 @@ pub fn main(args: &[OsString]) -> Result<ExitCode, String> {
         Ok(()) => Ok(ExitCode::SUCCESS),
         // `camd status | head`: the reader has what it wanted.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        Err(e) => Err(format!("status: cannot write the output: {e}")),
+        Err(e) => Err(Error::new(
+            Kind::Usage,
+            format!("status: cannot write the output: {e}"),
+        )),
     }
 }
 
 /// `--watch` with no value is every second; a value is seconds, fractions allowed.
-fn parse_interval(value: Option<&str>) -> Result<Duration, String> {
+fn parse_interval(value: Option<&str>) -> Result<Duration> {
     let Some(text) = value else {
         return Ok(Duration::from_secs(1));
     };
@@ -128,9 +133,9 @@ fn parse_interval(value: Option<&str>) -> Result<Duration, String> {
         Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 86_400.0 => {
             Ok(Duration::from_secs_f64(secs))
         }
-        _ => Err(format!(
+        _ => Err(Error::new(Kind::Usage, format!(
             "status: --watch takes seconds between listings (more than 0, at most 86400), not {text:?}"
-        )),
+        ))),
     }
 }
 
@@ -142,7 +147,7 @@ fn watch_loop(
     filter: &[String],
     format: Format,
     interval: Duration,
-) -> Result<std::io::Result<()>, String> {
+) -> Result<std::io::Result<()>> {
     let tty = std::io::stdout().is_terminal();
     let mut first = true;
     loop {
@@ -190,7 +195,7 @@ fn emit(text: &str, redraw: bool) -> std::io::Result<()> {
 struct Camera {
     /// The ring's file name without `.ring` (the camera's name).
     name: String,
-    reading: Result<Reading, String>,
+    reading: Result<Reading>,
 }
 
 /// What a readable ring says.
@@ -204,8 +209,13 @@ struct Reading {
 }
 
 /// The rings of `dir`, sorted by name, restricted to `filter` if it names any.
-fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>, String> {
-    let cannot = |e: std::io::Error| format!("status: cannot list {}: {e}", dir.display());
+fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>> {
+    let cannot = |e: std::io::Error| {
+        Error::new(
+            Kind::Io,
+            format!("status: cannot list {}: {e}", dir.display()),
+        )
+    };
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(cannot)? {
         let file_name = entry.map_err(cannot)?.file_name();
@@ -219,15 +229,18 @@ fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>, String> {
     }
     names.sort();
     if let Some(unknown) = filter.iter().find(|wanted| !names.contains(wanted)) {
-        return Err(format!(
-            "status: no camera {unknown:?} in {} (no {}.ring there; cameras: {})",
-            dir.display(),
-            unknown,
-            if names.is_empty() {
-                "none".to_owned()
-            } else {
-                names.join(", ")
-            }
+        return Err(Error::new(
+            Kind::Usage,
+            format!(
+                "status: no camera {unknown:?} in {} (no {}.ring there; cameras: {})",
+                dir.display(),
+                unknown,
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
+            ),
         ));
     }
     Ok(names
@@ -240,10 +253,10 @@ fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>, String> {
         .collect())
 }
 
-fn read(path: &Path) -> Result<Reading, String> {
-    let reader = Reader::open(path).map_err(|e| e.to_string())?;
-    let snapshot = reader.status().map_err(|e| e.to_string())?;
-    let latest = reader.latest().map_err(|e| e.to_string())?;
+fn read(path: &Path) -> Result<Reading> {
+    let reader = Reader::open(path)?;
+    let snapshot = reader.status()?;
+    let latest = reader.latest()?;
     let last_error_at = snapshot.status.last_error_realtime_ns;
     Ok(Reading {
         frame_age: latest.as_ref().map(FrameMeta::age),
@@ -367,7 +380,7 @@ fn table_row(camera: &Camera) -> Vec<String> {
         Err(e) => {
             let mut row = vec![name, UNREADABLE.to_owned()];
             row.resize(COLUMNS.len() - 1, dash());
-            row.push(one_line(e));
+            row.push(one_line(&e.to_string()));
             return row;
         }
     };
@@ -431,7 +444,7 @@ fn camera_json(camera: &Camera) -> Value {
             let mut fields = vec![
                 ("name", Value::from(camera.name.as_str())),
                 ("status", UNREADABLE.into()),
-                ("error", e.as_str().into()),
+                ("error", e.to_string().as_str().into()),
                 ("up", false.into()),
             ];
             fields.extend(READING_KEYS.iter().map(|key| (*key, Value::Null)));
@@ -664,7 +677,7 @@ mod tests {
             Duration::from_millis(250)
         );
         for bad in ["0", "-1", "x", "inf", "NaN", "100000"] {
-            let err = parse_interval(Some(bad)).unwrap_err();
+            let err = parse_interval(Some(bad)).unwrap_err().to_string();
             assert!(err.contains("--watch"), "{err}");
         }
     }
@@ -677,7 +690,7 @@ mod tests {
         };
         let broken = Camera {
             name: "x".into(),
-            reading: Err("bad".into()),
+            reading: Err(Error::new(Kind::Usage, "bad")),
         };
         let keys = readable_keys(&camera_json(&broken));
         assert_eq!(&keys[..4], ["name", "status", "error", "up"]);

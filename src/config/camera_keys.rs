@@ -4,6 +4,7 @@
 //! checked and passed on, or the round-trip test fails.
 
 use crate::camera_config::{CameraConfig, Transport};
+use crate::error::{Error, Kind, Result};
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
 use std::time::Duration;
@@ -31,7 +32,7 @@ pub const SETTING_KEYS: &[&str] = &[
 ];
 
 /// Applies setting `key` = `value` to `camera`. `Ok(false)`: not a setting key.
-pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool, String> {
+pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool> {
     let retry = &mut camera.retry;
     match key {
         "width" => camera.width = Some(integer(value, 16..=8192)? as u32),
@@ -44,8 +45,9 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool,
                 "tcp" => Transport::Tcp,
                 "udp" => Transport::Udp,
                 other => {
-                    return Err(format!(
-                        "{other:?} is not one of \"auto\", \"tcp\", \"udp\""
+                    return Err(Error::new(
+                        Kind::Config,
+                        format!("{other:?} is not one of \"auto\", \"tcp\", \"udp\""),
                     ))
                 }
             }
@@ -180,51 +182,60 @@ fn secs(d: Duration) -> String {
     format!("{}.{:09}", d.as_secs(), d.subsec_nanos())
 }
 
-pub(crate) fn integer(value: &Item, range: RangeInclusive<i64>) -> Result<i64, String> {
-    let n = value
-        .as_integer()
-        .ok_or_else(|| format!("must be an integer, not {}", kind(value)))?;
+pub(crate) fn integer(value: &Item, range: RangeInclusive<i64>) -> Result<i64> {
+    let n = value.as_integer().ok_or_else(|| {
+        Error::new(
+            Kind::Config,
+            format!("must be an integer, not {}", kind(value)),
+        )
+    })?;
     if !range.contains(&n) {
-        return Err(format!(
-            "{n} is out of range {}..={}",
-            range.start(),
-            range.end()
+        return Err(Error::new(
+            Kind::Config,
+            format!("{n} is out of range {}..={}", range.start(), range.end()),
         ));
     }
     Ok(n)
 }
 
-pub(crate) fn float(value: &Item, range: RangeInclusive<f64>) -> Result<f64, String> {
+pub(crate) fn float(value: &Item, range: RangeInclusive<f64>) -> Result<f64> {
     let x = value
         .as_float()
         .or_else(|| value.as_integer().map(|i| i as f64))
-        .ok_or_else(|| format!("must be a number, not {}", kind(value)))?;
+        .ok_or_else(|| {
+            Error::new(
+                Kind::Config,
+                format!("must be a number, not {}", kind(value)),
+            )
+        })?;
     if !range.contains(&x) {
-        return Err(format!(
-            "{x} is out of range {}..={}",
-            range.start(),
-            range.end()
+        return Err(Error::new(
+            Kind::Config,
+            format!("{x} is out of range {}..={}", range.start(), range.end()),
         ));
     }
     Ok(x)
 }
 
 /// Seconds (integer or float) as a Duration, rounded to the nanosecond.
-pub(crate) fn seconds(value: &Item, range: RangeInclusive<f64>) -> Result<Duration, String> {
+pub(crate) fn seconds(value: &Item, range: RangeInclusive<f64>) -> Result<Duration> {
     let x = float(value, range)?;
     let whole = x.trunc();
     let nanos = ((x - whole) * 1e9).round().min(999_999_999.0);
     Ok(Duration::new(whole as u64, nanos as u32))
 }
 
-pub(crate) fn string(value: &Item) -> Result<&str, String> {
-    value
-        .as_str()
-        .ok_or_else(|| format!("must be a string, not {}", kind(value)))
+pub(crate) fn string(value: &Item) -> Result<&str> {
+    value.as_str().ok_or_else(|| {
+        Error::new(
+            Kind::Config,
+            format!("must be a string, not {}", kind(value)),
+        )
+    })
 }
 
 /// A GStreamer element factory name: letters, digits, `_` and `-`.
-fn element_name(value: &Item) -> Result<String, String> {
+fn element_name(value: &Item) -> Result<String> {
     let name = string(value)?;
     let ok = !name.is_empty()
         && name.len() <= 63
@@ -234,8 +245,9 @@ fn element_name(value: &Item) -> Result<String, String> {
     if ok {
         Ok(name.to_owned())
     } else {
-        Err(format!(
-            "{name:?} is not a GStreamer element name (letters, digits, '_' and '-')"
+        Err(Error::new(
+            Kind::Config,
+            format!("{name:?} is not a GStreamer element name (letters, digits, '_' and '-')"),
         ))
     }
 }

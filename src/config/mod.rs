@@ -3,6 +3,7 @@
 //! with its key path and line (`camd check-config`); a config that loads is one the supervisor
 //! can run. `systemd/camd.toml` documents every key; docs/configuration.md is the reference.
 
+use crate::error::{Error, Kind, Result};
 pub mod camera_keys;
 mod names;
 mod problems;
@@ -86,25 +87,32 @@ impl SecretSource {
         }
     }
 
-    fn read(&self, file: &str) -> Result<String, String> {
+    fn read(&self, file: &str) -> Result<String> {
         let path = if Path::new(file).is_absolute() {
             PathBuf::from(file)
         } else {
             match &self.credentials_directory {
                 Some(dir) => dir.join(file),
                 None => {
-                    return Err(format!(
-                        "{file:?} is relative, which means a systemd credential, but \
+                    return Err(Error::new(
+                        Kind::Config,
+                        format!(
+                            "{file:?} is relative, which means a systemd credential, but \
                          CREDENTIALS_DIRECTORY is not set (LoadCredential= in the unit)"
+                        ),
                     ))
                 }
             }
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Error::new(Kind::Config, format!("cannot read {}: {e}", path.display()))
+        })?;
         let password = text.trim_end_matches(['\n', '\r']);
         if password.is_empty() {
-            return Err(format!("{} is empty", path.display()));
+            return Err(Error::new(
+                Kind::Config,
+                format!("{} is empty", path.display()),
+            ));
         }
         Ok(password.to_owned())
     }
@@ -227,7 +235,10 @@ fn parse_daemon<'d>(
                     daemon.runtime_dir = PathBuf::from(dir);
                     Ok(())
                 } else {
-                    Err(format!("{dir:?} must be an absolute path"))
+                    Err(Error::new(
+                        Kind::Config,
+                        format!("{dir:?} must be an absolute path"),
+                    ))
                 }
             }),
             "ring_group" => match item.as_integer() {
@@ -238,7 +249,10 @@ fn parse_daemon<'d>(
                         daemon.ring_group = Some(RingGroup::Name(name.to_owned()));
                         Ok(())
                     } else {
-                        Err(format!("{name:?} is not a group name"))
+                        Err(Error::new(
+                            Kind::Config,
+                            format!("{name:?} is not a group name"),
+                        ))
                     }
                 }),
             },
@@ -259,11 +273,14 @@ fn parse_daemon<'d>(
                     defaults = parse_defaults(defaults_table, c);
                     Ok(())
                 }
-                None => Err("must be a table ([daemon.defaults])".into()),
+                None => Err(Error::new(
+                    Kind::Config,
+                    "must be a table ([daemon.defaults])",
+                )),
             },
-            _ => Err(format!(
-                "unknown key (expected one of {})",
-                DAEMON_KEYS.join(", ")
+            _ => Err(Error::new(
+                Kind::Config,
+                format!("unknown key (expected one of {})", DAEMON_KEYS.join(", ")),
             )),
         };
         if let Err(message) = result {
@@ -360,14 +377,21 @@ fn parse_camera(
         let key = format!("{path}.password_file");
         let span = span_of(table, "password_file", item);
         let result = camera_keys::string(item).and_then(|file| match source {
-            Source::Rtsp { user: None, .. } => Err(
-                "the url has no user name (rtsp://USER@host/...) to go with the password".into(),
-            ),
+            Source::Rtsp { user: None, .. } => Err(Error::new(
+                Kind::Config,
+                "the url has no user name (rtsp://USER@host/...) to go with the password",
+            )),
             Source::Rtsp {
                 password: Some(_), ..
-            } => Err("the url already holds a password: use one or the other".into()),
+            } => Err(Error::new(
+                Kind::Config,
+                "the url already holds a password: use one or the other",
+            )),
             Source::Rtsp { password, .. } => secrets.read(file).map(|p| *password = Some(p)),
-            _ => Err("only rtsp:// and rtsps:// cameras take a password".into()),
+            _ => Err(Error::new(
+                Kind::Config,
+                "only rtsp:// and rtsps:// cameras take a password",
+            )),
         });
         if let Err(message) = result {
             c.add(span, key, message);
@@ -428,20 +452,22 @@ fn parse_camera(
 
 /// Parses one camera handed to a worker (`camera_keys::to_inline_table`): the same checks as
 /// the file, secrets already in the url.
-pub fn parse_worker_camera(line: &str) -> Result<CameraEntry, String> {
+pub fn parse_worker_camera(line: &str) -> Result<CameraEntry> {
     let text = format!("camera = {line}\n");
-    let doc = ImDocument::parse(text.as_str()).map_err(|e| e.message().to_owned())?;
+    let doc =
+        ImDocument::parse(text.as_str()).map_err(|e| Error::new(Kind::Config, e.message()))?;
     let table = doc
         .get("camera")
         .and_then(Item::as_table_like)
-        .ok_or("not a table")?;
+        .ok_or_else(|| Error::new(Kind::Config, "not a table"))?;
     let mut c = Collector::new(&text);
     parse_camera(table, "camera", 1, &[], &SecretSource::default(), &mut c).ok_or_else(|| {
-        c.problems
+        let problems: Vec<String> = c
+            .problems
             .iter()
             .map(|p| format!("{}: {}", p.key, p.message))
-            .collect::<Vec<_>>()
-            .join("; ")
+            .collect();
+        Error::new(Kind::Config, problems.join("; "))
     })
 }
 

@@ -72,13 +72,13 @@ impl<'a> Collector<'a> {
         &mut self,
         span: Option<Range<usize>>,
         key: impl Into<String>,
-        message: impl Into<String>,
+        message: impl ToString,
     ) {
         let line = self.line_of(span);
         self.problems.push(Problem {
             line,
             key: key.into(),
-            message: message.into(),
+            message: message.to_string(),
         });
     }
 

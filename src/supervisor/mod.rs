@@ -5,6 +5,7 @@
 //! beating), reloads the config on SIGHUP camera by camera, stops everything on SIGTERM or
 //! SIGINT, and keeps systemd informed (READY, STATUS, WATCHDOG, RELOADING, STOPPING).
 
+use crate::error::{Error, Kind, Result};
 pub mod plan;
 pub mod restart;
 mod rings;
@@ -97,30 +98,44 @@ pub fn run(options: RunOptions) -> ExitCode {
 /// The executable that runs cameras, `camd-worker`, installed beside `camd`. It is found once,
 /// at start: a package upgrade that replaces both files while camd runs leaves /proc/self/exe
 /// pointing at a deleted file, and the new worker beside it is the one to start.
-pub fn worker_executable() -> Result<PathBuf, String> {
-    let camd = std::fs::read_link("/proc/self/exe")
-        .map_err(|e| format!("cannot find camd's own executable (/proc/self/exe): {e}"))?;
+pub fn worker_executable() -> Result<PathBuf> {
+    let camd = std::fs::read_link("/proc/self/exe").map_err(|e| {
+        Error::new(
+            Kind::System,
+            format!("cannot find camd's own executable (/proc/self/exe): {e}"),
+        )
+    })?;
     let worker = camd.with_file_name("camd-worker");
     match std::fs::metadata(&worker) {
         Ok(meta) if meta.is_file() => Ok(worker),
-        Ok(_) => Err(format!("{} is not a file", worker.display())),
-        Err(e) => Err(format!(
-            "{}: {e} (camd runs its cameras in camd-worker, installed beside camd)",
-            worker.display()
+        Ok(_) => Err(Error::new(
+            Kind::System,
+            format!("{} is not a file", worker.display()),
+        )),
+        Err(e) => Err(Error::new(
+            Kind::System,
+            format!(
+                "{}: {e} (camd runs its cameras in camd-worker, installed beside camd)",
+                worker.display()
+            ),
         )),
     }
 }
 
-fn resolve_group(group: &Option<RingGroup>) -> Result<Option<u32>, String> {
+fn resolve_group(group: &Option<RingGroup>) -> Result<Option<u32>> {
     match group {
         None => Ok(None),
         Some(RingGroup::Gid(gid)) => Ok(Some(*gid)),
         Some(RingGroup::Name(name)) => match nix::unistd::Group::from_name(name) {
             Ok(Some(group)) => Ok(Some(group.gid.as_raw())),
-            Ok(None) => Err(format!(
-                "daemon.ring_group: no group named {name:?} on this system"
+            Ok(None) => Err(Error::new(
+                Kind::System,
+                format!("daemon.ring_group: no group named {name:?} on this system"),
             )),
-            Err(e) => Err(format!("daemon.ring_group: cannot look up {name:?}: {e}")),
+            Err(e) => Err(Error::new(
+                Kind::System,
+                format!("daemon.ring_group: cannot look up {name:?}: {e}"),
+            )),
         },
     }
 }
@@ -131,12 +146,16 @@ impl Supervisor {
         config: Config,
         log_level: log::LevelFilter,
         log_to: Target,
-    ) -> Result<Self, String> {
+    ) -> Result<Self> {
         let worker_exe = worker_executable()?;
         let gid = resolve_group(&config.daemon.ring_group)?;
         let dir = config.daemon.runtime_dir.clone();
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("daemon.runtime_dir: cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| {
+            Error::new(
+                Kind::System,
+                format!("daemon.runtime_dir: cannot create {}: {e}", dir.display()),
+            )
+        })?;
         let mut supervisor = Self {
             config_path,
             gid,

@@ -5,14 +5,15 @@
 
 use super::restart::RingLife;
 use crate::config::CameraEntry;
+use crate::error::Result;
 use crate::ring_files::{open_ring, ring_path};
 use camd_ring::{Reader, State, Writer};
 use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Creates (or takes over) the camera's ring and leaves it `starting` for its worker.
-pub fn prepare(dir: &Path, entry: &CameraEntry, gid: Option<u32>) -> Result<(), String> {
-    let mut writer = open_ring(dir, &entry.camera, gid).map_err(|(_, message)| message)?;
+pub fn prepare(dir: &Path, entry: &CameraEntry, gid: Option<u32>) -> Result<()> {
+    let mut writer = open_ring(dir, &entry.camera, gid)?;
     writer.update_status(|s| {
         s.state = State::Starting;
         s.next_retry_mono_ns = 0;
@@ -49,13 +50,13 @@ pub fn remove_stale(dir: &Path, keep: &BTreeMap<String, CameraEntry>) -> Vec<Str
 }
 
 /// Marks `stopped` a ring whose writer is gone without doing so (a worker killed at stop).
-pub fn mark_stopped(dir: &Path, name: &str) -> Result<(), String> {
+pub fn mark_stopped(dir: &Path, name: &str) -> Result<()> {
     let path = ring_path(dir, name);
-    let reader = Reader::open(&path).map_err(|e| e.to_string())?;
+    let reader = Reader::open(&path)?;
     if reader.status().ok().map(|s| s.status.state) == Some(State::Stopped) {
         return Ok(());
     }
-    let mut writer = Writer::attach(&path).map_err(|e| e.to_string())?;
+    let mut writer = Writer::attach(&path)?;
     writer.update_status(|s| {
         s.state = State::Stopped;
         s.next_retry_mono_ns = 0;

@@ -7,6 +7,7 @@ use crate::capture::pipeline::{self, Event, FrameTarget};
 use camd::camera_config::CameraConfig;
 use camd::camera_state::{CameraMachine, PipelineCommand};
 use camd::clock::{ns, Clock};
+use camd::error::{Error, Kind};
 use camd_ring::{State, Writer};
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -94,7 +95,7 @@ impl CameraRunner {
                 Ok(Event::Failed { generation, error })
                     if generation == self.generation && self.pipeline.is_some() =>
                 {
-                    self.failure(&error);
+                    self.failure(&error.to_string());
                 }
                 Ok(Event::EndOfFile { generation }) if generation == self.generation => {
                     self.rewind()
@@ -190,14 +191,16 @@ impl CameraRunner {
         self.target.notify_next_frame.store(true, Ordering::Release);
         let built =
             pipeline::build(&self.config, self.target.clone(), self.generation).and_then(|p| {
-                p.set_state(gst::State::Playing)
-                    .map_err(|e| format!("cannot start the pipeline: {e}"))?;
+                p.set_state(gst::State::Playing).map_err(|e| {
+                    Error::new(Kind::Pipeline, "cannot start the pipeline").because(e)
+                })?;
                 Ok(p)
             });
         match built {
             Ok(p) => self.pipeline = Some(p),
             Err(error) => {
                 // Counted like any failed attempt; the machine schedules the retry.
+                let error = error.to_string();
                 let command = self.machine.on_failure(self.clock.now(), &error);
                 self.log_failure(&error, false);
                 if command != PipelineCommand::Stop {

@@ -18,6 +18,7 @@ use crate::capture::elements::{self, Codec};
 use crate::capture::v4l2::{self, DeviceCaps};
 use camd::cli::args::{self, Flag};
 use camd::cli::status::json::Value;
+use camd::error::{Error, Kind, Result};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -31,19 +32,28 @@ const FORMAT: Flag = Flag::value("--format");
 const CODECS: [Codec; 3] = [Codec::H264, Codec::H265, Codec::Mjpeg];
 
 /// Runs `camd probe` with the arguments after `probe`.
-pub fn main(args: &[OsString]) -> Result<ExitCode, String> {
-    let parsed = args::parse(args, &[FORMAT]).map_err(|e| format!("probe: {e}\n{USAGE}"))?;
+pub fn main(args: &[OsString]) -> Result<ExitCode> {
+    let parsed = args::parse(args, &[FORMAT])
+        .map_err(|e| Error::new(Kind::Usage, format!("probe: {e}\n{USAGE}")))?;
     if let Some(extra) = parsed.positionals.first() {
-        return Err(format!("probe: unexpected argument {extra:?}\n{USAGE}"));
+        return Err(Error::new(
+            Kind::Usage,
+            format!("probe: unexpected argument {extra:?}\n{USAGE}"),
+        ));
     }
     let json = match parsed
         .text(FORMAT)
-        .map_err(|e| format!("probe: {e}"))?
+        .map_err(|e| Error::new(Kind::Usage, format!("probe: {e}")))?
         .unwrap_or("table")
     {
         "table" => false,
         "json" => true,
-        other => return Err(format!("probe: unknown format {other:?} (table or json)")),
+        other => {
+            return Err(Error::new(
+                Kind::Usage,
+                format!("probe: unknown format {other:?} (table or json)"),
+            ))
+        }
     };
     let devices = video_nodes(Path::new("/dev"))
         .into_iter()
@@ -52,7 +62,12 @@ pub fn main(args: &[OsString]) -> Result<ExitCode, String> {
             (path, caps)
         })
         .collect::<Vec<_>>();
-    gstreamer::init().map_err(|e| format!("probe: cannot initialise GStreamer: {e}"))?;
+    gstreamer::init().map_err(|e| {
+        Error::new(
+            Kind::Usage,
+            format!("probe: cannot initialise GStreamer: {e}"),
+        )
+    })?;
     let gst = GstreamerReport::from_registry(elements::registry_has);
     let text = if json {
         let mut text = report_json(&devices, &gst).to_json();
@@ -140,10 +155,7 @@ impl GstreamerReport {
     }
 }
 
-fn report_table(
-    devices: &[(PathBuf, Result<DeviceCaps, String>)],
-    gst: &GstreamerReport,
-) -> String {
+fn report_table(devices: &[(PathBuf, Result<DeviceCaps>)], gst: &GstreamerReport) -> String {
     let mut out = String::from("V4L2 devices\n");
     if !cfg!(feature = "v4l2") {
         out.push_str("  (this camd was built without V4L2 support: cargo feature `v4l2`)\n");
@@ -230,13 +242,13 @@ fn choice_table(out: &mut String, what: &str, choice: &Choice) {
     }
 }
 
-fn report_json(devices: &[(PathBuf, Result<DeviceCaps, String>)], gst: &GstreamerReport) -> Value {
+fn report_json(devices: &[(PathBuf, Result<DeviceCaps>)], gst: &GstreamerReport) -> Value {
     let devices = devices
         .iter()
         .map(|(path, caps)| {
             let path = ("path", Value::from(path.display().to_string()));
             match caps {
-                Err(e) => Value::Object(vec![path, ("error", e.as_str().into())]),
+                Err(e) => Value::Object(vec![path, ("error", e.to_string().as_str().into())]),
                 Ok(caps) => Value::Object(vec![
                     path,
                     ("error", Value::Null),
@@ -358,7 +370,10 @@ mod tests {
         };
         let devices = vec![
             (PathBuf::from("/dev/video0"), Ok(caps)),
-            (PathBuf::from("/dev/video1"), Err("no access".to_owned())),
+            (
+                PathBuf::from("/dev/video1"),
+                Err(Error::new(Kind::Usage, "no access")),
+            ),
         ];
         let gst = GstreamerReport::from_registry(|_| false);
         let text = report_table(&devices, &gst);

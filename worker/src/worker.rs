@@ -7,6 +7,7 @@ use crate::camera_runner::CameraRunner;
 use crate::capture::pipeline::Event;
 use camd::camera_config::CameraConfig;
 use camd::clock::{Clock, SystemClock};
+use camd::error::{Error, Kind, Result};
 use camd::ring_files::open_ring;
 use camd_ring::ErrorKind;
 use std::collections::BTreeMap;
@@ -25,11 +26,7 @@ pub struct Worker {
 
 impl Worker {
     /// Initialises GStreamer, opens every camera's ring in `ring_dir` and starts its thread.
-    pub fn start(
-        cameras: Vec<CameraConfig>,
-        ring_dir: &Path,
-        group: Option<u32>,
-    ) -> Result<Self, String> {
+    pub fn start(cameras: Vec<CameraConfig>, ring_dir: &Path, group: Option<u32>) -> Result<Self> {
         Self::start_with_clock(cameras, ring_dir, group, Arc::new(SystemClock))
     }
 
@@ -38,7 +35,7 @@ impl Worker {
         ring_dir: &Path,
         group: Option<u32>,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self> {
         let mut worker = Self::new(ring_dir, group, clock)?;
         for config in cameras {
             worker.add(config)?;
@@ -47,8 +44,9 @@ impl Worker {
     }
 
     /// A worker with no camera yet (GStreamer initialised).
-    pub fn new(ring_dir: &Path, group: Option<u32>, clock: Arc<dyn Clock>) -> Result<Self, String> {
-        gstreamer::init().map_err(|e| format!("GStreamer cannot start: {e}"))?;
+    pub fn new(ring_dir: &Path, group: Option<u32>, clock: Arc<dyn Clock>) -> Result<Self> {
+        gstreamer::init()
+            .map_err(|e| Error::new(Kind::System, format!("GStreamer cannot start: {e}")))?;
         Ok(Self {
             cameras: BTreeMap::new(),
             ring_dir: ring_dir.to_owned(),
@@ -64,26 +62,37 @@ impl Worker {
 
     /// Opens the camera's ring and starts its thread. A ring still held by a camera that is
     /// stopping elsewhere (moved between workers by a reload) is waited for, up to 5 s.
-    pub fn add(&mut self, config: CameraConfig) -> Result<(), String> {
+    pub fn add(&mut self, config: CameraConfig) -> Result<()> {
         let name = config.name.clone();
         if self.cameras.contains_key(&name) {
-            return Err(format!("camera {name} is already running in this worker"));
+            return Err(Error::new(
+                Kind::System,
+                format!("camera {name} is already running in this worker"),
+            ));
         }
         let deadline = Instant::now() + RING_BUSY_WAIT;
         let writer = loop {
             match open_ring(&self.ring_dir, &config, self.group) {
                 Ok(writer) => break writer,
-                Err((ErrorKind::WriterBusy, _)) if Instant::now() < deadline => {
+                Err(e)
+                    if matches!(e.ring_kind(), Some(ErrorKind::WriterBusy))
+                        && Instant::now() < deadline =>
+                {
                     std::thread::sleep(Duration::from_millis(20))
                 }
-                Err((_, message)) => return Err(message),
+                Err(e) => return Err(e),
             }
         };
         let (runner, events) = CameraRunner::new(config, writer, self.clock.clone());
         let thread = std::thread::Builder::new()
             .name(format!("camera {name}"))
             .spawn(move || runner.run())
-            .map_err(|e| format!("camera {name}: cannot start its thread: {e}"))?;
+            .map_err(|e| {
+                Error::new(
+                    Kind::System,
+                    format!("camera {name}: cannot start its thread: {e}"),
+                )
+            })?;
         self.cameras.insert(name, (events, thread));
         Ok(())
     }

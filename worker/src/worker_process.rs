@@ -7,6 +7,7 @@
 use crate::process_title;
 use crate::worker::Worker;
 use camd::clock::SystemClock;
+use camd::error::{Error, Kind, Result};
 use camd::logging;
 use camd::worker_protocol::{Message, Setup};
 use std::io::BufRead;
@@ -15,7 +16,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 
 enum Order {
-    Message(Result<Message, String>),
+    Message(Result<Message>),
     /// A signal or the end of input.
     Shutdown(&'static str),
 }
@@ -30,7 +31,10 @@ pub fn main() -> ExitCode {
         for line in std::io::stdin().lock().lines() {
             let order = match line {
                 Ok(line) => Order::Message(Message::decode(&line)),
-                Err(e) => Order::Message(Err(format!("cannot read orders: {e}"))),
+                Err(e) => Order::Message(Err(Error::new(
+                    Kind::Protocol,
+                    format!("cannot read orders: {e}"),
+                ))),
             };
             if stdin_tx.send(order).is_err() {
                 return;

@@ -2,6 +2,7 @@
 //! has one, software otherwise, or the element a camera's configuration names. The priority
 //! lists are the documented order (docs/hardware.md); the first name the registry knows wins.
 
+use camd::error::{Error, Kind, Result};
 /// What a camera sends, as far as decoding is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Codec {
@@ -104,12 +105,12 @@ pub fn choose(
     wanted: Option<&str>,
     candidates: &[&str],
     exists: impl Fn(&str) -> bool,
-) -> Result<String, String> {
+) -> Result<String> {
     if let Some(name) = wanted {
         return if exists(name) {
             Ok(name.to_owned())
         } else {
-            Err(format!("{what} {name:?} is not in the GStreamer registry (`camd probe` lists what this board has)"))
+            Err(Error::new(Kind::Element, format!("{what} {name:?} is not in the GStreamer registry (`camd probe` lists what this board has)")))
         };
     }
     candidates
@@ -117,9 +118,12 @@ pub fn choose(
         .find(|name| exists(name))
         .map(|name| (*name).to_owned())
         .ok_or_else(|| {
-            format!(
-                "no {what} available: none of {} is installed",
-                candidates.join(", ")
+            Error::new(
+                Kind::Element,
+                format!(
+                    "no {what} available: none of {} is installed",
+                    candidates.join(", ")
+                ),
             )
         })
 }
@@ -181,12 +185,16 @@ mod tests {
             choose("decoder", Some("avdec_h264"), &[], have).unwrap(),
             "avdec_h264"
         );
-        let err = choose("decoder", Some("nvv4l2decoder"), &[], have).unwrap_err();
+        let err = choose("decoder", Some("nvv4l2decoder"), &[], have)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("\"nvv4l2decoder\" is not in the GStreamer registry"),
             "{err}"
         );
-        let err = choose("decoder", None, decoder_candidates(Codec::H265), |_| false).unwrap_err();
+        let err = choose("decoder", None, decoder_candidates(Codec::H265), |_| false)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("no decoder available"), "{err}");
     }
 }

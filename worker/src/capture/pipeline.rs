@@ -11,6 +11,7 @@
 use super::elements::{self, Codec};
 use camd::camera_config::{CameraConfig, Transport};
 use camd::clock::Clock;
+use camd::error::{Error, Kind, Result};
 use camd::source::Source;
 use camd_ring::{ErrorKind, FrameInfo, Writer};
 use gstreamer as gst;
@@ -26,7 +27,7 @@ pub enum Event {
     /// A frame reached the ring (sent only while the driver asked to be told).
     Frame { generation: u64, at: u64 },
     /// The pipeline failed or ended.
-    Failed { generation: u64, error: String },
+    Failed { generation: u64, error: Error },
     /// A file source reached its end: the driver seeks back to the start (files loop).
     EndOfFile { generation: u64 },
     /// The worker is shutting down.
@@ -71,7 +72,7 @@ impl FrameTarget {
         }
     }
 
-    fn fail(&self, generation: u64, error: String) {
+    fn fail(&self, generation: u64, error: Error) {
         self.send(Event::Failed { generation, error });
     }
 
@@ -100,7 +101,11 @@ impl FrameTarget {
                     });
                 }
             }
-            Err(e) if matches!(e.kind, ErrorKind::Oversize { .. }) => {
+            Err(e) => {
+                let ErrorKind::Oversize { len, capacity } = e.kind else {
+                    log::warn!("camera {}: {e}", self.camera);
+                    return;
+                };
                 if !self.oversize_logged.swap(true, Ordering::Relaxed) {
                     log::warn!(
                         "camera {}: {e} (logged once; see the oversize counter)",
@@ -110,14 +115,13 @@ impl FrameTarget {
                 // Waiting for a first frame: this attempt cannot succeed, say why. Once frames
                 // flow, an occasional oversize frame is only counted.
                 if self.notify_next_frame.load(Ordering::Acquire) {
-                    let message = e.to_string();
-                    let reason = message
-                        .split_once(": ")
-                        .map_or(message.as_str(), |(_, r)| r);
-                    self.fail(generation, format!("{reason}: raise slot_capacity"));
+                    let reason = format!(
+                        "frame of {len} bytes does not fit the slot capacity of {capacity} bytes \
+                         (counted as oversize, not written): raise slot_capacity"
+                    );
+                    self.fail(generation, Error::new(Kind::Ring, reason));
                 }
             }
-            Err(e) => log::warn!("camera {}: {e}", self.camera),
         }
     }
 }
@@ -130,17 +134,66 @@ pub struct Chosen {
     pub encoder: String,
 }
 
-fn make(name: &str) -> Result<gst::Element, String> {
+fn make(name: &str) -> Result<gst::Element> {
     gst::ElementFactory::make(name)
         .build()
-        .map_err(|_| format!("GStreamer element {name:?} is not installed"))
+        .map_err(unmade(name))
 }
 
-fn caps_filter(caps: gst::Caps) -> Result<gst::Element, String> {
+/// The error of an element that could not be made: not installed, or a property it refused.
+fn unmade(name: &str) -> impl FnOnce(gst::glib::BoolError) -> Error + '_ {
+    move |e| {
+        Error::new(Kind::Element, "is not installed (or refused a property)")
+            .element(name)
+            .because(e)
+    }
+}
+
+/// The factory name of an element, for errors.
+fn name_of(element: &gst::Element) -> String {
+    element
+        .factory()
+        .map(|f| f.name().to_string())
+        .unwrap_or_else(|| element.name().to_string())
+}
+
+fn names(chain: &[&gst::Element]) -> String {
+    chain
+        .iter()
+        .map(|e| name_of(e))
+        .collect::<Vec<_>>()
+        .join(" ! ")
+}
+
+fn add(pipeline: &gst::Pipeline, elements: &[&gst::Element]) -> Result<()> {
+    pipeline.add_many(elements).map_err(|e| {
+        Error::new(
+            Kind::Pipeline,
+            format!("cannot add {} to the pipeline", names(elements)),
+        )
+        .because(e)
+    })
+}
+
+fn link(from: &gst::Element, to: &gst::Element) -> Result<()> {
+    from.link(to).map_err(|e| {
+        Error::new(Kind::Element, format!("cannot link {}", names(&[from, to]))).because(e)
+    })
+}
+
+fn start(element: &gst::Element) -> Result<()> {
+    element.sync_state_with_parent().map_err(|e| {
+        Error::new(Kind::Pipeline, "cannot start")
+            .element(&name_of(element))
+            .because(e)
+    })
+}
+
+fn caps_filter(caps: gst::Caps) -> Result<gst::Element> {
     gst::ElementFactory::make("capsfilter")
         .property("caps", &caps)
         .build()
-        .map_err(|e| e.to_string())
+        .map_err(unmade("capsfilter"))
 }
 
 /// Builds the pipeline for `config` (not yet playing). Failures that happen later (a pad with
@@ -149,7 +202,7 @@ pub fn build(
     config: &CameraConfig,
     target: Arc<FrameTarget>,
     generation: u64,
-) -> Result<gst::Pipeline, String> {
+) -> Result<gst::Pipeline> {
     let pipeline = gst::Pipeline::with_name(&format!("camera-{}", config.name));
     forward_bus(&pipeline, &target, generation, config.source.clone());
     match &config.source {
@@ -158,7 +211,7 @@ pub fn build(
                 .property("is-live", true)
                 .property_from_str("pattern", pattern)
                 .build()
-                .map_err(|e| e.to_string())?;
+                .map_err(unmade("videotestsrc"))?;
             let caps = gst::Caps::builder("video/x-raw")
                 .field("width", config.width.unwrap_or(640) as i32)
                 .field("height", config.height.unwrap_or(480) as i32)
@@ -202,8 +255,8 @@ pub fn build(
             if let Some(password) = password {
                 src = src.property("user-pw", password);
             }
-            let src = src.build().map_err(|e| e.to_string())?;
-            pipeline.add(&src).map_err(|e| e.to_string())?;
+            let src = src.build().map_err(unmade("rtspsrc"))?;
+            add(&pipeline, &[&src])?;
             let pipeline_weak = pipeline.downgrade();
             let config = config.clone();
             let linked = Arc::new(AtomicBool::new(false));
@@ -222,12 +275,10 @@ pub fn build(
             let src = gst::ElementFactory::make("filesrc")
                 .property("location", path.to_string_lossy().as_ref())
                 .build()
-                .map_err(|e| e.to_string())?;
+                .map_err(unmade("filesrc"))?;
             let decode = make("decodebin")?;
-            pipeline
-                .add_many([&src, &decode])
-                .map_err(|e| e.to_string())?;
-            src.link(&decode).map_err(|e| e.to_string())?;
+            add(&pipeline, &[&src, &decode])?;
+            link(&src, &decode)?;
             let pipeline_weak = pipeline.downgrade();
             let config = config.clone();
             decode.connect_pad_added(move |_, pad| {
@@ -243,9 +294,15 @@ pub fn build(
                 }
                 let result = build_tail(&pipeline, &config, Codec::Raw, &target, generation)
                     .and_then(|(sink, chosen)| {
-                        let sink_pad = sink.static_pad("sink").ok_or("no sink pad")?;
-                        pad.link(&sink_pad)
-                            .map_err(|e| format!("cannot link the decoded video: {e:?}"))?;
+                        let sink_pad = sink
+                            .static_pad("sink")
+                            .ok_or_else(|| Error::new(Kind::Element, "no sink pad"))?;
+                        pad.link(&sink_pad).map_err(|e| {
+                            Error::new(
+                                Kind::Element,
+                                format!("cannot link the decoded video: {e:?}"),
+                            )
+                        })?;
                         record_chosen(&target, &chosen);
                         Ok(())
                     });
@@ -261,10 +318,7 @@ pub fn build(
             let src = gst::ElementFactory::make("v4l2src")
                 .property("device", device.to_string_lossy().as_ref())
                 .build()
-                .map_err(|_| {
-                    "GStreamer element \"v4l2src\" is not installed (gstreamer1.0-plugins-good)"
-                        .to_owned()
-                })?;
+                .map_err(unmade("v4l2src"))?;
             let caps = if choice.is_mjpeg() {
                 gst::Caps::builder("image/jpeg")
             } else {
@@ -308,14 +362,12 @@ fn link_fixed_head(
     codec: Codec,
     target: &Arc<FrameTarget>,
     generation: u64,
-) -> Result<(), String> {
+) -> Result<()> {
     let filter = caps_filter(caps)?;
-    pipeline
-        .add_many([src, &filter])
-        .map_err(|e| e.to_string())?;
-    src.link(&filter).map_err(|e| e.to_string())?;
+    add(pipeline, &[src, &filter])?;
+    link(src, &filter)?;
     let (sink, chosen) = build_tail(pipeline, config, codec, target, generation)?;
-    filter.link(&sink).map_err(|e| e.to_string())?;
+    link(&filter, &sink)?;
     record_chosen(target, &chosen);
     Ok(())
 }
@@ -328,12 +380,14 @@ fn link_rtsp_pad(
     target: &Arc<FrameTarget>,
     generation: u64,
     linked: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<()> {
     let caps = pad
         .current_caps()
         .or_else(|| Some(pad.query_caps(None)))
-        .ok_or("pad without caps")?;
-    let s = caps.structure(0).ok_or("pad without caps")?;
+        .ok_or_else(|| Error::new(Kind::Element, "pad without caps"))?;
+    let s = caps
+        .structure(0)
+        .ok_or_else(|| Error::new(Kind::Element, "pad without caps"))?;
     if s.get::<&str>("media").ok() != Some("video") {
         return Ok(()); // audio or metadata: not ours
     }
@@ -342,24 +396,25 @@ fn link_rtsp_pad(
     }
     let encoding = s.get::<&str>("encoding-name").unwrap_or("?");
     let codec = Codec::from_rtp(encoding).ok_or_else(|| {
-        format!("the camera sends {encoding:?}, which camd does not decode (H264, H265, JPEG)")
+        Error::new(
+            Kind::Pipeline,
+            format!("the camera sends {encoding:?}, which camd does not decode (H264, H265, JPEG)"),
+        )
     })?;
     let depay = make(match codec {
         Codec::H264 => "rtph264depay",
         Codec::H265 => "rtph265depay",
         _ => "rtpjpegdepay",
     })?;
-    pipeline.add(&depay).map_err(|e| e.to_string())?;
+    add(pipeline, &[&depay])?;
     let (sink, chosen) = build_tail(pipeline, config, codec, target, generation)?;
-    depay
-        .link(&sink)
-        .map_err(|e| format!("cannot link {}: {e}", codec.name()))?;
-    depay.sync_state_with_parent().map_err(|e| e.to_string())?;
+    link(&depay, &sink)?;
+    start(&depay)?;
     let depay_sink = depay
         .static_pad("sink")
-        .ok_or("depayloader without sink pad")?;
+        .ok_or_else(|| Error::new(Kind::Element, "depayloader without sink pad"))?;
     pad.link(&depay_sink)
-        .map_err(|e| format!("cannot link the RTP stream: {e:?}"))?;
+        .map_err(|e| Error::new(Kind::Element, format!("cannot link the RTP stream: {e:?}")))?;
     record_chosen(target, &chosen);
     Ok(())
 }
@@ -397,7 +452,7 @@ fn build_tail(
     codec: Codec,
     target: &Arc<FrameTarget>,
     generation: u64,
-) -> Result<(gst::Element, Chosen), String> {
+) -> Result<(gst::Element, Chosen)> {
     let reshape = config.width.is_some() || config.height.is_some() || config.max_fps.is_some();
     let mut chain: Vec<gst::Element> = Vec::new();
     let mut chosen = Chosen {
@@ -440,7 +495,7 @@ fn build_tail(
                 gst::ElementFactory::make("videorate")
                     .property("drop-only", true)
                     .build()
-                    .map_err(|e| e.to_string())?,
+                    .map_err(unmade("videorate"))?,
             );
             chain.push(caps_filter(
                 gst::Caps::builder("video/x-raw")
@@ -495,24 +550,13 @@ fn build_tail(
             .build(),
     );
     chain.push(appsink.upcast());
-    pipeline.add_many(&chain).map_err(|e| e.to_string())?;
-    gst::Element::link_many(&chain).map_err(|e| {
-        format!(
-            "cannot link {}: {e}",
-            chain
-                .iter()
-                .map(|e| e
-                    .factory()
-                    .map(|f| f.name().to_string())
-                    .unwrap_or_default())
-                .collect::<Vec<_>>()
-                .join(" ! ")
-        )
+    let chain: Vec<&gst::Element> = chain.iter().collect();
+    add(pipeline, &chain)?;
+    gst::Element::link_many(chain.iter().copied()).map_err(|e| {
+        Error::new(Kind::Element, format!("cannot link {}", names(&chain))).because(e)
     })?;
     for element in &chain {
-        element
-            .sync_state_with_parent()
-            .map_err(|e| e.to_string())?;
+        start(element)?;
     }
     Ok((chain[0].clone(), chosen))
 }
@@ -539,19 +583,21 @@ fn forward_bus(
                     ),
                     None => e.error().to_string(),
                 };
-                target.fail(generation, source.redact(&text));
+                target.fail(generation, Error::new(Kind::Pipeline, source.redact(&text)));
             }
             MessageView::Eos(_) if matches!(source, Source::File { .. }) => {
                 target.send(Event::EndOfFile { generation })
             }
-            MessageView::Eos(_) => target.fail(generation, "end of stream".into()),
+            MessageView::Eos(_) => {
+                target.fail(generation, Error::new(Kind::Pipeline, "end of stream"))
+            }
             MessageView::Element(e)
                 if e.structure()
                     .is_some_and(|s| s.name() == "GstRTSPSrcTimeout") =>
             {
                 target.fail(
                     generation,
-                    "the camera stopped sending (RTSP timeout)".into(),
+                    Error::new(Kind::Pipeline, "the camera stopped sending (RTSP timeout)"),
                 );
             }
             MessageView::Warning(w) => log::debug!(

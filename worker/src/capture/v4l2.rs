@@ -8,6 +8,7 @@
 //! through); otherwise a raw format at that size, encoded to JPEG; otherwise an error that lists
 //! what the device offers. With no size requested, the largest MJPEG size, else the largest raw.
 
+use camd::error::{Error, Kind, Result};
 use std::fmt;
 use std::path::Path;
 
@@ -71,7 +72,7 @@ pub fn choose_format(
     device: &Path,
     caps: &DeviceCaps,
     wanted: Option<(u32, u32)>,
-) -> Result<Choice, String> {
+) -> Result<Choice> {
     let name = device.display();
     if !caps.video_capture {
         let what = if caps.meta_capture {
@@ -79,7 +80,10 @@ pub fn choose_format(
         } else {
             "not a video capture device"
         };
-        return Err(format!("{name} ({}) is {what}", caps.card));
+        return Err(Error::new(
+            Kind::Device,
+            format!("{name} ({}) is {what}", caps.card),
+        ));
     }
     let pick = |fourcc: &str| -> Option<Choice> {
         let format = caps.formats.iter().find(|f| f.fourcc == fourcc)?;
@@ -105,39 +109,51 @@ pub fn choose_format(
     }
     let offered: Vec<String> = caps.formats.iter().map(Format::to_string).collect();
     let wanted = wanted.map_or("any size".to_owned(), |(w, h)| format!("{w}x{h}"));
-    Err(format!(
-        "{name} ({}) offers no MJPEG or raw format at {wanted}; it offers: {}",
-        caps.card,
-        if offered.is_empty() {
-            "nothing".into()
-        } else {
-            offered.join("; ")
-        }
+    Err(Error::new(
+        Kind::Device,
+        format!(
+            "{name} ({}) offers no MJPEG or raw format at {wanted}; it offers: {}",
+            caps.card,
+            if offered.is_empty() {
+                "nothing".into()
+            } else {
+                offered.join("; ")
+            }
+        ),
     ))
 }
 
 /// Reads a device's capabilities. Errors name the device: missing, not a V4L2 device, no access.
 #[cfg(feature = "v4l2")]
-pub fn probe(device: &Path) -> Result<DeviceCaps, String> {
+pub fn probe(device: &Path) -> Result<DeviceCaps> {
     use v4l::capability::Flags;
     use v4l::video::Capture;
     let name = device.display();
     if !device.exists() {
-        return Err(format!(
+        return Err(Error::new(
+            Kind::Device,
+            format!(
             "{name} does not exist (is the camera plugged in? `camd probe` lists video devices)"
+        ),
         ));
     }
-    let dev = v4l::Device::with_path(device).map_err(|e| format!("{name}: cannot open: {e}"))?;
+    let dev = v4l::Device::with_path(device)
+        .map_err(|e| Error::new(Kind::Device, format!("{name}: cannot open: {e}")))?;
     // The v4l crate unwraps the driver's name strings as UTF-8: a device reporting anything
     // else would panic this camera's thread (or `camd probe`). Make it this device's error.
-    let not_utf8 = |what: &str| format!("{name}: the driver reports a {what} that is not UTF-8");
+    let not_utf8 = |what: &str| {
+        Error::new(
+            Kind::Device,
+            format!("{name}: the driver reports a {what} that is not UTF-8"),
+        )
+    };
     let caps = std::panic::catch_unwind(|| dev.query_caps())
         .map_err(|_| not_utf8("driver, card or bus name"))?
-        .map_err(|e| format!("{name} is not a V4L2 device ({e})"))?;
+        .map_err(|e| Error::new(Kind::Device, format!("{name} is not a V4L2 device ({e})")))?;
     let mut formats = Vec::new();
     for desc in std::panic::catch_unwind(|| dev.enum_formats())
         .map_err(|_| not_utf8("format description"))?
-        .map_err(|e| format!("{name}: cannot list formats: {e}"))?
+        .map_err(|e| Error::new(Kind::Device, format!("{name}: cannot list formats: {e}")))?
     {
         let fourcc = desc.fourcc.str().unwrap_or("????").to_owned();
         let mut sizes = Vec::new();
@@ -159,10 +175,13 @@ pub fn probe(device: &Path) -> Result<DeviceCaps, String> {
 }
 
 #[cfg(not(feature = "v4l2"))]
-pub fn probe(device: &Path) -> Result<DeviceCaps, String> {
-    Err(format!(
-        "{}: this camd was built without V4L2 support (cargo feature `v4l2`)",
-        device.display()
+pub fn probe(device: &Path) -> Result<DeviceCaps> {
+    Err(Error::new(
+        Kind::Device,
+        format!(
+            "{}: this camd was built without V4L2 support (cargo feature `v4l2`)",
+            device.display()
+        ),
     ))
 }
 
