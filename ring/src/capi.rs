@@ -171,17 +171,7 @@ pub extern "C" fn camd_ring_last_error() -> *const c_char {
 
 #[no_mangle]
 pub extern "C" fn camd_ring_state_name(state: u32) -> *const c_char {
-    // NUL-terminated so that C sees them as strings (C string literals need Rust 1.77).
-    let name: &'static [u8] = match State::from_raw(state) {
-        State::Unknown(_) => b"unknown\0",
-        State::Starting => b"starting\0",
-        State::Ok => b"ok\0",
-        State::Retrying => b"retrying\0",
-        State::ConnectionFailed => b"connection_failed\0",
-        State::NoSignal => b"no_signal\0",
-        State::Stopped => b"stopped\0",
-    };
-    name.as_ptr().cast()
+    State::from_raw(state).name_with_nul().as_ptr().cast()
 }
 
 /// # Safety

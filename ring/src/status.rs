@@ -52,17 +52,35 @@ impl State {
         }
     }
 
+    /// Every state the format defines, in the order of their raw values (0 to 5).
+    pub const ALL: [State; 6] = [
+        Self::Starting,
+        Self::Ok,
+        Self::Retrying,
+        Self::ConnectionFailed,
+        Self::NoSignal,
+        Self::Stopped,
+    ];
+
+    /// The one table of state names: the status string of the Python design (and of `camd
+    /// status`), NUL-terminated so that the C ABI (`camd_ring_state_name`, which the Python
+    /// binding calls) hands out these very bytes.
+    pub(crate) fn name_with_nul(self) -> &'static [u8] {
+        match self {
+            Self::Starting => b"starting\0",
+            Self::Ok => b"ok\0",
+            Self::Retrying => b"retrying\0",
+            Self::ConnectionFailed => b"connection_failed\0",
+            Self::NoSignal => b"no_signal\0",
+            Self::Stopped => b"stopped\0",
+            Self::Unknown(_) => b"unknown\0",
+        }
+    }
+
     /// The status string of the Python design (and of `camd status`).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Starting => "starting",
-            Self::Ok => "ok",
-            Self::Retrying => "retrying",
-            Self::ConnectionFailed => "connection_failed",
-            Self::NoSignal => "no_signal",
-            Self::Stopped => "stopped",
-            Self::Unknown(_) => "unknown",
-        }
+        let name = self.name_with_nul();
+        core::str::from_utf8(&name[..name.len() - 1]).expect("state names are ASCII")
     }
 }
 

@@ -13,7 +13,8 @@ use crate::error::{Error, Kind, Result, Subject};
 /// The subject of the errors this command passes on from the ring library.
 const SNAPSHOT: Subject = Subject::Command("snapshot");
 use super::args::{self, Flag};
-use super::status::DEFAULT_DIR;
+use crate::config::DEFAULT_RUNTIME_DIR;
+use crate::ring_files::ring_path;
 use camd_ring::{FrameMeta, Reader, State};
 use std::ffi::OsString;
 use std::io::Write;
@@ -69,9 +70,11 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
     if output.as_os_str().is_empty() {
         return Err(Error::new(Kind::Usage, "snapshot: -o needs a file name"));
     }
-    let dir = parsed.path(DIR).unwrap_or_else(|| DEFAULT_DIR.into());
+    let dir = parsed
+        .path(DIR)
+        .unwrap_or_else(|| DEFAULT_RUNTIME_DIR.into());
     let dir = dir.as_path();
-    let path = dir.join(format!("{camera}.ring"));
+    let path = ring_path(dir, camera);
     if !path.exists() && dir.is_dir() {
         return Err(Error::new(
             Kind::Usage,

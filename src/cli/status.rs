@@ -31,6 +31,8 @@ use crate::error::{Error, Kind, Result};
 pub mod json;
 
 use super::args::{self, Flag};
+use crate::config::DEFAULT_RUNTIME_DIR;
+use crate::ring_files::{camera_of, ring_path};
 use camd_ring::{FrameMeta, Reader, State, StatusSnapshot, DEFAULT_ALIVE_TIMEOUT};
 use json::Value;
 use std::ffi::OsString;
@@ -39,9 +41,6 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
-
-/// Where the daemon keeps its rings.
-pub const DEFAULT_DIR: &str = "/run/camd";
 
 const USAGE: &str =
     "usage: camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]";
@@ -53,17 +52,15 @@ const WATCH: Flag = Flag::optional_number("--watch");
 /// The status of a camera whose ring could not be read.
 const UNREADABLE: &str = "unreadable";
 
-/// Every value of the `status` field, for Prometheus' one-hot state metric.
-const ALL_STATES: &[&str] = &[
-    "starting",
-    "ok",
-    "retrying",
-    "connection_failed",
-    "no_signal",
-    "stopped",
-    "unknown",
-    UNREADABLE,
-];
+/// Every value of the `status` field, for Prometheus' one-hot state metric: the ring's states,
+/// `unknown` (a value this camd does not know) and `unreadable`.
+fn all_states() -> impl Iterator<Item = &'static str> {
+    State::ALL
+        .into_iter()
+        .chain([State::Unknown(u32::MAX)])
+        .map(State::as_str)
+        .chain([UNREADABLE])
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
@@ -76,7 +73,9 @@ enum Format {
 pub fn main(args: &[OsString]) -> Result<ExitCode> {
     let parsed = args::parse(args, &[DIR, FORMAT, WATCH])
         .map_err(|e| Error::new(Kind::Usage, format!("status: {e}\n{USAGE}")))?;
-    let dir = parsed.path(DIR).unwrap_or_else(|| DEFAULT_DIR.into());
+    let dir = parsed
+        .path(DIR)
+        .unwrap_or_else(|| DEFAULT_RUNTIME_DIR.into());
     let format = match parsed
         .text(FORMAT)
         .map_err(|e| Error::new(Kind::Usage, format!("status: {e}")))?
@@ -219,11 +218,7 @@ fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(cannot)? {
         let file_name = entry.map_err(cannot)?.file_name();
-        let file_name = file_name.to_string_lossy();
-        if file_name.starts_with('.') {
-            continue;
-        }
-        if let Some(name) = file_name.strip_suffix(".ring") {
+        if let Some(name) = camera_of(&file_name.to_string_lossy()) {
             names.push(name.to_owned());
         }
     }
@@ -247,7 +242,7 @@ fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>> {
         .into_iter()
         .filter(|name| filter.is_empty() || filter.contains(name))
         .map(|name| {
-            let reading = read(&dir.join(format!("{name}.ring")));
+            let reading = read(&ring_path(dir, &name));
             Camera { name, reading }
         })
         .collect())
@@ -555,10 +550,10 @@ fn prometheus(cameras: &[Camera]) -> String {
                     .reading
                     .as_ref()
                     .map_or(UNREADABLE, |r| r.state().as_str());
-                ALL_STATES.iter().map(move |state| {
+                all_states().map(move |state| {
                     (
                         format!("{},state=\"{state}\"", camera(&c.name)),
-                        u8::from(*state == current).to_string(),
+                        u8::from(state == current).to_string(),
                     )
                 })
             })

@@ -6,7 +6,7 @@
 use super::restart::RingLife;
 use crate::config::CameraEntry;
 use crate::error::Result;
-use crate::ring_files::{open_ring, ring_path};
+use crate::ring_files::{camera_of, open_ring, ring_path};
 use camd_ring::{Reader, State, Writer};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -37,10 +37,10 @@ pub fn remove_stale(dir: &Path, keep: &BTreeMap<String, CameraEntry>) -> Vec<Str
     };
     for entry in entries.flatten() {
         let file = entry.file_name();
-        let Some(name) = file.to_str().and_then(|f| f.strip_suffix(".ring")) else {
+        let Some(name) = file.to_str().and_then(camera_of) else {
             continue;
         };
-        if name.starts_with('.') || keep.contains_key(name) || Reader::open(entry.path()).is_err() {
+        if keep.contains_key(name) || Reader::open(entry.path()).is_err() {
             continue;
         }
         remove(dir, name);

@@ -28,7 +28,8 @@ pub struct CameraRunner {
     events: Receiver<Event>,
     pipeline: Option<gst::Pipeline>,
     generation: u64,
-    published: Option<(State, u32, u64, String)>,
+    /// What the ring's status says now, to write it only when the machine's view changes.
+    published: Option<Published>,
     last_heartbeat: u64,
     last_quiet_log: u64,
     failures_since_log: u32,
@@ -220,29 +221,34 @@ impl CameraRunner {
     /// Writes the machine's status into the ring when it changed; heartbeats otherwise.
     fn publish_status(&mut self) {
         let m = &self.machine;
-        let now = (
-            m.state(),
-            m.retry_count(),
-            m.next_attempt_at().unwrap_or(0),
-            m.last_error().to_owned(),
-        );
+        let now = Published {
+            state: m.state(),
+            retry_count: m.retry_count(),
+            next_attempt_at: m.next_attempt_at(),
+            last_error: m.last_error().to_owned(),
+        };
         let Ok(mut writer) = self.target.writer.lock() else {
             return;
         };
         if self.published.as_ref() != Some(&now) {
             // The first state (starting) was logged with the source by `run`.
-            if self.published.as_ref().is_some_and(|p| p.0 != now.0) {
-                log::info!("camera {}: {}", self.config.name, now.0);
+            if self
+                .published
+                .as_ref()
+                .is_some_and(|p| p.state != now.state)
+            {
+                log::info!("camera {}: {}", self.config.name, now.state);
             }
             let max = self.config.retry.max_retry_attempts;
             let reconnects = m.reconnects();
             writer.update_status(|s| {
-                s.state = now.0;
-                s.retry_count = now.1;
+                s.state = now.state;
+                s.retry_count = now.retry_count;
                 s.max_retry_attempts = max;
-                s.next_retry_mono_ns = now.2;
-                if s.last_error != now.3 {
-                    s.last_error = now.3.clone();
+                // The ring's format spells "no attempt pending" as 0 (docs/ring-format.md).
+                s.next_retry_mono_ns = now.next_attempt_at.unwrap_or(0);
+                if s.last_error != now.last_error {
+                    s.last_error = now.last_error.clone();
                     s.last_error_realtime_ns = camd_ring::realtime_ns();
                 }
                 s.reconnects = reconnects;
@@ -253,4 +259,14 @@ impl CameraRunner {
         }
         self.last_heartbeat = self.clock.now();
     }
+}
+
+/// The part of the ring's status the state machine decides.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Published {
+    state: State,
+    retry_count: u32,
+    /// CLOCK_MONOTONIC of the next connection attempt, if one is pending.
+    next_attempt_at: Option<u64>,
+    last_error: String,
 }

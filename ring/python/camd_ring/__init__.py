@@ -81,14 +81,6 @@ STATE_RETRYING = 2
 STATE_CONNECTION_FAILED = 3
 STATE_NO_SIGNAL = 4
 STATE_STOPPED = 5
-STATE_NAMES = {
-    STATE_STARTING: "starting",
-    STATE_OK: "ok",
-    STATE_RETRYING: "retrying",
-    STATE_CONNECTION_FAILED: "connection_failed",
-    STATE_NO_SIGNAL: "no_signal",
-    STATE_STOPPED: "stopped",
-}  # any other value: "unknown"
 
 CODEC_JPEG = 1
 FORMAT_VERSION = 1
@@ -278,6 +270,20 @@ def format_version() -> int:
 def state_name(state: int) -> str:
     """"starting", "ok", "retrying", "connection_failed", "no_signal", "stopped" or "unknown"."""
     return _state_name(state & _UINT32_MAX).decode("ascii")
+
+
+# The names come from the library (one table, in the Rust core), not from a copy here.
+STATE_NAMES = {
+    raw: state_name(raw)
+    for raw in (
+        STATE_STARTING,
+        STATE_OK,
+        STATE_RETRYING,
+        STATE_CONNECTION_FAILED,
+        STATE_NO_SIGNAL,
+        STATE_STOPPED,
+    )
+}  # any other value: "unknown"
 
 
 def _text(raw: bytes) -> str:
