@@ -25,6 +25,7 @@ use signals::Signals;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 use worker_handle::{describe, WorkerProcess};
 
@@ -61,7 +62,8 @@ struct Supervisor {
     retiring: Vec<(WorkerKey, WorkerProcess)>,
     rings: RingWatch,
     notifier: Option<Notifier>,
-    clock: SystemClock,
+    /// The time of the restart backoff, the hang test, the stop timeout and the watchdog.
+    clock: Arc<dyn Clock>,
     last_status: String,
     /// `camd-worker`, found once at start (see `worker_executable`).
     worker_exe: PathBuf,
@@ -167,7 +169,7 @@ impl Supervisor {
             retiring: Vec::new(),
             rings: RingWatch::default(),
             notifier: Notifier::from_env(),
-            clock: SystemClock,
+            clock: Arc::new(SystemClock),
             last_status: String::new(),
             worker_exe,
             // Nothing runs yet: `apply` below starts every camera of `config`.
@@ -356,11 +358,15 @@ impl Supervisor {
         };
         let watchdog = systemd_notify::watchdog_interval().map(|d| d / 2);
         let mut next_watchdog = self.clock.now();
+        // A clock that jumps (a test's) wakes the loop as a signal would.
+        self.clock.on_jump(signals.waker());
         loop {
-            let now = self.clock.now();
             let mut timeout = TICK;
             if let Some(at) = self.workers.values().filter_map(|s| s.restart_at).min() {
-                timeout = timeout.min(Duration::from_nanos(at.saturating_sub(now)));
+                timeout = self
+                    .clock
+                    .real_wait(at)
+                    .map_or(timeout, |left| left.min(timeout));
             }
             signals.wait(timeout);
             if Signals::take(&signals.terminate) {

@@ -4,7 +4,7 @@
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,6 +13,8 @@ use std::time::Duration;
 
 pub struct Signals {
     wake: UnixStream,
+    /// The pipe's other end, for wake-ups that are not signals (a simulated clock's jump).
+    wake_tx: Arc<UnixStream>,
     pub terminate: Arc<AtomicBool>,
     pub reload: Arc<AtomicBool>,
     pub child: Arc<AtomicBool>,
@@ -38,13 +40,22 @@ impl Signals {
         }
         Ok(Self {
             wake,
+            wake_tx: Arc::new(wake_tx),
             terminate,
             reload,
             child,
         })
     }
 
-    /// Sleeps until a signal comes or `timeout` passes.
+    /// A function that wakes `wait` as a signal would, from any thread.
+    pub fn waker(&self) -> Box<dyn Fn() + Send + Sync> {
+        let tx = self.wake_tx.clone();
+        Box::new(move || {
+            let _ = (&*tx).write(&[0]);
+        })
+    }
+
+    /// Sleeps until a signal comes, `waker()` is called, or `timeout` passes.
     pub fn wait(&self, timeout: Duration) {
         let ms = timeout.as_millis().min(60_000) as i32;
         let mut fds = [PollFd::new(self.wake.as_fd(), PollFlags::POLLIN)];

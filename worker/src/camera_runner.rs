@@ -44,6 +44,10 @@ impl CameraRunner {
         clock: Arc<dyn Clock>,
     ) -> (Self, Sender<Event>) {
         let (tx, rx) = std::sync::mpsc::channel();
+        let on_jump = tx.clone();
+        clock.on_jump(Box::new(move || {
+            let _ = on_jump.send(Event::ClockMoved);
+        }));
         let seed = config.name.bytes().fold(std::process::id() as u64, |h, b| {
             h.rotate_left(5) ^ u64::from(b)
         });
@@ -80,14 +84,17 @@ impl CameraRunner {
         let command = self.machine.start(self.clock.now());
         self.apply(command);
         loop {
-            let now = self.clock.now();
             let deadline = self
                 .machine
                 .next_deadline()
                 .unwrap_or(u64::MAX)
                 .min(self.last_heartbeat + ns(HEARTBEAT));
-            let timeout = Duration::from_nanos(deadline.saturating_sub(now))
-                .min(self.clock.poll_interval().unwrap_or(HEARTBEAT));
+            // A clock that only jumps wakes this loop through Event::ClockMoved; the heartbeat
+            // interval bounds the wait in real time all the same.
+            let timeout = self
+                .clock
+                .real_wait(deadline)
+                .map_or(HEARTBEAT, |left| left.min(HEARTBEAT));
             match self.events.recv_timeout(timeout) {
                 Ok(Event::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(Event::Frame { generation, at }) if generation == self.generation => {

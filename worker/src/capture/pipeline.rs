@@ -30,6 +30,8 @@ pub enum Event {
     Failed { generation: u64, error: Error },
     /// A file source reached its end: the driver seeks back to the start (files loop).
     EndOfFile { generation: u64 },
+    /// The clock jumped (a simulated clock moved by a test): look at the deadlines again.
+    ClockMoved,
     /// The worker is shutting down.
     Stop,
 }
