@@ -150,6 +150,20 @@ impl Supervisor {
         log_to: Target,
     ) -> Result<Self> {
         let worker_exe = worker_executable()?;
+        let clock = Arc::new(SystemClock);
+        Self::start_with(config_path, config, log_level, log_to, worker_exe, clock)
+    }
+
+    /// `start` with the worker executable and the clock given (tests: a stand-in worker, a
+    /// simulated clock).
+    fn start_with(
+        config_path: PathBuf,
+        config: Config,
+        log_level: log::LevelFilter,
+        log_to: Target,
+        worker_exe: PathBuf,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self> {
         let gid = resolve_group(&config.daemon.ring_group)?;
         let dir = config.daemon.runtime_dir.clone();
         std::fs::create_dir_all(&dir).map_err(|e| {
@@ -169,7 +183,7 @@ impl Supervisor {
             retiring: Vec::new(),
             rings: RingWatch::default(),
             notifier: Notifier::from_env(),
-            clock: Arc::new(SystemClock),
+            clock,
             last_status: String::new(),
             worker_exe,
             // Nothing runs yet: `apply` below starts every camera of `config`.
@@ -376,12 +390,7 @@ impl Supervisor {
                 self.reload();
             }
             Signals::take(&signals.child);
-            let now = self.clock.now();
-            self.reap(now);
-            self.start_due_workers(now);
-            let rings = self.look_at_rings();
-            self.replace_hung(now, &rings);
-            self.update_status(&rings);
+            let now = self.turn();
             if let Some(interval) = watchdog {
                 if now >= next_watchdog {
                     self.notify("WATCHDOG=1");
@@ -389,6 +398,18 @@ impl Supervisor {
                 }
             }
         }
+    }
+
+    /// One turn of the loop, at the clock's now (returned): reap, restart what is due, look at
+    /// the rings, replace hung workers, update the status.
+    fn turn(&mut self) -> u64 {
+        let now = self.clock.now();
+        self.reap(now);
+        self.start_due_workers(now);
+        let rings = self.look_at_rings();
+        self.replace_hung(now, &rings);
+        self.update_status(&rings);
+        now
     }
 
     /// Notices workers that ended and schedules their restart.
@@ -557,3 +578,6 @@ fn by_name(config: &Config) -> BTreeMap<String, CameraEntry> {
         .map(|e| (e.camera.name.clone(), e.clone()))
         .collect()
 }
+
+#[cfg(test)]
+mod tests;

@@ -6,7 +6,7 @@
 use crate::camera_runner::CameraRunner;
 use crate::capture::pipeline::Event;
 use camd::camera_config::CameraConfig;
-use camd::clock::{Clock, SystemClock};
+use camd::clock::{ns, Clock, SystemClock};
 use camd::error::{Error, Kind, Result};
 use camd::ring_files::open_ring;
 use camd_ring::ErrorKind;
@@ -70,15 +70,18 @@ impl Worker {
                 format!("camera {name} is already running in this worker"),
             ));
         }
-        let deadline = Instant::now() + RING_BUSY_WAIT;
+        // The wait is on the worker's clock (a test moves a simulated one through it); the
+        // lock has no notification, so it is tried again every RING_BUSY_RETRY.
+        let deadline = self.clock.now() + ns(RING_BUSY_WAIT);
         let writer = loop {
             match open_ring(&self.ring_dir, &config, self.group) {
                 Ok(writer) => break writer,
                 Err(e)
                     if matches!(e.ring_kind(), Some(ErrorKind::WriterBusy))
-                        && Instant::now() < deadline =>
+                        && self.clock.now() < deadline =>
                 {
-                    std::thread::sleep(Duration::from_millis(20))
+                    let next = self.clock.now() + ns(RING_BUSY_RETRY);
+                    self.clock.sleep_until(next.min(deadline));
                 }
                 Err(e) => return Err(e),
             }
@@ -127,7 +130,9 @@ impl Worker {
 }
 
 /// How long `Worker::add` waits for a ring whose previous writer is still stopping.
-const RING_BUSY_WAIT: Duration = Duration::from_secs(5);
+pub const RING_BUSY_WAIT: Duration = Duration::from_secs(5);
+/// How often it tries the ring's lock again meanwhile.
+const RING_BUSY_RETRY: Duration = Duration::from_millis(20);
 
 fn join_by(thread: JoinHandle<()>, deadline: Instant) -> bool {
     while !thread.is_finished() && Instant::now() < deadline {

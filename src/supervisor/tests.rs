@@ -1,0 +1,95 @@
+//! The supervisor driven on simulated time: a stand-in worker (a shell script that exits at
+//! once) and a `ManualClock`. The test waits, in real time, only for the stand-in process to
+//! exit; every backoff passes because the test moves the clock, and nothing sleeps for one.
+
+use super::*;
+use crate::clock::ManualClock;
+use crate::config::SecretSource;
+use std::time::Instant;
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("camd-sup-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A supervisor of one test-pattern camera whose worker is `script`, on `clock`.
+fn supervisor(dir: &Path, script: &str, clock: &ManualClock) -> Supervisor {
+    let exe = dir.join("worker.sh");
+    std::fs::write(&exe, script).unwrap();
+    std::fs::set_permissions(&exe, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config_path = dir.join("camd.toml");
+    let text = format!(
+        "[daemon]\nruntime_dir = \"{}\"\n\n[[camera]]\nname = \"door\"\nurl = \"test:smpte\"\n",
+        dir.join("run").display()
+    );
+    let config = Config::parse(&text, &config_path, &SecretSource::default()).unwrap();
+    let clock: Arc<dyn Clock> = Arc::new(clock.clone());
+    Supervisor::start_with(
+        config_path,
+        config,
+        log::LevelFilter::Off,
+        Target::Stderr,
+        exe,
+        clock,
+    )
+    .unwrap()
+}
+
+/// The one worker's slot.
+fn slot(s: &Supervisor) -> &WorkerSlot {
+    assert_eq!(s.workers.len(), 1);
+    s.workers.values().next().unwrap()
+}
+
+/// Turns the loop until the stand-in worker has exited and been reaped (a real process: this
+/// is the only real-time wait), and returns when its restart is due.
+fn until_reaped(s: &mut Supervisor) -> u64 {
+    let give_up = Instant::now() + Duration::from_secs(10);
+    loop {
+        s.turn();
+        if let Some(at) = slot(s).restart_at {
+            return at;
+        }
+        assert!(Instant::now() < give_up, "the stand-in worker never exited");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn a_crashed_worker_is_restarted_after_its_backoff_on_the_clock() {
+    let scratch = Scratch::new("restart");
+    let t0 = 1_000 * 1_000_000_000;
+    let clock = ManualClock::starting_at(t0);
+    let mut s = supervisor(&scratch.0, "#!/bin/sh\nexit 3\n", &clock);
+    assert!(slot(&s).process.is_some(), "started at once");
+
+    // It exits: the restart is due FIRST_DELAY later on the clock, not before.
+    let at = until_reaped(&mut s);
+    assert_eq!(at, t0 + ns(restart::FIRST_DELAY));
+    clock.set(at - 1);
+    s.turn();
+    assert!(slot(&s).process.is_none(), "restarted before its backoff");
+    clock.set(at);
+    s.turn();
+    assert!(
+        slot(&s).process.is_some(),
+        "not restarted when its backoff passed"
+    );
+
+    // It dies again at once: the next delay doubles.
+    let again = until_reaped(&mut s);
+    assert_eq!(again, at + 2 * ns(restart::FIRST_DELAY));
+    s.shutdown();
+}
