@@ -1,5 +1,5 @@
-//! The supervisor driven on simulated time: a stand-in worker (a shell script that exits at
-//! once) and a `ManualClock`. The test waits, in real time, only for the stand-in process to
+//! The supervisor driven on simulated time: a stand-in worker (a script that reads its setup
+//! order, so the supervisor's first write finds it alive, then exits) and a `ManualClock`. The test waits, in real time, only for the stand-in process to
 //! exit; every backoff passes because the test moves the clock, and nothing sleeps for one.
 
 use super::*;
@@ -72,7 +72,7 @@ fn a_crashed_worker_is_restarted_after_its_backoff_on_the_clock() {
     let scratch = Scratch::new("restart");
     let t0 = 1_000 * 1_000_000_000;
     let clock = ManualClock::starting_at(t0);
-    let mut s = supervisor(&scratch.0, "#!/bin/sh\nexit 3\n", &clock);
+    let mut s = supervisor(&scratch.0, "#!/bin/sh\nread -r setup\nexit 3\n", &clock);
     assert!(slot(&s).process.is_some(), "started at once");
 
     // It exits: the restart is due FIRST_DELAY later on the clock, not before.
