@@ -234,11 +234,12 @@ pub(crate) fn string(value: &Item) -> Result<&str> {
     })
 }
 
-/// A GStreamer element factory name: letters, digits, `_` and `-`.
+/// A GStreamer element factory name: letters, digits, `_` and `-`, short enough for the ring's
+/// status fields that show it (`decoder`, `encoder`: NUL-terminated).
 fn element_name(value: &Item) -> Result<String> {
     let name = string(value)?;
     let ok = !name.is_empty()
-        && name.len() <= 63
+        && name.len() < camd_ring::layout::ELEMENT_LEN
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
@@ -247,7 +248,10 @@ fn element_name(value: &Item) -> Result<String> {
     } else {
         Err(Error::new(
             Kind::Config,
-            format!("{name:?} is not a GStreamer element name (letters, digits, '_' and '-')"),
+            format!(
+                "{name:?} is not a GStreamer element name (letters, digits, '_' and '-'; at most {} bytes)",
+                camd_ring::layout::ELEMENT_LEN - 1
+            ),
         ))
     }
 }

@@ -2,8 +2,8 @@
 //! a process title word, a log prefix and a Prometheus label, so it must be harmless in all.
 
 use crate::error::{Error, Kind, Result};
-/// Longest camera name: the ring header holds 63 bytes.
-pub const MAX_NAME_LEN: usize = 63;
+/// Longest camera name: what the ring header's NUL-terminated name field holds.
+pub const MAX_NAME_LEN: usize = camd_ring::layout::NAME_LEN - 1;
 
 /// `Ok` if `name` is safe as a camera (or worker) name; else why not.
 pub fn check_camera_name(name: &str) -> Result<()> {

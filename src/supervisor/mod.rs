@@ -117,7 +117,8 @@ pub fn worker_executable() -> Result<PathBuf> {
         Err(e) => Err(Error::new(
             Kind::System,
             format!(
-                "{}: {e} (camd runs its cameras in camd-worker, installed beside camd)",
+                "{}: {e} (camd runs its cameras in camd-worker, installed beside camd; in a \
+                 checkout, `cargo build -p camd-worker` builds it)",
                 worker.display()
             ),
         )),

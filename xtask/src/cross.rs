@@ -137,16 +137,13 @@ impl Cross {
         cmd
     }
 
-    /// The whole workspace, release: camd, camd-worker, libcamd_ring.{so,a}.
+    /// The product, release: camd, camd-worker, libcamd_ring.{so,a}.
     pub fn build_release(&self) -> Result<PathBuf, String> {
-        run(self.cargo().args([
-            "build",
-            "--release",
-            "--workspace",
-            "--locked",
-            "--target",
-            self.target.triple,
-        ]))?;
+        run(self
+            .cargo()
+            .args(["build", "--release", "--locked"])
+            .args(crate::process::product_package_args())
+            .args(["--target", self.target.triple]))?;
         Ok(self.target.out_dir("release"))
     }
 

@@ -64,7 +64,9 @@ pub fn main(target: Option<&str>) -> Result<(), String> {
     let host = host_triple()?;
     let (triple, out, strip) = match target.filter(|t| *t != host) {
         None => {
-            run(cargo().args(["build", "--release", "--workspace", "--locked"]))?;
+            run(cargo()
+                .args(["build", "--release", "--locked"])
+                .args(crate::process::product_package_args()))?;
             (host, target_dir().join("release"), "strip".to_owned())
         }
         Some(name) => {

@@ -11,6 +11,16 @@ pub fn root() -> PathBuf {
         .to_owned()
 }
 
+/// What a board gets (the Yocto recipe builds the same): the daemon's two executables and the
+/// reader library. Not the chores, nor the test support crates, whose fake cameras need the
+/// RTSP server library that no target sysroot has.
+pub const PRODUCT_PACKAGES: &[&str] = &["camd", "camd-worker", "camd-ring"];
+
+/// `-p NAME` for each product package.
+pub fn product_package_args() -> Vec<&'static str> {
+    PRODUCT_PACKAGES.iter().flat_map(|p| ["-p", *p]).collect()
+}
+
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
