@@ -1,28 +1,14 @@
 //! Every command and subcommand of `camd` answers `--help` (and `-h`) with its usage on stdout
 //! and exit status 0, without doing anything else: `camd run --help` starts no daemon. A path
-//! that is not UTF-8 is a path; text that is not UTF-8 is an error; neither is a panic. (`camd-worker`'s commands: worker/tests/help.rs;
-//! `cargo xtask`'s: xtask's own unit tests, from its table.)
+//! that is not UTF-8 is a path; text that is not UTF-8 is an error; neither is a panic.
+//! (`camd-worker`'s commands: worker/tests/help.rs; `cargo xtask`'s: xtask's own unit tests,
+//! from its table.)
 
+use camd_test_support::stdout_of as help;
 use std::os::unix::ffi::OsStrExt;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 const CAMD: &str = env!("CARGO_BIN_EXE_camd");
-
-fn help(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
-}
 
 #[test]
 fn every_camd_command_answers_help() {

@@ -133,3 +133,20 @@ impl Drop for FakeCameraProcess {
         let _ = self.child.wait();
     }
 }
+
+/// Runs `program` with `args` and no input; it must exit 0. Returns its standard output.
+pub fn stdout_of(program: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(program)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}\nstdout: {stdout}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}

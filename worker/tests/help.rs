@@ -3,24 +3,10 @@
 //! makes `cargo test --workspace` build the `camd-worker` executable, which the daemon tests
 //! find beside `camd`.)
 
-use std::process::{Command, Stdio};
-
 const WORKER: &str = env!("CARGO_BIN_EXE_camd-worker");
 
 fn help(args: &[&str]) -> String {
-    let out = Command::new(WORKER)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "camd-worker {args:?}: {}\nstdout: {stdout}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+    camd_test_support::stdout_of(WORKER, args)
 }
 
 #[test]

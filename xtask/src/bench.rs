@@ -63,22 +63,10 @@ pub fn vs_python(quick: bool) -> Result<(), String> {
     run(&mut cmd)
 }
 
-/// What the benchmarks start besides themselves, in release: the fake cameras, and the
-/// `camd-worker` that `camd run` finds beside `camd` (another package's executable, which
-/// `cargo bench` of this one does not build).
+/// What the benchmarks start besides themselves, in release: the fake cameras and
+/// `camd-worker`.
 fn build_release_helpers() -> Result<(), String> {
-    run(cargo().args([
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "camd",
-        "-p",
-        "camd-worker",
-        "--bins",
-        "--example",
-        "fake_cameras",
-    ]))
+    crate::process::build_daemon_release("fake_cameras")
 }
 
 /// The first of $CAMD_BENCH_PYTHON, python3, /usr/bin/python3 whose OpenCV reads streams with

@@ -14,18 +14,7 @@ pub fn run_demo(yes: bool, demo_args: &[String]) -> Result<(), String> {
     gst_inventory::check_registry("camd's demo", true)?;
     // The reader library (libcamd_ring.so) for the Python one-liner the demo prints.
     run(cargo().args(["build", "--release", "--locked", "-p", "camd-ring"]))?;
-    run(cargo().args([
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "camd",
-        "-p",
-        "camd-worker",
-        "--bins",
-        "--example",
-        "demo",
-    ]))?;
+    crate::process::build_daemon_release("demo")?;
     let demo = target_dir().join("release/examples/demo");
     let e = Command::new(&demo).args(demo_args).exec();
     Err(format!("cannot run {}: {e}", demo.display()))

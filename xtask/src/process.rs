@@ -21,6 +21,24 @@ pub fn product_package_args() -> Vec<&'static str> {
     PRODUCT_PACKAGES.iter().flat_map(|p| ["-p", *p]).collect()
 }
 
+/// `camd` and `camd-worker` in release, with the example `example` (the fake cameras, the
+/// demo) that starts them: `camd run` finds `camd-worker` beside itself, and it is another
+/// package's executable, which building or benching the `camd` package alone does not build.
+pub fn build_daemon_release(example: &str) -> Result<(), String> {
+    run(cargo().args([
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "camd",
+        "-p",
+        "camd-worker",
+        "--bins",
+        "--example",
+        example,
+    ]))
+}
+
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
