@@ -1,11 +1,10 @@
-//! camd's error type: a kind to match on, what it is about (a camera, an element, a file, a
-//! flag), a message, and the error underneath. Callers decide by `kind()` (and a ring error's
+//! camd's error type: a kind to match on, what it is about (a camera, an element, a command),
+//! a message, and the error underneath. Callers decide by `kind()` (and a ring error's
 //! own kind through `ring_kind()`), never by the text; the text is for people.
 //!
 //! Display: `camera door: cannot link h264parse ! avdec_h264: ...` (subject, message, source).
 
 use std::fmt;
-use std::path::Path;
 
 /// What kind of thing went wrong, for callers that act on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,8 +34,6 @@ pub enum Kind {
 pub enum Subject {
     Camera(String),
     Element(String),
-    File(std::path::PathBuf),
-    Flag(&'static str),
     Command(&'static str),
 }
 
@@ -45,8 +42,6 @@ impl fmt::Display for Subject {
         match self {
             Self::Camera(name) => write!(f, "camera {name}"),
             Self::Element(name) => write!(f, "GStreamer element {name:?}"),
-            Self::File(path) => write!(f, "{}", path.display()),
-            Self::Flag(flag) => write!(f, "option {flag}"),
             Self::Command(command) => f.write_str(command),
         }
     }
@@ -74,16 +69,6 @@ impl Error {
         }
     }
 
-    pub fn usage(message: impl Into<String>) -> Self {
-        Self::new(Kind::Usage, message)
-    }
-
-    pub fn io(path: &Path, action: &str, source: std::io::Error) -> Self {
-        Self::new(Kind::Io, format!("cannot {action}"))
-            .about(Subject::File(path.to_owned()))
-            .because(source)
-    }
-
     /// A ring library error, kept whole: `ring_kind()` matches on its kind.
     pub fn ring(source: camd_ring::RingError) -> Self {
         Self {
@@ -95,7 +80,7 @@ impl Error {
     }
 
     /// What the error is about. The first subject set is kept: the innermost is the most
-    /// precise (the file, rather than the camera whose file it is).
+    /// precise (the element, rather than the camera whose pipeline it is in).
     pub fn about(mut self, subject: Subject) -> Self {
         if self.subject.is_none() {
             self.subject = Some(subject);
@@ -111,10 +96,6 @@ impl Error {
         self.about(Subject::Element(name.to_owned()))
     }
 
-    pub fn file(self, path: &Path) -> Self {
-        self.about(Subject::File(path.to_owned()))
-    }
-
     pub fn because(mut self, source: impl std::error::Error + Send + Sync + 'static) -> Self {
         self.source = Some(Box::new(source));
         self
@@ -122,10 +103,6 @@ impl Error {
 
     pub fn kind(&self) -> Kind {
         self.kind
-    }
-
-    pub fn subject(&self) -> Option<&Subject> {
-        self.subject.as_ref()
     }
 
     /// The ring library's own kind, for a `Kind::Ring` error.
@@ -136,8 +113,8 @@ impl Error {
             .map(|e| &e.kind)
     }
 
-    /// The message without the subject (what a camera's status shows beside its name).
-    pub fn without_subject(&self) -> String {
+    /// The message and the source, without the subject.
+    fn without_subject(&self) -> String {
         let mut text = self.message.clone();
         if let Some(source) = &self.source {
             if !text.is_empty() {
@@ -188,10 +165,13 @@ mod tests {
     #[test]
     fn display_is_subject_message_source() {
         let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
-        let e = Error::io(Path::new("/run/camd"), "create the directory", io).camera("door");
+        let e = Error::new(Kind::Io, "cannot create the directory")
+            .element("filesrc")
+            .camera("door")
+            .because(io);
         assert_eq!(
             e.to_string(),
-            "/run/camd: cannot create the directory: gone"
+            "GStreamer element \"filesrc\": cannot create the directory: gone"
         );
         assert_eq!(e.kind(), Kind::Io);
         let e = Error::new(Kind::Element, "is not installed").element("avdec_h264");

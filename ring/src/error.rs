@@ -93,28 +93,34 @@ impl RingError {
     }
 }
 
-impl fmt::Display for RingError {
+/// What went wrong, without the file: what a caller that already names the file shows.
+impl fmt::Display for ErrorKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = self.path.display();
-        match &self.kind {
-            ErrorKind::Io { action, source } => write!(f, "ring file {path}: cannot {action}: {source}"),
-            ErrorKind::Format(e) => write!(f, "ring file {path}: {e}"),
-            ErrorKind::WriterBusy => {
-                write!(f, "ring file {path}: another process holds the writer lock (is a second camd writing this camera?)")
-            }
-            ErrorKind::Oversize { len, capacity } => write!(
-                f,
-                "ring file {path}: frame of {len} bytes does not fit the slot capacity of {capacity} bytes (counted as oversize, not written)"
+        match self {
+            Self::Io { action, source } => write!(f, "cannot {action}: {source}"),
+            Self::Format(e) => write!(f, "{e}"),
+            Self::WriterBusy => f.write_str(
+                "another process holds the writer lock (is a second camd writing this camera?)",
             ),
-            ErrorKind::Invalid(message) => write!(f, "ring file {path}: {message}"),
-            ErrorKind::BufferTooSmall { needed, available } => {
-                write!(f, "ring file {path}: frame of {needed} bytes does not fit the {available}-byte buffer")
-            }
-            ErrorKind::Contended { tries } => write!(
+            Self::Oversize { len, capacity } => write!(
                 f,
-                "ring file {path}: the writer overwrote the frame during each of {tries} read attempts (too few slots for this reader?)"
+                "frame of {len} bytes does not fit the slot capacity of {capacity} bytes (counted as oversize, not written)"
+            ),
+            Self::Invalid(message) => f.write_str(message),
+            Self::BufferTooSmall { needed, available } => {
+                write!(f, "frame of {needed} bytes does not fit the {available}-byte buffer")
+            }
+            Self::Contended { tries } => write!(
+                f,
+                "the writer overwrote the frame during each of {tries} read attempts (too few slots for this reader?)"
             ),
         }
+    }
+}
+
+impl fmt::Display for RingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ring file {}: {}", self.path.display(), self.kind)
     }
 }
 

@@ -104,7 +104,7 @@ impl FrameTarget {
                 }
             }
             Err(e) => {
-                let ErrorKind::Oversize { len, capacity } = e.kind else {
+                let ErrorKind::Oversize { .. } = e.kind else {
                     log::warn!("camera {}: {e}", self.camera);
                     return;
                 };
@@ -117,10 +117,7 @@ impl FrameTarget {
                 // Waiting for a first frame: this attempt cannot succeed, say why. Once frames
                 // flow, an occasional oversize frame is only counted.
                 if self.notify_next_frame.load(Ordering::Acquire) {
-                    let reason = format!(
-                        "frame of {len} bytes does not fit the slot capacity of {capacity} bytes \
-                         (counted as oversize, not written): raise slot_capacity"
-                    );
+                    let reason = format!("{}: raise slot_capacity", e.kind);
                     self.fail(generation, Error::new(Kind::Ring, reason));
                 }
             }
