@@ -63,12 +63,8 @@ impl Source {
             });
         }
         if let Some(pattern) = text.strip_prefix("test:") {
-            return Ok(Self::TestPattern {
-                pattern: if pattern.is_empty() {
-                    "smpte".into()
-                } else {
-                    pattern.into()
-                },
+            return test_pattern(pattern).map(|nick| Self::TestPattern {
+                pattern: nick.to_owned(),
             });
         }
         if text.starts_with("/dev/") {
@@ -139,6 +135,69 @@ impl Source {
             _ => text.to_owned(),
         }
     }
+}
+
+/// The nicks of `videotestsrc`'s `pattern` enum (GStreamer 1.22), in the enum's order: value N
+/// is `TEST_PATTERNS[N]`. camd links no GStreamer, so the list is written out here, once;
+/// camd-worker's test `test_patterns` holds it against the real element, so it cannot drift.
+pub const TEST_PATTERNS: &[&str] = &[
+    "smpte",
+    "snow",
+    "black",
+    "white",
+    "red",
+    "green",
+    "blue",
+    "checkers-1",
+    "checkers-2",
+    "checkers-4",
+    "checkers-8",
+    "circular",
+    "blink",
+    "smpte75",
+    "zone-plate",
+    "gamut",
+    "chroma-zone-plate",
+    "solid-color",
+    "ball",
+    "smpte100",
+    "bar",
+    "pinwheel",
+    "spokes",
+    "gradient",
+    "colors",
+    "smpte-rp-219",
+];
+
+/// The pattern of `test:PATTERN`: a nick of `TEST_PATTERNS`, or its number in decimal (`18`, as
+/// `gst-launch-1.0 videotestsrc pattern=18` takes it), which becomes the nick, so the worker is
+/// handed a pattern checked here; empty is `smpte`, videotestsrc's default.
+fn test_pattern(text: &str) -> Result<&'static str> {
+    if text.is_empty() {
+        return Ok(TEST_PATTERNS[0]);
+    }
+    if let Some(nick) = TEST_PATTERNS.iter().find(|nick| **nick == text) {
+        return Ok(nick);
+    }
+    // Digits only and no leading zero: GStreamer reads `017` as octal and `0x11` as hex, which
+    // no one means in a camera url.
+    let decimal =
+        text.bytes().all(|b| b.is_ascii_digit()) && (text == "0" || !text.starts_with('0'));
+    if let Some(nick) = decimal
+        .then(|| text.parse::<usize>().ok())
+        .flatten()
+        .and_then(|n| TEST_PATTERNS.get(n))
+    {
+        return Ok(nick);
+    }
+    Err(Error::new(
+        Kind::Config,
+        format!(
+            "unknown test pattern {text:?} (videotestsrc has {}, or their numbers 0-{})",
+            TEST_PATTERNS.join(", "),
+            TEST_PATTERNS.len() - 1
+        ),
+    ))
 }
 
 /// Never prints a password, even with {:?}.
@@ -236,6 +295,12 @@ mod tests {
             }
         );
         assert_eq!(
+            Source::parse("test:").unwrap(),
+            Source::TestPattern {
+                pattern: "smpte".into()
+            }
+        );
+        assert_eq!(
             Source::parse("file:///tmp/a.mp4").unwrap(),
             Source::File {
                 path: "/tmp/a.mp4".into()
@@ -249,5 +314,37 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no host"));
+    }
+
+    #[test]
+    fn test_patterns_are_videotestsrc_nicks_or_their_numbers() {
+        for (number, nick) in TEST_PATTERNS.iter().enumerate() {
+            let want = Source::TestPattern {
+                pattern: (*nick).to_owned(),
+            };
+            assert_eq!(Source::parse(&format!("test:{nick}")).unwrap(), want);
+            assert_eq!(Source::parse(&format!("test:{number}")).unwrap(), want);
+        }
+        for bad in [
+            "nosuchpattern",
+            "Ball",
+            " ball",
+            "26",
+            "018",
+            "0x12",
+            "-1",
+            "+18",
+            "SMPTE 100% color bars",
+        ] {
+            let message = Source::parse(&format!("test:{bad}"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.starts_with(&format!(
+                    "unknown test pattern {bad:?} (videotestsrc has smpte, snow, "
+                )) && message.ends_with(", smpte-rp-219, or their numbers 0-25)"),
+                "{bad:?}: {message}"
+            );
+        }
     }
 }

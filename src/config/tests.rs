@@ -212,3 +212,21 @@ fn unsafe_names() {
         assert!(check_camera_name(good).is_ok(), "{good:?}");
     }
 }
+
+#[test]
+fn unknown_test_patterns_are_refused_where_they_are_written() {
+    let found = problems(
+        "[[camera]]\nname = \"a\"\nurl = \"test:nosuchpattern\"\n\
+         [[camera]]\nname = \"b\"\nurl = \"test:ball\"\n",
+    );
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(
+            "3: camera[0].url: unknown test pattern \"nosuchpattern\" (videotestsrc has smpte, snow,"
+        ),
+        "{found:?}"
+    );
+    // A pattern's number is its nick, as the worker is handed it.
+    let config = parse("[[camera]]\nname = \"b\"\nurl = \"test:18\"\n").unwrap();
+    assert_eq!(config.cameras[0].camera.source.display(), "test:ball");
+}
