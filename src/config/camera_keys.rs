@@ -225,7 +225,17 @@ pub(crate) fn seconds(value: &Item, range: RangeInclusive<f64>) -> Result<Durati
     Ok(Duration::new(whole as u64, nanos as u32))
 }
 
+/// A string value: every string the config holds is read through here, so none holds a control
+/// character (a newline, NUL, ESC, DEL: `names::check_no_control`).
 pub(crate) fn string(value: &Item) -> Result<&str> {
+    let text = any_string(value)?;
+    super::names::check_no_control(text)?;
+    Ok(text)
+}
+
+/// A string value with any characters in it: only for names, whose own check
+/// (`check_camera_name`) refuses control characters and says which name holds one.
+pub(crate) fn any_string(value: &Item) -> Result<&str> {
     value.as_str().ok_or_else(|| {
         Error::new(
             Kind::Config,

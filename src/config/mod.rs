@@ -336,18 +336,19 @@ fn parse_camera(
             });
             None
         }
-        Some(item) => match camera_keys::string(item).and_then(|n| check_camera_name(n).map(|_| n))
-        {
-            Ok(name) => Some(name.to_owned()),
-            Err(message) => {
-                c.add(
-                    span_of(table, "name", item),
-                    format!("{path}.name"),
-                    message,
-                );
-                None
+        Some(item) => {
+            match camera_keys::any_string(item).and_then(|n| check_camera_name(n).map(|_| n)) {
+                Ok(name) => Some(name.to_owned()),
+                Err(message) => {
+                    c.add(
+                        span_of(table, "name", item),
+                        format!("{path}.name"),
+                        message,
+                    );
+                    None
+                }
             }
-        },
+        }
     };
     let mut source = match table.get("url") {
         None => {
@@ -399,7 +400,7 @@ fn parse_camera(
     }
     let mut worker = None;
     if let Some(item) = table.get("worker") {
-        match camera_keys::string(item).and_then(|w| check_camera_name(w).map(|_| w)) {
+        match camera_keys::any_string(item).and_then(|w| check_camera_name(w).map(|_| w)) {
             Ok(w) => worker = Some(w.to_owned()),
             Err(message) => c.add(
                 span_of(table, "worker", item),

@@ -208,7 +208,7 @@ fn unsafe_names() {
     ] {
         assert!(check_camera_name(bad).is_err(), "{bad:?}");
     }
-    for good in ["door", "cam_1", "Tür-2", "a.b", &"n".repeat(63)] {
+    for good in ["door", "cam_1", "Tür-2", "a.b", "カメラ", &"n".repeat(63)] {
         assert!(check_camera_name(good).is_ok(), "{good:?}");
     }
 }
@@ -229,4 +229,142 @@ fn unknown_test_patterns_are_refused_where_they_are_written() {
     // A pattern's number is its nick, as the worker is handed it.
     let config = parse("[[camera]]\nname = \"b\"\nurl = \"test:18\"\n").unwrap();
     assert_eq!(config.cameras[0].camera.source.display(), "test:ball");
+}
+
+/// The control characters of the tests: newline, tab, NUL, ESC, DEL and a C1 one (NEL), each
+/// as a TOML escape and as itself.
+const CONTROLS: &[(&str, char)] = &[
+    ("\\n", '\n'),
+    ("\\t", '\t'),
+    ("\\u0000", '\0'),
+    ("\\u001b", '\u{1b}'),
+    ("\\u007f", '\u{7f}'),
+    ("\\u0085", '\u{85}'),
+];
+
+fn code_point(c: char) -> String {
+    format!("U+{:04X}", u32::from(c))
+}
+
+#[test]
+fn control_characters_are_refused_in_every_string_value() {
+    // (the file with C where the control character goes, the key, its line)
+    let places = [
+        ("[daemon]\nruntime_dir = \"/run/cC\"\n", "daemon.runtime_dir", 2),
+        ("[daemon]\nring_group = \"camC\"\n", "daemon.ring_group", 2),
+        ("[daemon]\nlog_level = \"infoC\"\n", "daemon.log_level", 2),
+        (
+            "[daemon.defaults]\ntransport = \"tcpC\"\n",
+            "daemon.defaults.transport",
+            2,
+        ),
+        (
+            "[daemon.defaults]\ndecoder = \"avdec_h264C\"\n",
+            "daemon.defaults.decoder",
+            2,
+        ),
+        (
+            "[[camera]]\nname = \"c\"\nurl = \"rtsp://admin:hunter2@h/sC\"\n",
+            "camera[0].url",
+            3,
+        ),
+        (
+            "[[camera]]\nname = \"c\"\nurl = \"test:ballC\"\n",
+            "camera[0].url",
+            3,
+        ),
+        (
+            "[[camera]]\nname = \"c\"\nurl = \"rtsp://admin@h/s\"\npassword_file = \"/etc/camd/cC\"\n",
+            "camera[0].password_file",
+            4,
+        ),
+        (
+            "[[camera]]\nname = \"c\"\nurl = \"test:\"\nencoder = \"jpegencC\"\n",
+            "camera[0].encoder",
+            4,
+        ),
+        (
+            "[[camera]]\nname = \"c\"\nurl = \"test:\"\ntransport = \"C\"\n",
+            "camera[0].transport",
+            4,
+        ),
+    ];
+    for (template, key, line) in places {
+        for (escape, c) in CONTROLS {
+            let found = problems(&template.replace('C', escape));
+            let want = format!(
+                "{line}: {key}: contains the control character {} (",
+                code_point(*c)
+            );
+            assert!(
+                found.len() == 1 && found[0].starts_with(&want),
+                "{template:?} with {escape}: expected {want}...\ngot {found:#?}"
+            );
+            assert!(!found[0].contains("hunter2"), "{found:?}");
+        }
+    }
+    // A newline written as one, in a multi-line string.
+    let found = problems("[daemon]\nruntime_dir = '''/run/a\n/b'''\n");
+    assert_eq!(
+        found,
+        [
+            "2: daemon.runtime_dir: contains the control character U+000A (character 7 of the \
+          string): control characters are not allowed in config values"
+        ]
+    );
+}
+
+#[test]
+fn names_with_control_bidi_or_zero_width_characters_are_refused() {
+    for (escape, c) in CONTROLS {
+        let name = problems(&format!(
+            "[[camera]]\nname = \"door{escape}\"\nurl = \"test:\"\n"
+        ));
+        let worker = problems(&format!(
+            "[[camera]]\nname = \"c\"\nurl = \"test:\"\nworker = \"door{escape}\"\n"
+        ));
+        let quoted = format!("{:?}", format!("door{c}"));
+        let cp = code_point(*c);
+        assert_eq!(
+            (name, worker),
+            (
+                vec![format!(
+                    "2: camera[0].name: {quoted} contains the control character {cp}"
+                )],
+                vec![format!(
+                    "4: camera[0].worker: {quoted} contains the control character {cp}"
+                )]
+            )
+        );
+    }
+    for (c, what) in [
+        ('\u{202E}', "the bidirectional control"),
+        ('\u{202A}', "the bidirectional control"),
+        ('\u{2066}', "the bidirectional control"),
+        ('\u{2069}', "the bidirectional control"),
+        ('\u{200E}', "the bidirectional control"),
+        ('\u{200F}', "the bidirectional control"),
+        ('\u{061C}', "the bidirectional control"),
+        ('\u{200B}', "the zero-width character"),
+        ('\u{200D}', "the zero-width character"),
+        ('\u{2060}', "the zero-width character"),
+        ('\u{FEFF}', "the zero-width character"),
+    ] {
+        let cp = code_point(c);
+        let escape = format!("\\u{:04X}", u32::from(c));
+        let found = problems(&format!(
+            "[[camera]]\nname = \"door{escape}\"\nurl = \"test:\"\nworker = \"w{escape}\"\n"
+        ));
+        assert_eq!(found.len(), 2, "{found:?}");
+        for (problem, key) in found
+            .iter()
+            .zip(["2: camera[0].name: ", "4: camera[0].worker: "])
+        {
+            assert!(
+                problem.starts_with(key) && problem.contains(&format!(" contains {what} {cp} (")),
+                "{cp}: {problem}"
+            );
+        }
+        assert!(check_camera_name(&format!("a{c}b")).is_err(), "{cp}");
+    }
 }
