@@ -184,11 +184,11 @@ impl Config {
                 for (i, table) in list.iter().enumerate() {
                     let at = c.line_of(table.span());
                     let path = format!("camera[{i}]");
-                    let Some(entry) = parse_camera(table, &path, at, &defaults, secrets, &mut c)
-                    else {
+                    let (name, entry) = parse_camera(table, &path, at, &defaults, secrets, &mut c);
+                    // A duplicate is reported even when either entry has other problems.
+                    let Some(name) = name else {
                         continue;
                     };
-                    let name = entry.camera.name.clone();
                     if let Some(line) = first_line.get(&name) {
                         c.add(
                             table.get("name").and_then(Item::span),
@@ -198,7 +198,7 @@ impl Config {
                         continue;
                     }
                     first_line.insert(name, at);
-                    cameras.push(entry);
+                    cameras.extend(entry);
                 }
             }
             Some(item) => c.add(
@@ -318,6 +318,8 @@ fn parse_defaults<'d>(table: &'d dyn TableLike, c: &mut Collector) -> Vec<(&'d s
     valid
 }
 
+/// One `[[camera]]` table: its name if the name is valid (for the duplicate check, whatever
+/// else is wrong), and the entry if nothing is.
 fn parse_camera(
     table: &dyn TableLike,
     path: &str,
@@ -325,7 +327,7 @@ fn parse_camera(
     defaults: &[(&str, &Item)],
     secrets: &SecretSource,
     c: &mut Collector,
-) -> Option<CameraEntry> {
+) -> (Option<String>, Option<CameraEntry>) {
     let before = c.problems.len();
     let name = match table.get("name") {
         None => {
@@ -447,8 +449,9 @@ fn parse_camera(
             message,
         });
     }
-    (c.problems.len() == before && name.is_some() && source.is_some())
-        .then_some(CameraEntry { camera, worker })
+    let entry = (c.problems.len() == before && name.is_some() && source.is_some())
+        .then_some(CameraEntry { camera, worker });
+    (name, entry)
 }
 
 /// Parses one camera handed to a worker (`camera_keys::to_inline_table`): the same checks as
@@ -462,7 +465,8 @@ pub fn parse_worker_camera(line: &str) -> Result<CameraEntry> {
         .and_then(Item::as_table_like)
         .ok_or_else(|| Error::new(Kind::Config, "not a table"))?;
     let mut c = Collector::new(&text);
-    parse_camera(table, "camera", 1, &[], &SecretSource::default(), &mut c).ok_or_else(|| {
+    let (_, entry) = parse_camera(table, "camera", 1, &[], &SecretSource::default(), &mut c);
+    entry.ok_or_else(|| {
         let problems: Vec<String> = c
             .problems
             .iter()

@@ -368,3 +368,30 @@ fn names_with_control_bidi_or_zero_width_characters_are_refused() {
         assert!(check_camera_name(&format!("a{c}b")).is_err(), "{cp}");
     }
 }
+
+#[test]
+fn a_duplicate_name_is_reported_beside_the_other_problems() {
+    let found = problems(
+        "[[camera]]\nname = \"dup\"\nurl = \"http://x/y\"\n\
+         [[camera]]\nname = \"dup\"\nurl = \"test:ball\"\n\
+         [[camera]]\nname = \"dup\"\nurl = \"test:ball\"\nwidth = 1\n",
+    );
+    assert_eq!(
+        found,
+        [
+            "3: camera[0].url: unsupported scheme \"http\" (use rtsp://, rtsps://, file://, test:, /dev/videoN or an index)",
+            "5: camera[1].name: duplicate camera name \"dup\" (first on line 1)",
+            "8: camera[2].name: duplicate camera name \"dup\" (first on line 1)",
+            "10: camera[2].width: 1 is out of range 16..=8192",
+        ]
+    );
+    // An invalid name is reported as such, not as a duplicate.
+    let found = problems(
+        "[[camera]]\nname = \"a/b\"\nurl = \"test:\"\n[[camera]]\nname = \"a/b\"\nurl = \"test:\"\n",
+    );
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(
+        found.iter().all(|p| p.contains("contains '/'")),
+        "{found:?}"
+    );
+}
