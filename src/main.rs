@@ -118,9 +118,22 @@ fn check_config(args: &[OsString]) -> Result<ExitCode> {
             ))
         }
     };
-    match Config::load(&path, &SecretSource::from_env()) {
-        Ok(config) => {
-            println!("{}: ok ({} cameras)", path.display(), config.cameras.len());
+    match Config::load_with_warnings(&path, &SecretSource::from_env()) {
+        Ok((config, warnings)) => {
+            let n = warnings.warnings.len();
+            if n > 0 {
+                eprintln!("{warnings}");
+            }
+            let warned = match n {
+                0 => String::new(),
+                1 => ", 1 warning".to_owned(),
+                n => format!(", {n} warnings"),
+            };
+            println!(
+                "{}: ok ({} cameras{warned})",
+                path.display(),
+                config.cameras.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(problems) => {

@@ -9,7 +9,7 @@ mod names;
 mod problems;
 
 pub use names::check_camera_name;
-pub use problems::{Problem, Problems};
+pub use problems::{Problem, Problems, Warnings};
 
 use crate::camera_config::CameraConfig;
 use crate::source::Source;
@@ -20,6 +20,9 @@ use toml_edit::{ImDocument, Item, TableLike};
 
 pub const DEFAULT_PATH: &str = "/etc/camd/camd.toml";
 pub const DEFAULT_RUNTIME_DIR: &str = "/run/camd";
+/// The largest `password_file` camd reads, in bytes (a password and its newline; anything
+/// larger is not a password file).
+pub const MAX_PASSWORD_FILE_LEN: usize = 4096;
 
 /// The `[daemon]` table.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,7 +90,8 @@ impl SecretSource {
         }
     }
 
-    fn read(&self, file: &str) -> Result<String> {
+    /// The password in `file`, and a warning if others can read it.
+    fn read(&self, file: &str) -> Result<(String, Option<String>)> {
         let path = if Path::new(file).is_absolute() {
             PathBuf::from(file)
         } else {
@@ -104,9 +108,7 @@ impl SecretSource {
                 }
             }
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Error::new(Kind::Config, format!("cannot read {}: {e}", path.display()))
-        })?;
+        let (text, mode) = read_password_file(&path)?;
         let password = text.trim_end_matches(['\n', '\r']);
         if password.is_empty() {
             return Err(Error::new(
@@ -114,8 +116,80 @@ impl SecretSource {
                 format!("{} is empty", path.display()),
             ));
         }
-        Ok(password.to_owned())
+        let warning = (mode & 0o004 != 0).then(|| {
+            format!(
+                "{0} is readable by every user (mode {1:04o}): chmod o-r {0}",
+                path.display(),
+                mode & 0o7777
+            )
+        });
+        Ok((password.to_owned(), warning))
     }
+}
+
+/// What a file that is not a regular file is; `None` for a regular file.
+fn not_regular(file_type: std::fs::FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    let what = if file_type.is_file() {
+        return None;
+    } else if file_type.is_symlink() {
+        "a symbolic link (camd does not follow links to password files: name the file itself)"
+    } else if file_type.is_dir() {
+        "a directory"
+    } else if file_type.is_fifo() {
+        "a FIFO"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_char_device() {
+        "a character device"
+    } else if file_type.is_block_device() {
+        "a block device"
+    } else {
+        "of an unknown type"
+    };
+    Some(what)
+}
+
+/// The contents and mode of a password file: a regular file (not a link, a FIFO, a device or a
+/// directory) of at most `MAX_PASSWORD_FILE_LEN` bytes of UTF-8. Nothing here can block or
+/// read without end: the file is looked at before it is opened (opening a device can do
+/// something: a watchdog starts, a tty becomes the controlling terminal), opened without
+/// following a link and without blocking (a FIFO with no writer), looked at again through the
+/// descriptor (the path may have changed in between), and read up to one byte past the bound.
+fn read_password_file(path: &Path) -> Result<(String, u32)> {
+    use nix::libc::{O_CLOEXEC, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK};
+    use std::io::Read;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let fail = |message: String| Error::new(Kind::Config, message);
+    let cannot_read = |e: std::io::Error| fail(format!("cannot read {}: {e}", path.display()));
+    let regular = |file_type: std::fs::FileType| match not_regular(file_type) {
+        None => Ok(()),
+        Some(what) => Err(fail(format!(
+            "{} is {what}, not a regular file",
+            path.display()
+        ))),
+    };
+    regular(path.symlink_metadata().map_err(cannot_read)?.file_type())?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY)
+        .open(path)
+        .map_err(cannot_read)?;
+    let meta = file.metadata().map_err(cannot_read)?;
+    regular(meta.file_type())?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PASSWORD_FILE_LEN as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot_read)?;
+    if bytes.len() > MAX_PASSWORD_FILE_LEN {
+        return Err(fail(format!(
+            "{} is larger than {MAX_PASSWORD_FILE_LEN} bytes: not a password file",
+            path.display()
+        )));
+    }
+    let text = String::from_utf8(bytes)
+        .map_err(|_| fail(format!("{} is not UTF-8 text", path.display())))?;
+    Ok((text, meta.permissions().mode()))
 }
 
 /// Every `[daemon]` key.
@@ -132,8 +206,20 @@ pub const DAEMON_KEYS: &[&str] = &[
 pub const CAMERA_OWN_KEYS: &[&str] = &["name", "url", "password_file", "worker"];
 
 impl Config {
-    /// Reads and checks `path`.
+    /// Reads and checks `path`; its warnings go to the log.
     pub fn load(path: &Path, secrets: &SecretSource) -> Result<Self, Problems> {
+        let (config, warnings) = Self::load_with_warnings(path, secrets)?;
+        if !warnings.is_empty() {
+            log::warn!("{warnings}");
+        }
+        Ok(config)
+    }
+
+    /// Reads and checks `path`: the config and its warnings (`camd check-config` prints them).
+    pub fn load_with_warnings(
+        path: &Path,
+        secrets: &SecretSource,
+    ) -> Result<(Self, Warnings), Problems> {
         let text = std::fs::read_to_string(path).map_err(|e| Problems {
             file: path.to_owned(),
             problems: vec![Problem {
@@ -142,11 +228,24 @@ impl Config {
                 message: format!("cannot read: {e}"),
             }],
         })?;
-        Self::parse(&text, path, secrets)
+        Self::parse_with_warnings(&text, path, secrets)
     }
 
-    /// Checks `text` (the contents of `file`, named in the problems).
+    /// Checks `text` (the contents of `file`, named in the problems); its warnings go to the log.
     pub fn parse(text: &str, file: &Path, secrets: &SecretSource) -> Result<Self, Problems> {
+        let (config, warnings) = Self::parse_with_warnings(text, file, secrets)?;
+        if !warnings.is_empty() {
+            log::warn!("{warnings}");
+        }
+        Ok(config)
+    }
+
+    /// Checks `text` (the contents of `file`, named in the problems and the warnings).
+    pub fn parse_with_warnings(
+        text: &str,
+        file: &Path,
+        secrets: &SecretSource,
+    ) -> Result<(Self, Warnings), Problems> {
         let mut c = Collector::new(text);
         let doc = match ImDocument::parse(text) {
             Ok(doc) => doc,
@@ -207,8 +306,8 @@ impl Config {
                 "must be an array of tables ([[camera]])",
             ),
         }
-        c.finish(file)?;
-        Ok(Self { daemon, cameras })
+        let warnings = c.finish(file)?;
+        Ok((Self { daemon, cameras }, warnings))
     }
 }
 
@@ -390,7 +489,12 @@ fn parse_camera(
                 Kind::Config,
                 "the url already holds a password: use one or the other",
             )),
-            Source::Rtsp { password, .. } => secrets.read(file).map(|p| *password = Some(p)),
+            Source::Rtsp { password, .. } => secrets.read(file).map(|(p, warning)| {
+                *password = Some(p);
+                if let Some(warning) = warning {
+                    c.warn(span.clone(), key.clone(), warning);
+                }
+            }),
             _ => Err(Error::new(
                 Kind::Config,
                 "only rtsp:// and rtsps:// cameras take a password",

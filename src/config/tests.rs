@@ -395,3 +395,173 @@ fn a_duplicate_name_is_reported_beside_the_other_problems() {
         "{found:?}"
     );
 }
+
+/// A directory for one test's files, removed when the test ends.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Self {
+        let dir = std::env::temp_dir().join(format!("camd-config-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Self(dir)
+    }
+
+    /// A file of `contents` with `mode`.
+    fn file(&self, name: &str, contents: &[u8], mode: u32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.0.join(name);
+        std::fs::write(&path, contents).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// One camera whose password is in `file`, parsed on a thread that must finish within 5 s: a
+/// password file that blocks or never ends fails the test instead of hanging it.
+fn with_password_file(file: &str, secrets: &SecretSource) -> Result<(Config, Warnings), String> {
+    let text = format!(
+        "[[camera]]\nname = \"c\"\nurl = \"rtsp://admin@h/s\"\npassword_file = {}\n",
+        camera_keys::quote(file)
+    );
+    let secrets = secrets.clone();
+    let (send, receive) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = send.send(Config::parse_with_warnings(
+            &text,
+            Path::new("camd.toml"),
+            &secrets,
+        ));
+    });
+    receive
+        .recv_timeout(Duration::from_secs(5))
+        .unwrap_or_else(|_| panic!("reading the password file {file:?} did not end within 5 s"))
+        .map_err(|problems| problems.to_string())
+}
+
+fn password_of(config: &Config) -> &str {
+    match &config.cameras[0].camera.source {
+        Source::Rtsp {
+            password: Some(p), ..
+        } => p,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_fifo_is_no_password_file_and_is_refused_without_waiting() {
+    let dir = Scratch::new("fifo");
+    let fifo = dir.0.join("door.pass");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    let absolute = with_password_file(fifo.to_str().unwrap(), &SecretSource::default());
+    assert_eq!(
+        absolute.unwrap_err(),
+        format!(
+            "camd.toml:4: camera[0].password_file: {} is a FIFO, not a regular file",
+            fifo.display()
+        )
+    );
+    // The same as a systemd credential.
+    let credential = with_password_file(
+        "door.pass",
+        &SecretSource {
+            credentials_directory: Some(dir.0.clone()),
+        },
+    );
+    let refused = credential.unwrap_err();
+    assert!(
+        refused.ends_with("/door.pass is a FIFO, not a regular file"),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_device_is_no_password_file() {
+    let zero = with_password_file("/dev/zero", &SecretSource::default());
+    assert_eq!(
+        zero.unwrap_err(),
+        "camd.toml:4: camera[0].password_file: /dev/zero is a character device, not a regular file"
+    );
+}
+
+#[test]
+fn password_files_are_small_regular_files_named_directly() {
+    let dir = Scratch::new("password-files");
+    let none = SecretSource::default();
+    let at_most = dir.file("at_most", &[b'x'; MAX_PASSWORD_FILE_LEN], 0o600);
+    let (config, _) = with_password_file(at_most.to_str().unwrap(), &none).unwrap();
+    assert_eq!(password_of(&config).len(), MAX_PASSWORD_FILE_LEN);
+
+    let larger = dir.file("larger", &[b'x'; MAX_PASSWORD_FILE_LEN + 1], 0o600);
+    assert_eq!(
+        with_password_file(larger.to_str().unwrap(), &none).unwrap_err(),
+        format!(
+            "camd.toml:4: camera[0].password_file: {} is larger than 4096 bytes: not a password file",
+            larger.display()
+        )
+    );
+
+    let link = dir.0.join("link");
+    std::os::unix::fs::symlink(&at_most, &link).unwrap();
+    let refused = with_password_file(link.to_str().unwrap(), &none).unwrap_err();
+    assert!(
+        refused.starts_with(&format!(
+            "camd.toml:4: camera[0].password_file: {} is a symbolic link (",
+            link.display()
+        )),
+        "{refused}"
+    );
+
+    let refused = with_password_file(dir.0.to_str().unwrap(), &none).unwrap_err();
+    assert!(
+        refused.ends_with(" is a directory, not a regular file"),
+        "{refused}"
+    );
+
+    let binary = dir.file("binary", b"\xff\xfe\n", 0o600);
+    assert_eq!(
+        with_password_file(binary.to_str().unwrap(), &none).unwrap_err(),
+        format!(
+            "camd.toml:4: camera[0].password_file: {} is not UTF-8 text",
+            binary.display()
+        )
+    );
+
+    let missing = dir.0.join("missing");
+    let refused = with_password_file(missing.to_str().unwrap(), &none).unwrap_err();
+    assert!(
+        refused.starts_with(&format!(
+            "camd.toml:4: camera[0].password_file: cannot read {}: ",
+            missing.display()
+        )),
+        "{refused}"
+    );
+}
+
+#[test]
+fn a_password_file_others_can_read_is_a_warning() {
+    let dir = Scratch::new("password-modes");
+    let none = SecretSource::default();
+    let private = dir.file("private", b"s3cret\n", 0o640);
+    let (config, warnings) = with_password_file(private.to_str().unwrap(), &none).unwrap();
+    assert_eq!(password_of(&config), "s3cret");
+    assert!(warnings.is_empty(), "{warnings}");
+
+    let open = dir.file("open", b"s3cret\n", 0o644);
+    let (config, warnings) = with_password_file(open.to_str().unwrap(), &none).unwrap();
+    assert_eq!(password_of(&config), "s3cret");
+    assert_eq!(
+        warnings.to_string(),
+        format!(
+            "camd.toml:4: camera[0].password_file: warning: {0} is readable by every user \
+             (mode 0644): chmod o-r {0}",
+            open.display()
+        )
+    );
+}
