@@ -120,9 +120,16 @@ fn check_config(args: &[OsString]) -> Result<ExitCode> {
     };
     match Config::load_with_warnings(&path, &SecretSource::from_env()) {
         Ok((config, warnings)) => {
-            let n = warnings.warnings.len();
+            let mut n = warnings.warnings.len();
             if n > 0 {
                 eprintln!("{warnings}");
+            }
+            let cameras: Vec<_> = config.cameras.iter().map(|e| &e.camera).collect();
+            if let Some(warning) =
+                camd::ring_files::space_warning(&config.daemon.runtime_dir, &cameras)
+            {
+                eprintln!("{}: warning: {warning}", path.display());
+                n += 1;
             }
             let warned = match n {
                 0 => String::new(),

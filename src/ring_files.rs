@@ -24,20 +24,19 @@ pub fn camera_of(file_name: &str) -> Option<&str> {
 }
 
 /// Opens the camera's ring for writing: takes over an existing one of the right shape (a
-/// restarted worker), or creates it. The error says which camera and why; its `ring_kind()`
-/// says what to do (`WriterBusy`: the camera's previous writer has not let go yet).
+/// restarted worker), or creates it. Either way the file ends with mode 0640 and `group` (or,
+/// without one, camd's own group): a changed `ring_group` applies to existing rings. The error
+/// says which camera and why; its `ring_kind()` says what to do (`WriterBusy`: the camera's
+/// previous writer has not let go yet; `NoSpace`, `NotRegular`: the operator must act).
 pub fn open_ring(dir: &Path, config: &CameraConfig, group: Option<u32>) -> Result<Writer> {
     let path = ring_path(dir, &config.name);
+    let group = Some(group.unwrap_or_else(|| nix::unistd::getegid().as_raw()));
     let options = WriterOptions {
-        width: config.width.unwrap_or(0),
-        height: config.height.unwrap_or(0),
         group,
-        ..WriterOptions::new(
-            config.name.clone(),
-            config.slot_count,
-            config.slot_capacity(),
-        )
+        ..writer_options(config)
     };
+    // A file of camd 0.1 (no COMPAT_WAKE_EVERY_PUBLISH) is replaced, so that its readers sleep
+    // on the futex instead of polling.
     let fits = Reader::open(&path).map(|r| {
         let g = r.geometry();
         (g.slot_count, g.slot_capacity, g.width, g.height)
@@ -47,13 +46,55 @@ pub fn open_ring(dir: &Path, config: &CameraConfig, group: Option<u32>) -> Resul
                 options.width,
                 options.height,
             )
+            && r.can_be_woken()
     });
     let writer = if fits.unwrap_or(false) {
-        Writer::attach(&path)
+        Writer::attach(&path).and_then(|w| w.set_owner_and_mode(group, options.mode).map(|()| w))
     } else {
         Writer::create(&path, &options)
     };
     writer.map_err(|e| Error::from(e).camera(&config.name))
+}
+
+/// The shape of the camera's ring.
+fn writer_options(config: &CameraConfig) -> WriterOptions {
+    WriterOptions {
+        width: config.width.unwrap_or(0),
+        height: config.height.unwrap_or(0),
+        ..WriterOptions::new(
+            config.name.clone(),
+            config.slot_count,
+            config.slot_capacity(),
+        )
+    }
+}
+
+/// If the rings of `cameras` do not fit the free space of `dir` (counting as reusable the rings
+/// of those cameras already there), a warning that says by how much: each ring is allocated
+/// whole when it is made, so a camera whose ring does not fit will not run. `None` when they
+/// fit, or when the space cannot be known (`dir` and its parents missing).
+pub fn space_warning(dir: &Path, cameras: &[&CameraConfig]) -> Option<String> {
+    let needed: u64 = cameras.iter().map(|c| writer_options(c).file_size()).sum();
+    let existing = dir.ancestors().find(|d| d.is_dir())?;
+    let free = camd_ring::free_bytes(existing).ok()?;
+    let reusable: u64 = cameras
+        .iter()
+        .filter_map(|c| std::fs::symlink_metadata(ring_path(dir, &c.name)).ok())
+        .filter(|m| m.is_file())
+        .map(|m| m.len())
+        .sum();
+    (needed > free.saturating_add(reusable)).then(|| {
+        format!(
+            "daemon.runtime_dir: the rings of the {} cameras need {needed} bytes; {} has {free}              bytes free{}: the cameras whose ring does not fit will not run (fewer slots, a              smaller slot_capacity, or more room)",
+            cameras.len(),
+            existing.display(),
+            if reusable > 0 {
+                format!(" and {reusable} in their rings already there")
+            } else {
+                String::new()
+            }
+        )
+    })
 }
 
 #[cfg(test)]

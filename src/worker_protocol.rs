@@ -1,7 +1,9 @@
-//! What the supervisor tells a worker, over the worker's stdin: one TOML line per message. The
-//! pipe is private to the two processes, so cameras travel with their passwords here and never
-//! through argv or the environment. The worker acts on each line as it arrives; end of input
-//! (the supervisor is gone) means stop.
+//! What the supervisor tells a worker, over the worker's stdin, and what the worker reports
+//! back, over its stdout: one TOML line per message. The pipes are private to the two
+//! processes, so cameras travel with their passwords here and never through argv or the
+//! environment. The worker acts on each line as it arrives; end of input (the supervisor is
+//! gone) means stop. Reports tell the supervisor which cameras a worker has taken over and
+//! which it could not run, so that one camera's failure stays that camera's.
 
 use crate::config::camera_keys::{self, quote};
 use crate::config::{self, CameraEntry};
@@ -98,6 +100,53 @@ impl Message {
     }
 }
 
+/// What a worker tells the supervisor about a camera it was handed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// The camera's ring is open and its thread runs: from now on its ring beats.
+    Running(String),
+    /// The camera cannot run (its ring cannot be made, its thread died): why, credential-free.
+    /// It stays down until a reload or a restart of its worker.
+    Failed { camera: String, reason: String },
+}
+
+impl Report {
+    /// One line, newline included.
+    pub fn encode(&self) -> String {
+        match self {
+            Self::Running(name) => format!("running = {}\n", quote(name)),
+            Self::Failed { camera, reason } => format!(
+                "failed = {{ camera = {}, reason = {} }}\n",
+                quote(camera),
+                quote(reason)
+            ),
+        }
+    }
+
+    pub fn decode(line: &str) -> Result<Self> {
+        let doc = ImDocument::parse(line)
+            .map_err(|e| Error::new(Kind::Protocol, format!("bad report: {}", e.message())))?;
+        if let Some(name) = doc.get("running").and_then(Item::as_str) {
+            return Ok(Self::Running(name.to_owned()));
+        }
+        let failed = doc
+            .get("failed")
+            .and_then(Item::as_table_like)
+            .ok_or_else(|| Error::new(Kind::Protocol, "unknown report"))?;
+        let text = |key: &str| {
+            failed
+                .get(key)
+                .and_then(Item::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| Error::new(Kind::Protocol, format!("failed report without {key}")))
+        };
+        Ok(Self::Failed {
+            camera: text("camera")?,
+            reason: text("reason")?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,5 +182,24 @@ mod tests {
             );
             assert_eq!(Message::decode(&line).unwrap(), m, "{line}");
         }
+    }
+
+    #[test]
+    fn reports_round_trip_on_one_line() {
+        for r in [
+            Report::Running("door".into()),
+            Report::Failed {
+                camera: "we\"ird".into(),
+                reason: "ring file /run/camd/x.ring: no space\nsecond line".into(),
+            },
+        ] {
+            let line = r.encode();
+            assert!(
+                line.ends_with('\n') && line.matches('\n').count() == 1,
+                "{line}"
+            );
+            assert_eq!(Report::decode(&line).unwrap(), r, "{line}");
+        }
+        assert!(Report::decode("GStreamer-WARNING: something").is_err());
     }
 }

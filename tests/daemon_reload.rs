@@ -1,5 +1,7 @@
-//! SIGHUP: only the cameras added, removed or changed are touched (the others keep their ring
-//! generation and their frames never pause); an invalid config keeps the running one.
+//! SIGHUP: only the cameras added, removed or changed are touched (the others keep their writer
+//! pid, their ring generation and their frames: no pause longer than two frame intervals), also
+//! in workers that have run longer than `hang_timeout_s`; an invalid config keeps the running
+//! one.
 
 use camd_test_support as support;
 
@@ -10,8 +12,9 @@ fn camera(name: &str, url: &str) -> String {
     format!("[[camera]]\nname = \"{name}\"\nurl = \"{url}\"\n")
 }
 
-const DAEMON: &str =
-    "cameras_per_worker = 2\n[daemon.defaults]\nwidth = 160\nheight = 120\nmax_fps = 10";
+const DAEMON: &str = "cameras_per_worker = 2\nhang_timeout_s = 2\n[daemon.defaults]\nwidth = 160\nheight = 120\nmax_fps = 10";
+/// 1 / max_fps.
+const FRAME_INTERVAL: Duration = Duration::from_millis(100);
 
 #[test]
 fn reload_touches_only_what_changed() {
@@ -24,7 +27,12 @@ fn reload_touches_only_what_changed() {
     for name in ["a", "b", "c", "d"] {
         daemon.until_ok(name, 0, Duration::from_secs(10));
     }
+    let pid = |name: &str| daemon.ring(name).status().unwrap().status.writer_pid;
     let (a0, c0, d0) = (generation("a"), generation("c"), generation("d"));
+    let (a_pid, d_pid) = (pid("a"), pid("d"));
+    // Both workers have now run longer than hang_timeout_s (2 s): before, a camera added to one
+    // counted as silent since the worker's start, and the worker was killed as hung at once.
+    std::thread::sleep(Duration::from_millis(2500));
     let a_seq = daemon.ring("a").latest_seq();
     let old_b = daemon.ring("b");
 
@@ -43,14 +51,27 @@ fn reload_touches_only_what_changed() {
     daemon.until_ok("e", 0, Duration::from_secs(10));
     let c = daemon.until_ok("c", 0, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(500));
+    // Past the hang timeout after the reload too: nothing is replaced late.
+    std::thread::sleep(Duration::from_millis(2000));
     let gaps = watch.stop();
     println!("longest pause of the untouched cameras over the reload: {gaps:?}");
     for gap in gaps {
+        // Two frame intervals, plus the watch's own 5 ms sampling and scheduling slack.
         assert!(
-            gap < Duration::from_millis(500),
+            gap <= 2 * FRAME_INTERVAL + Duration::from_millis(50),
             "an untouched camera paused {gap:?}"
         );
     }
+    assert!(
+        !daemon.log_text().contains("is hung"),
+        "{}",
+        daemon.log_text()
+    );
+    assert_eq!(
+        (pid("a"), pid("d")),
+        (a_pid, d_pid),
+        "an untouched camera got a new writer"
+    );
     assert_eq!(generation("a"), a0, "untouched camera a was restarted");
     assert_eq!(generation("d"), d0, "untouched camera d was restarted");
     assert!(daemon.ring("a").latest_seq() > a_seq);

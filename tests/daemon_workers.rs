@@ -1,6 +1,6 @@
 //! `camd run` with real worker processes and signals: 4 RTSP fake cameras in 2 workers; a worker
-//! killed with SIGKILL is restarted and its cameras are ok again within 2 s while the other
-//! worker's frames do not pause; a worker frozen with SIGSTOP is found hung by its rings'
+//! killed with SIGKILL shows in its rings within 0.5 s, is restarted, and its cameras are ok
+//! again within 1.5 s while the other worker's frames do not pause; a worker frozen with SIGSTOP is found hung by its rings'
 //! heartbeats and replaced. The supervisor maps no GStreamer or GLib; its workers do.
 
 use camd_test_support as support;
@@ -64,16 +64,31 @@ fn dead_and_hung_workers_are_replaced_without_disturbing_the_others() {
         );
     }
 
-    // kill -9 the first worker: a and b come back within 2 s, c and d never pause.
+    // kill -9 the first worker: its rings say so within 0.5 s (before, they said `ok` until the
+    // heartbeat aged, 3 s); a and b come back within 1.5 s, c and d never pause.
     let watch = GapWatch::start(vec![daemon.ring("c"), daemon.ring("d")]);
+    let a_ring = daemon.ring("a");
     let killed = Instant::now();
     // SAFETY: kill(2) on a worker of this test's daemon.
     unsafe { libc::kill(first as i32, libc::SIGKILL) };
+    let shown = support::wait_for(Duration::from_secs(3), || {
+        let status = a_ring.status().ok()?.status;
+        (status.state != camd_ring::State::Ok).then_some((killed.elapsed(), status))
+    });
+    let (seen_after, status) = shown.expect("camera a still ok 3 s after its worker died");
+    println!("a's ring showed the death after {seen_after:?}: {status:?}");
+    assert!(seen_after <= Duration::from_millis(500), "{seen_after:?}");
+    assert_eq!(status.state, camd_ring::State::Starting);
+    assert!(
+        status.last_error.contains("was killed by SIGKILL"),
+        "{}",
+        status.last_error
+    );
     for name in ["a", "b"] {
         daemon.until_ok(
             name,
             first,
-            Duration::from_secs(2).saturating_sub(killed.elapsed()),
+            Duration::from_millis(1500).saturating_sub(killed.elapsed()),
         );
     }
     let back = killed.elapsed();
@@ -87,7 +102,7 @@ fn dead_and_hung_workers_are_replaced_without_disturbing_the_others() {
         );
     }
     daemon.until_logged(
-        &format!("(pid {first}: a, b) was killed by SIGKILL"),
+        &format!("(pid {first}) was killed by SIGKILL; restarting it in 0.25 s: a, b"),
         Duration::from_secs(1),
     );
 

@@ -94,8 +94,8 @@ fn set_fps(writer: &mut Writer, fps_milli: u32) {
 ///   reconnects 2;
 /// - `we"ird`: just created (starting), a name that needs escaping in every format;
 /// - `broken.ring`: garbage bytes;
-/// - and files that are not cameras: a dotfile ring (being created), `notes.txt`, and the
-///   doorbells (`*.ring.waiters`) the writers made.
+/// - and files that are not cameras: a dotfile ring (being created), `notes.txt`, the writers'
+///   lock files (`.*.ring.lock`) and a doorbell camd 0.1 left (`*.ring.waiters`).
 struct Site {
     dir: TempDir,
     door: Writer,
@@ -136,7 +136,8 @@ fn site(tag: &str) -> Site {
     std::fs::write(dir.join("broken.ring"), vec![0x5a; 300]).unwrap();
     std::fs::write(dir.join(".hidden.ring"), vec![0x5a; 300]).unwrap();
     std::fs::write(dir.join("notes.txt"), "not a ring").unwrap();
-    assert!(dir.join("door.ring.waiters").exists());
+    std::fs::write(dir.join("door.ring.waiters"), [0u8; 64]).unwrap();
+    assert!(dir.join(".door.ring.lock").exists());
     Site {
         dir,
         door,

@@ -61,6 +61,11 @@ extern "C" {
 /* camd_ring_info.codec */
 #define CAMD_RING_CODEC_JPEG 1u
 
+/* header.compat_features bit 0: the writer wakes the futex on index.notify after every
+ * publish, so a blocked reader sleeps in FUTEX_WAIT and writes nothing (camd 0.2). Without it
+ * (camd 0.1 files) poll. See docs/ring-format.md, "Waiting for the next frame". */
+#define CAMD_RING_COMPAT_WAKE_EVERY_PUBLISH 1u
+
 typedef struct camd_ring camd_ring; /* an open reader */
 
 typedef struct camd_frame_meta {

@@ -41,6 +41,11 @@ pub enum ErrorKind {
     Format(FormatError),
     /// Another process holds the writer lock of this ring.
     WriterBusy,
+    /// The path names something other than a regular file (what it is: "a FIFO", "a
+    /// directory", "a symbolic link" ...). Ring paths are never followed or opened otherwise.
+    NotRegular(&'static str),
+    /// The filesystem has no room for the file: it needs `needed` bytes, `free` are left.
+    NoSpace { needed: u64, free: u64 },
     /// A frame larger than the slot capacity: counted as oversize, never truncated.
     Oversize { len: usize, capacity: u32 },
     /// A caller's argument is out of range (a writer option, a buffer too small, ...).
@@ -101,6 +106,14 @@ impl fmt::Display for ErrorKind {
             Self::Format(e) => write!(f, "{e}"),
             Self::WriterBusy => f.write_str(
                 "another process holds the writer lock (is a second camd writing this camera?)",
+            ),
+            Self::NotRegular(what) => write!(
+                f,
+                "is {what}, not a regular file: camd never follows or opens it; remove it"
+            ),
+            Self::NoSpace { needed, free } => write!(
+                f,
+                "no space: the ring needs {needed} bytes and its filesystem has {free} free"
             ),
             Self::Oversize { len, capacity } => write!(
                 f,

@@ -3,7 +3,6 @@
 //! blocking wait. `docs/ring-format.md` ("Reading a frame") states the same steps.
 
 use crate::clock;
-use crate::doorbell::Doorbell;
 use crate::error::{ErrorKind, FormatError};
 use crate::futex;
 use crate::region::Region;
@@ -17,7 +16,8 @@ use std::time::{Duration, Instant};
 /// reader that is being starved.
 pub(crate) const MAX_TRIES: u32 = 1000;
 
-/// Where a readers' wait polls when it could not register in the doorbell.
+/// How often a wait polls a file whose writer does not wake every publish (camd 0.1's files,
+/// without `COMPAT_WAKE_EVERY_PUBLISH`).
 const POLL_INTERVAL: Duration = Duration::from_millis(2);
 
 /// A frame's metadata, read consistently with its slot's sequence lock. Also the C ABI's
@@ -260,11 +260,10 @@ pub(crate) fn borrow_latest(region: &Region) -> Result<Option<BorrowedFrame<'_>>
 
 /// Blocks until a frame newer than `after_seq` is published, or `timeout` passes, or the file is
 /// retired (a newer file replaced it: no frame will come here); `Ok(None)` for the last two.
-/// Readers registered in a shared doorbell are woken by the writer's futex wake; others poll
-/// every `POLL_INTERVAL`.
+/// A file whose writer wakes on every publish (`COMPAT_WAKE_EVERY_PUBLISH`) is waited for on its
+/// futex; another is polled every `POLL_INTERVAL`.
 pub(crate) fn wait_next(
     region: &Region,
-    doorbell: &Doorbell,
     after_seq: u64,
     timeout: Duration,
 ) -> Result<Option<FrameMeta>, ErrorKind> {
@@ -284,21 +283,17 @@ pub(crate) fn wait_next(
             return Ok(None);
         }
         let mut slice = deadline - now;
-        let _registered = if doorbell.is_shared() {
-            Some(doorbell.register())
-        } else {
+        if !wakes_every_publish(region) {
             slice = slice.min(POLL_INTERVAL);
-            None
-        };
-        // Registered (SeqCst) before this re-check. If the writer read the waiter count before
-        // our registration, its notify increment precedes it in the SeqCst order and this load
-        // sees it: either it wakes us or we do not sleep.
-        let index = region.index();
-        if index.notify.load(Ordering::SeqCst) != notify
-            || index.latest_seq.load(Ordering::SeqCst) > after_seq
-        {
-            continue;
         }
+        // The writer bumps `notify` after making the frame the latest, then wakes; the kernel
+        // compares `notify` with the value read before the check above, so a publish between
+        // that check and the sleep makes the wait return at once: no lost wake-up.
         futex::wait(&region.index().notify, notify, slice);
     }
+}
+
+/// True if the file's writer wakes the futex after every publish (`COMPAT_WAKE_EVERY_PUBLISH`).
+pub(crate) fn wakes_every_publish(region: &Region) -> bool {
+    region.geometry.compat_features & crate::layout::COMPAT_WAKE_EVERY_PUBLISH != 0
 }

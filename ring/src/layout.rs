@@ -51,8 +51,12 @@ pub const ERROR_LEN: usize = 256;
 pub const CODEC_JPEG: u32 = 1;
 
 /// Feature bits. A reader ignores `compat_features` bits it does not know and rejects a file
-/// with any `incompat_features` bit it does not know. Version 1 defines none.
+/// with any `incompat_features` bit it does not know. Version 1 defines no incompatible bit.
 pub const KNOWN_INCOMPAT_FEATURES: u32 = 0;
+/// `compat_features` bit: the writer wakes the futex on `index.notify` after every publish, so
+/// a blocked reader needs no registration (camd 0.2; camd 0.1 woke only registered readers,
+/// through the reader-writable doorbell file, and did not set this bit).
+pub const COMPAT_WAKE_EVERY_PUBLISH: u32 = 1;
 
 /// The static header: geometry and identity, immutable once the file has its name.
 #[derive(Clone, Debug, FromBytes, IntoBytes, KnownLayout, Immutable)]

@@ -6,16 +6,16 @@
 //! Modules, from the bytes up: `layout` (structs and offsets of format version 1), `validate`
 //! (the header parser, fuzzed), `region` (typed access to a validated mapping), `shared_bytes`
 //! (racy-by-design byte copies), `publish` and `frames` (the two halves of the seqlock
-//! protocol), `status`, `doorbell` (blocked-reader registration), `writer` and `reader` (files,
-//! locks, mappings), `capi` (the C ABI).
+//! protocol), `status`, `files` (opening, locking, allocating and removing the files of the ring
+//! directory, a trust boundary), `writer` and `reader` (mappings), `capi` (the C ABI).
 // No printing from library code: output goes through `log`, or through the command-line
 // modules that exist to print (they say so with an `allow` and why).
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 mod capi;
 mod clock;
-mod doorbell;
 mod error;
+mod files;
 mod frames;
 mod futex;
 mod fuzz_entry;
@@ -31,8 +31,8 @@ mod validate;
 mod writer;
 
 pub use clock::{monotonic_ns, realtime_ns};
-pub use doorbell::doorbell_path;
 pub use error::{ErrorKind, FormatError, Result, RingError};
+pub use files::{describe as describe_file_type, free_bytes, lock_path, remove_ring};
 pub use frames::{BorrowedFrame, FrameMeta};
 #[doc(hidden)]
 pub use fuzz_entry::read_file_image;

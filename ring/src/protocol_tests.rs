@@ -2,7 +2,6 @@
 //! they also run under miri (`cargo xtask miri`), whose data-race detector checks the seqlock
 //! orderings. The code under test is the production code: `Publisher`, `frames`, `status`.
 
-use crate::doorbell::Doorbell;
 use crate::error::ErrorKind;
 use crate::frames;
 use crate::publish::{FrameInfo, Publisher};
@@ -66,7 +65,7 @@ impl HeapRing {
             writer_pid: 42,
             ..Status::default()
         };
-        Publisher::new(self.region(), Doorbell::private(), status)
+        Publisher::new(self.region(), status)
     }
 }
 
@@ -373,14 +372,14 @@ fn wait_next_returns_a_frame_published_by_another_thread() {
                 .unwrap();
         })
     };
-    let meta = frames::wait_next(&region, &Doorbell::private(), 0, Duration::from_secs(10))
+    let meta = frames::wait_next(&region, 0, Duration::from_secs(10))
         .unwrap()
         .unwrap();
     assert_eq!(meta.seq, 1);
     writer.join().unwrap();
     // Nothing newer comes: a short wait times out.
     assert_eq!(
-        frames::wait_next(&region, &Doorbell::private(), 1, Duration::from_millis(5)).unwrap(),
+        frames::wait_next(&region, 1, Duration::from_millis(5)).unwrap(),
         None
     );
 }

@@ -3,7 +3,6 @@
 //! replaced-file check, which say so).
 
 use crate::clock;
-use crate::doorbell::{doorbell_path, Doorbell};
 use crate::error::{ErrorKind, Result, RingError};
 use crate::frames::{self, BorrowedFrame, FrameMeta};
 use crate::region::Region;
@@ -13,8 +12,8 @@ use crate::validate::{validate_header, Geometry};
 use core::ptr::NonNull;
 use core::sync::atomic::Ordering;
 use memmap2::{MmapOptions, MmapRaw};
-use std::fs::{File, OpenOptions};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -63,7 +62,6 @@ impl StatusSnapshot {
 /// A read-only view of one camera's ring file.
 pub struct Reader {
     region: Region,
-    doorbell: Doorbell,
     path: PathBuf,
     file: File,
     // Keeps the mapping behind `region` alive.
@@ -72,15 +70,12 @@ pub struct Reader {
 
 impl Reader {
     /// Opens and maps `path` read-only, validating the header (magic, version, sizes, and every
-    /// offset and length against the file's real size). Also opens the doorbell
-    /// `<path>.waiters` read-write if permitted, for `wait_next`.
+    /// offset and length against the file's real size). A symbolic link at `path` is not
+    /// followed, and anything but a regular file is refused without blocking
+    /// (`ErrorKind::NotRegular`).
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let file = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|e| RingError::io(path, "open", e))?;
+        let file = crate::files::open_regular(path, false)?;
         let len = file
             .metadata()
             .map_err(|e| RingError::io(path, "stat", e))?
@@ -109,10 +104,8 @@ impl Reader {
         // `_map`. It is PROT_READ: Reader never calls a writing method of Region (a write would
         // fault, not corrupt).
         let region = unsafe { Region::new(base, map.len(), geometry) };
-        let doorbell = Doorbell::open(&doorbell_path(path)).unwrap_or_else(|_| Doorbell::private());
         Ok(Self {
             region,
-            doorbell,
             path: path.to_owned(),
             file,
             _map: map,
@@ -173,16 +166,16 @@ impl Reader {
     }
 
     /// Blocks until a frame newer than `after_seq` exists and returns its metadata, or returns
-    /// `None` after `timeout` or as soon as the file is retired (see `is_retired`). Sleeps on a futex the writer wakes; if the doorbell file could not
-    /// be opened for writing it polls every 2 ms instead.
+    /// `None` after `timeout` or as soon as the file is retired (see `is_retired`). Sleeps on
+    /// the futex the writer wakes after every publish; a file made by camd 0.1 (whose writer
+    /// woke only readers registered in its doorbell file) is polled every 2 ms instead.
     pub fn wait_next(&self, after_seq: u64, timeout: Duration) -> Result<Option<FrameMeta>> {
-        frames::wait_next(&self.region, &self.doorbell, after_seq, timeout).map_err(|k| self.err(k))
+        frames::wait_next(&self.region, after_seq, timeout).map_err(|k| self.err(k))
     }
 
-    /// True if blocked readers are woken by the writer (doorbell writable); false if
-    /// `wait_next` polls.
+    /// True if `wait_next` sleeps until the writer wakes it; false if it polls (a camd 0.1 file).
     pub fn can_be_woken(&self) -> bool {
-        self.doorbell.is_shared()
+        frames::wakes_every_publish(&self.region)
     }
 
     /// A consistent snapshot of the status block, plus the latest sequence and heartbeat.
@@ -232,7 +225,7 @@ impl Reader {
             .file
             .metadata()
             .map_err(|e| RingError::io(&self.path, "stat the open file", e))?;
-        match std::fs::metadata(&self.path) {
+        match std::fs::symlink_metadata(&self.path) {
             Ok(now) => {
                 Ok(self.is_retired() || now.ino() != mapped.ino() || now.dev() != mapped.dev())
             }

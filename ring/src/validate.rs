@@ -17,6 +17,8 @@ pub struct Geometry {
     pub slot_count: u32,
     pub slot_capacity: u32,
     pub codec: u32,
+    /// `header.compat_features`: bits a reader may ignore (see `COMPAT_WAKE_EVERY_PUBLISH`).
+    pub compat_features: u32,
     pub width: u32,
     pub height: u32,
     pub created_realtime_ns: u64,
@@ -189,6 +191,7 @@ pub fn validate_header(bytes: &[u8], file_len: u64) -> Result<Geometry, FormatEr
         slot_count: header.slot_count,
         slot_capacity: header.slot_capacity,
         codec: header.codec,
+        compat_features: header.compat_features,
         width: header.width,
         height: header.height,
         created_realtime_ns: header.created_realtime_ns,

@@ -1,10 +1,11 @@
 //! `Writer`: creates or takes over a ring file and publishes frames and status into it. One
-//! writer per file, enforced with an exclusive `flock` that the kernel drops when the writer's
-//! process dies, so a restarted worker can take over at once.
+//! writer per path, enforced with an exclusive `flock` on the path's private lock file (see
+//! `files`) that the kernel drops when the writer's process dies, so a restarted worker can take
+//! over at once. The writer maps only the ring file, which no reader can write.
 
 use crate::clock;
-use crate::doorbell::{doorbell_path, Doorbell};
 use crate::error::{ErrorKind, FormatError, Result, RingError};
+use crate::files::{self, allocate, legacy_doorbell_path, lock_writer, open_regular};
 use crate::layout::*;
 use crate::publish::{FrameInfo, Publisher};
 use crate::region::Region;
@@ -16,7 +17,7 @@ use core::sync::atomic::Ordering;
 use memmap2::MmapRaw;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use zerocopy::IntoBytes;
@@ -34,11 +35,10 @@ pub struct WriterOptions {
     /// Output size the camera is configured for (0 if unknown).
     pub width: u32,
     pub height: u32,
-    /// File mode of the ring (default 0640). The doorbell gets the same mode plus write
-    /// permission wherever the ring is readable.
+    /// File mode of the ring (default 0640). Readers need only read permission.
     pub mode: u32,
-    /// Group owning the ring and doorbell files (the inference program's group); `None` keeps
-    /// the creating process's group.
+    /// Group owning the ring file (the inference program's group); `None` keeps the creating
+    /// process's group.
     pub group: Option<u32>,
 }
 
@@ -94,7 +94,8 @@ impl WriterOptions {
         Ok(())
     }
 
-    pub(crate) fn file_size(&self) -> u64 {
+    /// Size of the ring file these options make, in bytes (all of it allocated at creation).
+    pub fn file_size(&self) -> u64 {
         u64::from(HEADER_SIZE) + u64::from(self.slot_count) * slot_stride(self.slot_capacity)
     }
 
@@ -114,7 +115,7 @@ impl WriterOptions {
             codec: CODEC_JPEG,
             width: self.width,
             height: self.height,
-            compat_features: 0,
+            compat_features: COMPAT_WAKE_EVERY_PUBLISH,
             incompat_features: 0,
             created_realtime_ns: clock::realtime_ns(),
             name,
@@ -127,17 +128,20 @@ impl WriterOptions {
 pub struct Writer {
     publisher: Publisher,
     path: PathBuf,
-    // Keeps the mapping behind `publisher.region` alive, and the file (with its lock) open.
+    // Keeps the mapping behind `publisher.region` alive, the file open, and the writer lock.
     _map: MmapRaw,
-    _file: File,
+    file: File,
+    _lock: File,
 }
 
 impl Writer {
-    /// Creates a complete ring file at `path` (written under a temporary name, then renamed over
-    /// `path`) and becomes its writer. If `path` held a valid ring, its generation is carried on
-    /// (+1) and, once the new file has the name, the old one is marked retired so readers still
-    /// mapping it know to reopen; a ring whose writer is still running is not replaced
-    /// (`ErrorKind::WriterBusy`). Creators in one directory are serialised by a lock on it.
+    /// Creates a complete ring file at `path` (fully allocated, written under a temporary name,
+    /// then renamed over `path`) and becomes its writer. If `path` held a valid ring, its
+    /// generation is carried on (+1) and, once the new file has the name, the old one is marked
+    /// retired so readers still mapping it know to reopen. A ring whose writer is still running
+    /// is not replaced (`ErrorKind::WriterBusy`); anything at `path` that is not a regular file
+    /// is refused (`ErrorKind::NotRegular`), and a filesystem without room for the whole file is
+    /// `ErrorKind::NoSpace`.
     pub fn create(path: impl AsRef<Path>, options: &WriterOptions) -> Result<Self> {
         let path = path.as_ref();
         options.check(path)?;
@@ -148,8 +152,8 @@ impl Writer {
         let file_name = path
             .file_name()
             .ok_or_else(|| RingError::invalid(path, "path has no file name"))?;
-        let _dir_lock = lock_directory(dir)?;
-        let previous = PreviousRing::lock(path)?;
+        let lock = lock_writer(path)?;
+        let previous = PreviousRing::open(path)?;
         let tmp = dir.join(format!(
             ".{}.tmp-{}",
             file_name.to_string_lossy(),
@@ -159,13 +163,11 @@ impl Writer {
         let result = (|| {
             let mut file = create_exclusive(&tmp, options)?;
             created = true;
-            lock(&file, &tmp)?;
+            allocate(&file, &tmp, options.file_size())?;
             let mut page = vec![0u8; HEADER_SIZE as usize];
             page[..256].copy_from_slice(options.static_header().as_bytes());
             file.write_all(&page)
                 .map_err(|e| RingError::io(&tmp, "write the header", e))?;
-            file.set_len(options.file_size())
-                .map_err(|e| RingError::io(&tmp, "size the file", e))?;
             let status = Status {
                 state: State::Starting,
                 state_since_realtime_ns: clock::realtime_ns(),
@@ -175,8 +177,7 @@ impl Writer {
                 ..Status::default()
             };
             let (map, region) = map_writable(&file, &tmp)?;
-            let doorbell = Doorbell::ensure(&doorbell_path(path), options.mode, options.group)?;
-            let writer = Self::start(file, map, region, doorbell, path, Some(status))?;
+            let writer = Self::start(file, lock, map, region, path, Some(status))?;
             std::fs::rename(&tmp, path)
                 .map_err(|e| RingError::io(path, "rename the new ring into place", e))?;
             Ok(writer)
@@ -186,6 +187,7 @@ impl Writer {
                 if let Some(previous) = previous {
                     previous.retire();
                 }
+                let _ = std::fs::remove_file(legacy_doorbell_path(path));
                 Ok(writer)
             }
             Err(e) => {
@@ -199,10 +201,23 @@ impl Writer {
 
     /// Takes over an existing ring file as its writer (a restarted worker): keeps its frames,
     /// sequence numbers and counters, bumps its generation and records this process's pid. A
-    /// missing or broken doorbell is made anew with the ring's mode and group.
+    /// file with holes (made by camd 0.1, which did not allocate) is allocated first.
     pub fn attach(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let (file, map, region) = open_locked(path)?;
+        let lock = lock_writer(path)?;
+        let file = open_regular(path, true)?;
+        let len = file
+            .metadata()
+            .map_err(|e| RingError::io(path, "stat", e))?
+            .len();
+        let (map, region) = map_writable(&file, path)?;
+        allocate(&file, path, len)?;
+        if region.liveness().retired.load(Ordering::Acquire) != 0 {
+            return Err(RingError::invalid(
+                path,
+                "the file at this path is marked retired (replaced by a newer ring)",
+            ));
+        }
         let latest = region.index().latest_seq.load(Ordering::Relaxed);
         if latest >= 1 << 62 {
             return Err(RingError::format(
@@ -213,22 +228,19 @@ impl Writer {
                 ),
             ));
         }
-        let meta = file
-            .metadata()
-            .map_err(|e| RingError::io(path, "stat", e))?;
-        // SAFETY: getegid has no preconditions.
-        let group = (meta.gid() != unsafe { libc::getegid() }).then_some(meta.gid());
-        let doorbell = Doorbell::ensure(&doorbell_path(path), meta.mode() & 0o777, group)?;
-        Self::start(file, map, region, doorbell, path, None)
+        let writer = Self::start(file, lock, map, region, path, None)?;
+        let _ = std::fs::remove_file(legacy_doorbell_path(path));
+        Ok(writer)
     }
 
-    /// Starts publishing into a mapped, locked file. `new_status` is the status of a file being
-    /// created; for an existing file the status is read from it and its generation bumped.
+    /// Starts publishing into a mapped file whose writer lock is `lock`. `new_status` is the
+    /// status of a file being created; for an existing file the status is read from it and its
+    /// generation bumped.
     fn start(
         file: File,
+        lock: File,
         map: MmapRaw,
         region: Region,
-        doorbell: Doorbell,
         path: &Path,
         new_status: Option<Status>,
     ) -> Result<Self> {
@@ -241,13 +253,22 @@ impl Writer {
             }
         };
         status.writer_pid = std::process::id();
-        let publisher = Publisher::new(region, doorbell, status);
+        let publisher = Publisher::new(region, status);
         Ok(Self {
             publisher,
             path: path.to_owned(),
             _map: map,
-            _file: file,
+            file,
+            _lock: lock,
         })
+    }
+
+    /// Gives the ring file `group` (`None`: this process's effective group) and `mode`, if it
+    /// has others: a changed `ring_group` applies to rings made before the change.
+    pub fn set_owner_and_mode(&self, group: Option<u32>, mode: u32) -> Result<()> {
+        // SAFETY: getegid has no preconditions.
+        let gid = group.unwrap_or_else(|| unsafe { libc::getegid() });
+        set_owner_and_mode(&self.file, &self.path, Some(gid), mode)
     }
 
     pub fn path(&self) -> &Path {
@@ -318,19 +339,14 @@ fn create_exclusive(path: &Path, options: &WriterOptions) -> Result<File> {
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .custom_flags(libc::O_CLOEXEC)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| RingError::io(path, "create", e))?;
     set_owner_and_mode(&file, path, options.group, options.mode)?;
     Ok(file)
 }
 
-pub(crate) fn set_owner_and_mode(
-    file: &File,
-    path: &Path,
-    group: Option<u32>,
-    mode: u32,
-) -> Result<()> {
+fn set_owner_and_mode(file: &File, path: &Path, group: Option<u32>, mode: u32) -> Result<()> {
     if let Some(gid) = group {
         // SAFETY: fchown on an fd we own; uid -1 leaves the owner unchanged.
         if unsafe { libc::fchown(file.as_raw_fd(), u32::MAX, gid) } != 0 {
@@ -348,19 +364,6 @@ pub(crate) fn set_owner_and_mode(
             "set the mode",
             std::io::Error::last_os_error(),
         ));
-    }
-    Ok(())
-}
-
-fn lock(file: &File, path: &Path) -> Result<()> {
-    // SAFETY: flock on an fd we own; the lock lives with the open file description.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
-        let e = std::io::Error::last_os_error();
-        return Err(if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            RingError::with_kind(path, ErrorKind::WriterBusy)
-        } else {
-            RingError::io(path, "lock", e)
-        });
     }
     Ok(())
 }
@@ -392,65 +395,8 @@ fn map_writable(file: &File, path: &Path) -> Result<(MmapRaw, Region)> {
     Ok((map, region))
 }
 
-/// Opens `path` read-write and takes its writer lock, making sure the locked file is still the
-/// one the path names (a replacement may rename a new file over it between open and lock).
-fn open_locked(path: &Path) -> Result<(File, MmapRaw, Region)> {
-    for _ in 0..3 {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|e| RingError::io(path, "open for writing", e))?;
-        lock(&file, path)?;
-        if !names_file(path, &file)? {
-            continue;
-        }
-        let (map, region) = map_writable(&file, path)?;
-        if region.liveness().retired.load(Ordering::Acquire) != 0 {
-            continue;
-        }
-        return Ok((file, map, region));
-    }
-    Err(RingError::invalid(
-        path,
-        "the file kept being replaced while taking its writer lock",
-    ))
-}
-
-/// True if `path` names the open `file` (same device and inode).
-fn names_file(path: &Path, file: &File) -> Result<bool> {
-    let open = file
-        .metadata()
-        .map_err(|e| RingError::io(path, "stat the open file", e))?;
-    match std::fs::metadata(path) {
-        Ok(now) => Ok(now.dev() == open.dev() && now.ino() == open.ino()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(RingError::io(path, "stat", e)),
-    }
-}
-
-/// Serialises ring creation in `dir` (two creators of one path would otherwise both rename,
-/// and the loser would go on writing an unlinked file). Released when the File drops.
-fn lock_directory(dir: &Path) -> Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
-        .open(dir)
-        .map_err(|e| RingError::io(dir, "open the ring directory", e))?;
-    // SAFETY: flock on an fd we own; blocking until other creators are done.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(RingError::io(
-            dir,
-            "lock the ring directory",
-            std::io::Error::last_os_error(),
-        ));
-    }
-    Ok(file)
-}
-
-/// The ring a new file replaces: locked (so no writer can start on it meanwhile) until it is
-/// retired after the rename.
+/// The ring a new file replaces, open while the caller holds the path's writer lock (so no
+/// writer can start on it meanwhile) until it is retired after the rename.
 struct PreviousRing {
     _file: File,
     _map: MmapRaw,
@@ -459,17 +405,29 @@ struct PreviousRing {
 }
 
 impl PreviousRing {
-    /// Opens the valid ring at `path`, if any, and takes its writer lock; a ring whose writer
-    /// is still running is refused. Anything else at `path` is simply replaced (`None`).
-    fn lock(path: &Path) -> Result<Option<Self>> {
-        if !path.exists() {
+    /// The valid ring at `path`, if any. A regular file that is not a valid ring is simply
+    /// replaced (`None`); anything else at `path` (a directory, a FIFO, a symbolic link ...) is
+    /// refused: it is not camd's, and renaming over it would hide that.
+    fn open(path: &Path) -> Result<Option<Self>> {
+        match files::entry_type(path)? {
+            None => return Ok(None),
+            Some(t) if !t.is_file() => {
+                return Err(RingError::with_kind(
+                    path,
+                    ErrorKind::NotRegular(files::describe(t)),
+                ))
+            }
+            Some(_) => {}
+        }
+        let Ok(file) = open_regular(path, true) else {
+            return Ok(None);
+        };
+        let Ok((map, region)) = map_writable(&file, path) else {
+            return Ok(None);
+        };
+        if region.liveness().retired.load(Ordering::Acquire) != 0 {
             return Ok(None);
         }
-        let (file, map, region) = match open_locked(path) {
-            Ok(locked) => locked,
-            Err(e) if matches!(e.kind, ErrorKind::WriterBusy) => return Err(e),
-            Err(_) => return Ok(None),
-        };
         let generation = read_status(&region, path)?.generation;
         Ok(Some(Self {
             _file: file,

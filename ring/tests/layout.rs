@@ -33,6 +33,8 @@ fn c_header_offsets_match_rust() {
         program +=
             &format!("  printf(\"{name} %zu\\n\", (size_t){base} + offsetof({ty}, {field}));\n");
     }
+    // The feature bit too: one value in the header and in the Rust layout.
+    program += "  printf(\"const.COMPAT_WAKE_EVERY_PUBLISH %u\\n\", CAMD_RING_COMPAT_WAKE_EVERY_PUBLISH);\n";
     program += "  return 0;\n}\n";
     let source = dir.join("offsets.c");
     std::fs::write(&source, program).unwrap();
@@ -60,7 +62,12 @@ fn c_header_offsets_match_rust() {
             (name.to_owned(), off.parse().unwrap())
         })
         .collect();
-    assert_eq!(c, rust_offsets());
+    let mut expected = rust_offsets();
+    expected.insert(
+        "const.COMPAT_WAKE_EVERY_PUBLISH".into(),
+        u64::from(camd_ring::layout::COMPAT_WAKE_EVERY_PUBLISH),
+    );
+    assert_eq!(c, expected);
 }
 
 #[test]

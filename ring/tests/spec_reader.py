@@ -54,14 +54,12 @@ has no atomics, so:
   the slot's sequence word is unchanged after it (the spec's copy protocol), so it is never
   torn.
 
-* Waiting. The spec's blocking protocol needs an atomic read-modify-write on the doorbell's
-  waiter count and a FUTEX_WAIT on index.notify. Python has neither an atomic RMW (a plain
-  read-then-write would race other readers and corrupt the shared count, which the spec says
-  makes other readers sleep until their timeout) nor a usable address for a read-only mmap
-  (ctypes' from_buffer refuses read-only buffers). The spec allows "a reader that cannot open
-  the doorbell read-write" to poll instead, and says the reference polls every 2 ms; this
-  reader polls every 1 ms and never opens or writes the doorbell, so it cannot disturb the
-  writer or other readers. The polling loop keeps the spec's order of checks (latest_seq,
+* Waiting. The spec's blocking protocol sleeps in FUTEX_WAIT on index.notify, which the
+  writer wakes after every publish. Python has no usable address for a read-only mmap
+  (ctypes' from_buffer refuses read-only buffers), so no futex; the spec says "a reader without
+  futexes polls", and the reference polls every 2 ms for files without compat bit 0. This
+  reader polls every 1 ms and writes nothing, as no reader does. The polling loop keeps the
+  spec's order of checks (latest_seq,
   then timeout / liveness.retired).
 """
 
@@ -452,7 +450,7 @@ def wait_newer(ring, after, timeout_ms):
     mm = ring.mm
     deadline = time.monotonic() + timeout_ms / 1000.0
     while True:
-        # Steps 1 and 4 to 7 (notify value, doorbell, futex) are replaced by the poll below.
+        # Steps 1 and 4 (notify value, futex) are replaced by the poll below.
         # 2.
         if ld64_acquire(mm, I_LATEST_SEQ) > after:
             return True

@@ -4,7 +4,7 @@
 
 use camd_ring_test_support as common;
 
-use camd_ring::{doorbell_path, ErrorKind, FrameInfo, Reader, State, Writer, WriterOptions};
+use camd_ring::{lock_path, ErrorKind, FrameInfo, Reader, State, Writer, WriterOptions};
 use common::*;
 use std::os::unix::fs::MetadataExt;
 use std::time::Duration;
@@ -28,20 +28,25 @@ fn create_makes_a_complete_file_with_mode_0640_and_the_group() {
     assert_eq!(meta.mode() & 0o777, 0o640);
     assert_eq!(meta.gid(), gid);
     assert_eq!(meta.len(), 4096 + 3 * (64 + 4032));
-    let bell = std::fs::metadata(doorbell_path(&path)).unwrap();
-    assert_eq!(
-        bell.mode() & 0o777,
-        0o660,
-        "readers that can read the ring can register as waiters"
+    // Fully allocated: no hole that a full filesystem could turn into a SIGBUS.
+    assert!(
+        meta.blocks() * 512 >= meta.len(),
+        "{} blocks",
+        meta.blocks()
     );
-    assert_eq!(bell.gid(), gid);
-    // Only the ring and its doorbell: no temporary file left behind.
+    let lock = std::fs::metadata(lock_path(&path)).unwrap();
+    assert_eq!(
+        lock.mode() & 0o777,
+        0o600,
+        "only the writer's user can lock"
+    );
+    // Only the ring and the writer's lock: no temporary file, no file a reader may write.
     let mut names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
     names.sort();
-    assert_eq!(names, ["cam.ring", "cam.ring.waiters"]);
+    assert_eq!(names, [".cam.ring.lock", "cam.ring"]);
 
     let reader = Reader::open(&path).unwrap();
     let g = reader.geometry();
@@ -322,43 +327,16 @@ fn an_empty_frame_is_refused() {
 }
 
 #[test]
-fn attach_recreates_a_missing_or_broken_doorbell() {
+fn a_blocked_reader_is_woken_with_no_registration() {
     let dir = TempDir::new("life");
     let path = dir.join("cam.ring");
-    drop(Writer::create(&path, &WriterOptions::new("cam", 4, 100)).unwrap());
-    let bell = doorbell_path(&path);
-    for damage in ["remove", "truncate"] {
-        match damage {
-            "remove" => std::fs::remove_file(&bell).unwrap(),
-            _ => std::fs::OpenOptions::new()
-                .write(true)
-                .open(&bell)
-                .unwrap()
-                .set_len(3)
-                .unwrap(),
-        }
-        let mut writer =
-            Writer::attach(&path).unwrap_or_else(|e| panic!("attach after doorbell {damage}: {e}"));
-        assert_eq!(
-            std::fs::metadata(&bell).unwrap().len(),
-            64,
-            "after {damage}"
-        );
-        assert_eq!(
-            std::fs::metadata(&bell).unwrap().mode() & 0o777,
-            0o660,
-            "mode follows the ring's 0640"
-        );
-        // Blocked readers are woken through the new doorbell.
-        let reader = Reader::open(&path).unwrap();
-        assert!(reader.can_be_woken());
-        let after = reader.latest_seq();
-        let waiter =
-            std::thread::spawn(move || reader.wait_next(after, Duration::from_secs(10)).unwrap());
-        std::thread::sleep(Duration::from_millis(50));
-        writer
-            .publish(&frame_for(after + 1, 100), &FrameInfo::default())
-            .unwrap();
-        assert_eq!(waiter.join().unwrap().unwrap().seq, after + 1);
-    }
+    let mut writer = Writer::create(&path, &WriterOptions::new("cam", 4, 100)).unwrap();
+    let reader = Reader::open(&path).unwrap();
+    assert!(reader.can_be_woken(), "the writer wakes every publish");
+    let waiter = std::thread::spawn(move || reader.wait_next(0, Duration::from_secs(10)).unwrap());
+    std::thread::sleep(Duration::from_millis(50));
+    writer
+        .publish(&frame_for(1, 100), &FrameInfo::default())
+        .unwrap();
+    assert_eq!(waiter.join().unwrap().unwrap().seq, 1);
 }

@@ -2,14 +2,16 @@
 //! every camera's state, read from the rings alone.
 //!
 //! It opens each `*.ring` file of DIR (default `/run/camd`; dotfiles, which are rings being
-//! created, and the `*.ring.waiters` doorbells are skipped) read-only with `camd_ring::Reader`,
+//! created and the writers' locks, are skipped) read-only with `camd_ring::Reader`,
 //! sorted by name, and shows per camera: the state, fps, the latest frame's age and size (else
 //! the source's size), the input codec, decoder and encoder, the retry count and the time to the
 //! next attempt (while retrying), the writer's pid and whether it is alive (a heartbeat within
 //! `DEFAULT_ALIVE_TIMEOUT`), the generation, the frame, drop, oversize and reconnect counters and
 //! the last error. It never talks to a daemon: read permission on the ring files is all it needs,
 //! so it works as any user in the rings' group. A ring that cannot be opened or read is listed
-//! with the status `unreadable` and the reason; the other cameras are still listed.
+//! with the status `unreadable` and the reason; the other cameras are still listed. So is a
+//! configured camera whose ring the supervisor could not make (no space, something else at its
+//! path): `missing-rings.toml` in DIR, written by the supervisor, gives its name and reason.
 //!
 //! Formats: `table` (aligned columns for people); `json` (one line: `{"cameras":[{...}]}`, the
 //! same snake_case keys in every object, `null` where a value is unknown, numbers as numbers,
@@ -222,6 +224,14 @@ fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>> {
             names.push(name.to_owned());
         }
     }
+    // Cameras whose ring could not be made, as the supervisor recorded them, with the reason.
+    // A list this user may not read adds nothing: the rings themselves are still listed.
+    let missing = crate::missing_rings::read(dir).unwrap_or_default();
+    for name in missing.keys() {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
     names.sort();
     if let Some(unknown) = filter.iter().find(|wanted| !names.contains(wanted)) {
         return Err(Error::new(
@@ -242,7 +252,14 @@ fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>> {
         .into_iter()
         .filter(|name| filter.is_empty() || filter.contains(name))
         .map(|name| {
-            let reading = read(&ring_path(dir, &name));
+            let path = ring_path(dir, &name);
+            let reading = match missing.get(&name) {
+                // Not there (the supervisor could not make it): its reason, not "not found".
+                Some(reason) if !path.exists() => {
+                    Err(Error::new(Kind::Ring, format!("no ring: {reason}")))
+                }
+                _ => read(&path),
+            };
             Camera { name, reading }
         })
         .collect())

@@ -129,25 +129,13 @@ impl SecretSource {
 
 /// What a file that is not a regular file is; `None` for a regular file.
 fn not_regular(file_type: std::fs::FileType) -> Option<&'static str> {
-    use std::os::unix::fs::FileTypeExt;
-    let what = if file_type.is_file() {
-        return None;
+    if file_type.is_file() {
+        None
     } else if file_type.is_symlink() {
-        "a symbolic link (camd does not follow links to password files: name the file itself)"
-    } else if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_fifo() {
-        "a FIFO"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else if file_type.is_char_device() {
-        "a character device"
-    } else if file_type.is_block_device() {
-        "a block device"
+        Some("a symbolic link (camd does not follow links to password files: name the file itself)")
     } else {
-        "of an unknown type"
-    };
-    Some(what)
+        Some(camd_ring::describe_file_type(file_type))
+    }
 }
 
 /// The contents and mode of a password file: a regular file (not a link, a FIFO, a device or a

@@ -15,14 +15,16 @@ mod worker_handle;
 use crate::clock::{ns, Clock, SystemClock};
 use crate::config::{CameraEntry, Config, RingGroup, SecretSource};
 use crate::logging::Target;
+use crate::ring_files::ring_path;
 use crate::systemd_notify::{self, Notifier};
-use crate::worker_protocol::{Message, Setup};
+use crate::worker_protocol::{Message, Report, Setup};
+use camd_ring::Reader;
 use camd_ring::State;
 use plan::{Assignment, WorkerKey};
 use restart::{RestartBackoff, RingLife};
 use rings::RingWatch;
 use signals::Signals;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -42,11 +44,43 @@ pub struct RunOptions {
 
 /// One worker: the cameras it should run, and its process while it has one.
 struct WorkerSlot {
-    cameras: BTreeSet<String>,
+    cameras: BTreeMap<String, Handover>,
     process: Option<WorkerProcess>,
     backoff: RestartBackoff,
     /// When to start it again after it died.
     restart_at: Option<u64>,
+}
+
+impl WorkerSlot {
+    fn names(&self) -> String {
+        self.cameras.keys().cloned().collect::<Vec<_>>().join(", ")
+    }
+}
+
+/// A camera given to a worker process: when, and what the worker reported about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Handover {
+    /// When the current process was handed it (the clock's ns); 0 while there is no process.
+    at: u64,
+    taken: Taken,
+}
+
+impl Handover {
+    const NOT_YET: Self = Self {
+        at: 0,
+        taken: Taken::Pending,
+    };
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Taken {
+    /// Handed over, no report yet.
+    Pending,
+    /// The worker runs it: its ring beats, or the worker is hung.
+    Running,
+    /// The worker could not run it (the reason is in its ring, or in missing-rings.toml); its
+    /// silence is not the worker's hang. Tried again at a reload or a restart of the worker.
+    Failed,
 }
 
 struct Supervisor {
@@ -67,24 +101,33 @@ struct Supervisor {
     last_status: String,
     /// `camd-worker`, found once at start (see `worker_executable`).
     worker_exe: PathBuf,
+    /// Configured cameras without a ring, and why (for `camd status`, see `missing_rings`).
+    missing: BTreeMap<String, String>,
+    /// What `missing_rings` last wrote.
+    missing_written: Option<BTreeMap<String, String>>,
 }
 
 // A config with problems is reported before any log target exists, and a failed start on the
 // terminal as well as in the log: stderr is where whoever started camd looks.
 #[allow(clippy::print_stderr)]
 pub fn run(options: RunOptions) -> ExitCode {
-    let config = match Config::load(&options.config_path, &SecretSource::from_env()) {
-        Ok(config) => config,
-        Err(problems) => {
-            eprintln!("camd: the config has problems, nothing started:\n{problems}");
-            return ExitCode::from(2);
-        }
-    };
+    let (config, warnings) =
+        match Config::load_with_warnings(&options.config_path, &SecretSource::from_env()) {
+            Ok(loaded) => loaded,
+            Err(problems) => {
+                eprintln!("camd: the config has problems, nothing started:\n{problems}");
+                return ExitCode::from(2);
+            }
+        };
     let log_level = options
         .log_level
         .or(config.daemon.log_level)
         .unwrap_or(log::LevelFilter::Info);
     let target = crate::logging::init_to(log_level, options.log_to).unwrap_or(Target::Stderr);
+    // Found before logging existed: logged now, where the operator reads the rest.
+    for line in warnings.to_string().lines() {
+        log::warn!("{line}");
+    }
     let mut supervisor = match Supervisor::start(options.config_path, config, log_level, target) {
         Ok(s) => s,
         Err(e) => {
@@ -167,12 +210,7 @@ impl Supervisor {
     ) -> Result<Self> {
         let gid = resolve_group(&config.daemon.ring_group)?;
         let dir = config.daemon.runtime_dir.clone();
-        std::fs::create_dir_all(&dir).map_err(|e| {
-            Error::new(
-                Kind::System,
-                format!("daemon.runtime_dir: cannot create {}: {e}", dir.display()),
-            )
-        })?;
+        crate::ring_dir::prepare(&dir, gid)?;
         let mut supervisor = Self {
             config_path,
             gid,
@@ -187,6 +225,8 @@ impl Supervisor {
             clock,
             last_status: String::new(),
             worker_exe,
+            missing: BTreeMap::new(),
+            missing_written: None,
             // Nothing runs yet: `apply` below starts every camera of `config`.
             config: Config {
                 daemon: config.daemon.clone(),
@@ -253,6 +293,7 @@ impl Supervisor {
         let assignment = plan::assign(&new, &self.assignment, &self.cameras);
         let changes = plan::diff(&self.cameras, &self.assignment, &new, &assignment);
         for (name, key) in &changes.stop {
+            self.missing.remove(name);
             if let Some(slot) = self.workers.get_mut(key) {
                 slot.cameras.remove(name);
                 if let Some(process) = &mut slot.process {
@@ -278,25 +319,35 @@ impl Supervisor {
             let is_new = !changes.stop.iter().any(|(n, _)| n == name);
             if is_new {
                 if let Err(e) = rings::prepare(self.dir(), entry, self.gid) {
+                    // The worker tries again and reports; until then the reason is on record.
                     log::error!("{e}");
+                    self.missing.insert(name.clone(), e.to_string());
                 }
             }
             let slot = self
                 .workers
                 .entry(key.clone())
                 .or_insert_with(|| WorkerSlot {
-                    cameras: BTreeSet::new(),
+                    cameras: BTreeMap::new(),
                     process: None,
                     backoff: RestartBackoff::default(),
                     restart_at: Some(now),
                 });
-            slot.cameras.insert(name.clone());
+            slot.cameras.insert(name.clone(), Handover::NOT_YET);
             // The stop orders above took every restarted camera out of its slot, so this is
             // news to the worker (a worker not running yet gets it when it starts).
-            if let Some(process) = &mut slot.process {
-                if let Err(e) = process.send(&Message::Start(Box::new(entry.clone()))) {
-                    log::warn!("worker {key}: cannot hand it camera {name}: {e}");
-                }
+            hand_over(key, slot, name, entry, now);
+        }
+        // A reload is the operator's "try again" for cameras their worker could not run.
+        for (key, slot) in &mut self.workers {
+            let failed: Vec<String> = slot
+                .cameras
+                .iter()
+                .filter(|(_, h)| h.taken == Taken::Failed)
+                .map(|(n, _)| n.clone())
+                .collect();
+            for name in failed {
+                hand_over(key, slot, &name, &self.cameras[&name], now);
             }
         }
         // Workers left with no camera stop.
@@ -335,24 +386,20 @@ impl Supervisor {
             let slot = self.workers.get_mut(&key).expect("due worker exists");
             slot.restart_at = None;
             match WorkerProcess::spawn(&self.worker_exe, &key, &setup, now) {
-                Ok(mut process) => {
-                    for name in &slot.cameras {
-                        let order = Message::Start(Box::new(self.cameras[name].clone()));
-                        if let Err(e) = process.send(&order) {
-                            // It is reaped and restarted with all its cameras, like a crash.
-                            log::warn!("worker {key}: cannot hand it camera {name}: {e}");
-                            break;
-                        }
-                    }
+                Ok(process) => {
                     log::info!(
                         "worker {key} (pid {}) started: {}",
                         process.pid(),
-                        slot.cameras.iter().cloned().collect::<Vec<_>>().join(", ")
+                        slot.names()
                     );
                     slot.process = Some(process);
+                    let names: Vec<String> = slot.cameras.keys().cloned().collect();
+                    for name in names {
+                        hand_over(&key, slot, &name, &self.cameras[&name], now);
+                    }
                 }
                 Err(e) => {
-                    let at = slot.backoff.on_exit(now, now);
+                    let at = slot.backoff.on_exit(now, now, false);
                     log::error!(
                         "worker {key}: cannot start: {e}; trying again in {:.1} s",
                         (at - now) as f64 / 1e9
@@ -405,12 +452,76 @@ impl Supervisor {
     /// the rings, replace hung workers, update the status.
     fn turn(&mut self) -> u64 {
         let now = self.clock.now();
+        self.read_reports();
         self.reap(now);
         self.start_due_workers(now);
         let rings = self.look_at_rings();
+        self.note_frames(&rings);
         self.replace_hung(now, &rings);
         self.update_status(&rings);
+        self.write_missing();
         now
+    }
+
+    /// What the workers said about their cameras since the last turn.
+    fn read_reports(&mut self) {
+        let dir = self.config.daemon.runtime_dir.clone();
+        for (key, slot) in &mut self.workers {
+            let Some(process) = &mut slot.process else {
+                continue;
+            };
+            for report in process.reports() {
+                let (name, taken) = match report {
+                    Report::Running(name) => {
+                        self.missing.remove(&name);
+                        (name, Taken::Running)
+                    }
+                    Report::Failed { camera, reason } => {
+                        // A camera whose ring exists has the reason in it; one without is listed.
+                        if Reader::open(ring_path(&dir, &camera)).is_err() {
+                            self.missing.insert(camera.clone(), reason);
+                        }
+                        (camera, Taken::Failed)
+                    }
+                };
+                match slot.cameras.get_mut(&name) {
+                    Some(handover) => handover.taken = taken,
+                    None => {
+                        log::debug!("worker {key}: a report on camera {name}, not one of its own")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A worker whose ring shows it publishing (`ok` under its pid) is past any crash loop.
+    fn note_frames(&mut self, rings: &BTreeMap<String, (Option<State>, RingLife)>) {
+        for slot in self.workers.values_mut() {
+            let Some(process) = &mut slot.process else {
+                continue;
+            };
+            let pid = process.pid();
+            if slot.cameras.keys().any(|name| {
+                rings.get(name).is_some_and(|(state, life)| {
+                    *state == Some(State::Ok) && life.writer_pid == pid
+                })
+            }) {
+                process.produced = true;
+            }
+        }
+    }
+
+    /// Keeps `missing-rings.toml` equal to `missing` (written only when it changes).
+    fn write_missing(&mut self) {
+        self.missing
+            .retain(|name, _| self.cameras.contains_key(name));
+        if self.missing_written.as_ref() == Some(&self.missing) {
+            return;
+        }
+        match crate::missing_rings::write(self.dir(), self.gid, &self.missing) {
+            Ok(()) => self.missing_written = Some(self.missing.clone()),
+            Err(e) => log::warn!("{e}"),
+        }
     }
 
     /// Notices workers that ended and schedules their restart.
@@ -422,16 +533,26 @@ impl Supervisor {
             let Some(status) = process.try_wait() else {
                 continue;
             };
-            let at = slot.backoff.on_exit(process.started, now);
-            log::error!(
-                "worker {key} (pid {}: {}) {}; restarting it in {:.2} s",
+            let at = slot.backoff.on_exit(process.started, now, process.produced);
+            let what = format!(
+                "worker {key} (pid {}) {}; restarting it in {:.2} s",
                 process.pid(),
-                slot.cameras.iter().cloned().collect::<Vec<_>>().join(", "),
                 describe(status),
                 (at - now) as f64 / 1e9
             );
+            log::error!("{what}: {}", slot.names());
             slot.process = None;
             slot.restart_at = Some(at);
+            // Its rings say so at once: readers and `camd status` need not wait for the
+            // heartbeat to age.
+            for (name, handover) in &mut slot.cameras {
+                *handover = Handover::NOT_YET;
+                if let Err(e) =
+                    rings::mark_worker_gone(&self.config.daemon.runtime_dir, name, &what)
+                {
+                    log::debug!("camera {name}: cannot mark its ring: {e}");
+                }
+            }
         }
         self.retiring
             .retain_mut(|(key, process)| match process.try_wait() {
@@ -464,17 +585,19 @@ impl Supervisor {
                 continue;
             };
             let pid = process.pid();
-            // A worker is hung when any of its rings is (restart::hung over one ring each).
+            // A worker is hung when it does not beat for a camera it was handed (from the
+            // moment it was handed); a camera it reported it could not run does not count.
             let silent: Vec<&str> = slot
                 .cameras
                 .iter()
-                .filter(|name| {
+                .filter(|(name, handover)| {
                     let life = rings
                         .get(*name)
                         .map_or(RingLife::NEVER_WRITTEN, |(_, life)| *life);
-                    restart::hung(pid, process.started, &[life], now, timeout)
+                    handover.taken != Taken::Failed
+                        && restart::hung(pid, handover.at, life, now, timeout)
                 })
-                .map(String::as_str)
+                .map(|(name, _)| name.as_str())
                 .collect();
             if !silent.is_empty() {
                 log::error!(
@@ -569,6 +692,24 @@ impl Supervisor {
         if let Some(n) = &self.notifier {
             let _ = n.reloading();
         }
+    }
+}
+
+/// Gives camera `name` to the slot's running process, if it has one (one that is not running
+/// yet gets it when it starts).
+fn hand_over(key: &WorkerKey, slot: &mut WorkerSlot, name: &str, entry: &CameraEntry, now: u64) {
+    let Some(process) = &mut slot.process else {
+        return;
+    };
+    if let Some(handover) = slot.cameras.get_mut(name) {
+        *handover = Handover {
+            at: now,
+            taken: Taken::Pending,
+        };
+    }
+    if let Err(e) = process.send(&Message::Start(Box::new(entry.clone()))) {
+        // It is reaped and restarted with all its cameras, like a crash.
+        log::warn!("worker {key}: cannot hand it camera {name}: {e}");
     }
 }
 

@@ -4,7 +4,8 @@
 use crate::clock::ns;
 use std::time::Duration;
 
-/// First restart delay; doubles for each further crash of a worker that never ran long.
+/// First restart delay; doubles for each further crash of a worker that died before it
+/// published a frame (a crash loop). A worker that had published frames restarts after this.
 pub const FIRST_DELAY: Duration = Duration::from_millis(250);
 pub const MAX_DELAY: Duration = Duration::from_secs(30);
 /// A worker that ran this long before it died starts again after `FIRST_DELAY`.
@@ -18,9 +19,11 @@ pub struct RestartBackoff {
 }
 
 impl RestartBackoff {
-    /// A worker started at `started` died at `now`: when to start it again.
-    pub fn on_exit(&mut self, started: u64, now: u64) -> u64 {
-        if now.saturating_sub(started) >= ns(STABLE_AFTER) {
+    /// A worker started at `started` died at `now`, having published frames (`produced`) or
+    /// not: when to start it again. Only deaths before any frame (or a stable run) back off:
+    /// a worker killed while its cameras streamed comes back at once, however often.
+    pub fn on_exit(&mut self, started: u64, now: u64, produced: bool) -> u64 {
+        if produced || now.saturating_sub(started) >= ns(STABLE_AFTER) {
             self.crashes = 0;
         }
         self.crashes = self.crashes.saturating_add(1);
@@ -47,22 +50,18 @@ impl RingLife {
     };
 }
 
-/// Whether a worker (pid `pid`, started at `started`) is hung at `now`: one of its rings has not
-/// been taken over by it, or has had no heartbeat, for `timeout`. Workers heartbeat every ring
-/// twice a second from each camera's thread, so a stuck camera thread counts, too.
-pub fn hung(pid: u32, started: u64, rings: &[RingLife], now: u64, timeout: Duration) -> bool {
-    let timeout = ns(timeout);
-    if now.saturating_sub(started) < timeout {
-        return false;
-    }
-    rings.iter().any(|ring| {
-        let since = if ring.writer_pid == pid {
-            ring.heartbeat.max(started)
-        } else {
-            started
-        };
-        now.saturating_sub(since) >= timeout
-    })
+/// Whether a worker (pid `pid`) is hung at `now` as far as one camera is concerned: the camera
+/// was handed to it at `handed` and its ring has not been taken over by it, or has had no
+/// heartbeat, for `timeout` since. Workers heartbeat every ring twice a second from each
+/// camera's thread, so a stuck camera thread counts, too; time before the handover does not (a
+/// camera added by a reload to a worker that has run for hours gets the whole timeout).
+pub fn hung(pid: u32, handed: u64, ring: RingLife, now: u64, timeout: Duration) -> bool {
+    let since = if ring.writer_pid == pid {
+        ring.heartbeat.max(handed)
+    } else {
+        handed
+    };
+    now.saturating_sub(since) >= ns(timeout)
 }
 
 #[cfg(test)]
@@ -77,7 +76,7 @@ mod tests {
         let mut now = 100 * S;
         let mut delays = Vec::new();
         for _ in 0..10 {
-            let at = b.on_exit(now - S, now);
+            let at = b.on_exit(now - S, now, false);
             delays.push((at - now) as f64 / S as f64);
             now = at + S;
         }
@@ -86,42 +85,46 @@ mod tests {
             [0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
         );
         // Ran for a minute: the next crash is treated as the first.
-        let at = b.on_exit(now, now + 61 * S);
+        let at = b.on_exit(now, now + 61 * S, false);
         assert_eq!(at - (now + 61 * S), S / 4);
     }
 
+    /// Killed every 10 s while streaming: before, the gap doubled with each kill (0.25, 0.5 ...
+    /// 30 s); a worker that had published frames now always comes back after the first delay.
     #[test]
-    fn hung_needs_a_ring_silent_for_the_timeout() {
+    fn a_worker_that_published_frames_restarts_at_the_first_delay_every_time() {
+        let mut b = RestartBackoff::default();
+        let mut now = 100 * S;
+        for _ in 0..30 {
+            let at = b.on_exit(now - 10 * S, now, true);
+            assert_eq!(at - now, ns(FIRST_DELAY));
+            now = at + 10 * S;
+        }
+    }
+
+    #[test]
+    fn hung_counts_from_the_handover_not_from_the_worker_start() {
         let t = Duration::from_secs(10);
-        let alive = RingLife {
+        let beating = RingLife {
             writer_pid: 7,
-            heartbeat: 95 * S,
+            heartbeat: 99 * S,
         };
-        // Young worker: never hung.
-        assert!(!hung(
-            7,
-            95 * S,
-            &[RingLife {
-                writer_pid: 0,
-                heartbeat: 0
-            }],
-            100 * S,
-            t
-        ));
-        // Every ring beating.
-        assert!(!hung(7, 0, &[alive, alive], 100 * S, t));
-        // One ring silent for 10 s.
+        assert!(!hung(7, 0, beating, 100 * S, t));
+        // Silent for 10 s under this pid.
         let silent = RingLife {
             writer_pid: 7,
             heartbeat: 90 * S,
         };
-        assert!(hung(7, 0, &[alive, silent], 100 * S, t));
-        // One ring never taken over (still the old pid's) 10 s after the start.
-        let stale = RingLife {
+        assert!(hung(7, 0, silent, 100 * S, t));
+        // A camera handed at 95 s to a worker that has run since 0, not taken over yet (the
+        // ring is still the supervisor's, pid 3): not hung at 100 s, hung at 105 s.
+        let not_taken = RingLife {
             writer_pid: 3,
-            heartbeat: 99 * S,
+            heartbeat: 94 * S,
         };
-        assert!(hung(7, 90 * S, &[alive, stale], 100 * S, t));
-        assert!(!hung(7, 91 * S, &[alive, stale], 100 * S, t));
+        assert!(!hung(7, 95 * S, not_taken, 100 * S, t));
+        assert!(hung(7, 95 * S, not_taken, 105 * S, t));
+        // An old heartbeat before the handover does not count against it.
+        assert!(!hung(7, 95 * S, silent, 100 * S, t));
     }
 }

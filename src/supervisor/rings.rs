@@ -21,12 +21,10 @@ pub fn prepare(dir: &Path, entry: &CameraEntry, gid: Option<u32>) -> Result<()> 
     Ok(())
 }
 
-/// Removes a ring and its doorbell. Readers that still map it keep their mapping and see the
-/// last status the worker wrote (`stopped`).
+/// Removes a ring and its writer lock. Readers that still map it keep their mapping and see
+/// the last status the worker wrote (`stopped`).
 pub fn remove(dir: &Path, name: &str) {
-    let path = ring_path(dir, name);
-    let _ = std::fs::remove_file(&path);
-    let _ = std::fs::remove_file(camd_ring::doorbell_path(&path));
+    camd_ring::remove_ring(&ring_path(dir, name));
 }
 
 /// Removes rings in `dir` of cameras not in `keep`: only files that are valid camd rings.
@@ -47,6 +45,21 @@ pub fn remove_stale(dir: &Path, keep: &BTreeMap<String, CameraEntry>) -> Vec<Str
         removed.push(name.to_owned());
     }
     removed
+}
+
+/// Marks `starting` the ring of a camera whose worker just died, with `what` happened as its
+/// last error, so that readers see at once that frames stopped and why (the heartbeat would
+/// tell them only after it aged). Never waits: a ring whose lock is held is left alone.
+pub fn mark_worker_gone(dir: &Path, name: &str, what: &str) -> Result<()> {
+    let mut writer = Writer::attach(ring_path(dir, name))?;
+    writer.update_status(|s| {
+        s.state = State::Starting;
+        s.next_retry_mono_ns = 0;
+        s.fps_milli = 0;
+        s.last_error = what.to_owned();
+        s.last_error_realtime_ns = camd_ring::realtime_ns();
+    });
+    Ok(())
 }
 
 /// Marks `stopped` a ring whose writer is gone without doing so (a worker killed at stop).

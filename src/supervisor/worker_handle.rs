@@ -1,27 +1,42 @@
 //! One worker process as the supervisor sees it: started as `camd-worker worker KEY` (the
-//! executable beside `camd` that links GStreamer) with its orders on a private stdin pipe, dying with the supervisor
-//! (parent-death signal), without the systemd notification variables.
+//! executable beside `camd` that links GStreamer) with its orders on a private stdin pipe and
+//! its reports on a private stdout pipe (both non-blocking on this side), dying with the
+//! supervisor (parent-death signal), without the systemd notification variables.
 
 use super::plan::WorkerKey;
 use crate::systemd_notify::CHILD_ENV_REMOVE;
-use crate::worker_protocol::{Message, Setup};
+use crate::worker_protocol::{Message, Report, Setup};
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 
 /// Room for the worker's process title (see process_title): the argument area is this long.
 const TITLE_ROOM: usize = 1024;
+/// A report line longer than this is not one (a worker's stray output): it is dropped.
+const MAX_REPORT: usize = 64 * 1024;
 
 pub struct WorkerProcess {
     child: Child,
     stdin: Option<ChildStdin>,
+    stdout: Option<ChildStdout>,
+    /// Bytes of reports read but not yet a whole line.
+    partial: Vec<u8>,
     /// CLOCK_MONOTONIC ns at the start.
     pub started: u64,
+    /// True once one of its rings showed it publishing frames (`ok` under its pid): its death is
+    /// then not a crash loop, and it restarts at the first delay.
+    pub produced: bool,
+}
+
+fn set_nonblocking(fd: &impl AsRawFd) -> std::io::Result<()> {
+    let flags = OFlag::from_bits_truncate(fcntl(fd.as_raw_fd(), FcntlArg::F_GETFL)?);
+    fcntl(fd.as_raw_fd(), FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK))?;
+    Ok(())
 }
 
 impl WorkerProcess {
@@ -36,24 +51,28 @@ impl WorkerProcess {
             .arg0("camd-worker")
             .arg("worker")
             .arg(format!("{key}{}", " ".repeat(TITLE_ROOM)))
-            .stdin(Stdio::piped());
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
         for name in CHILD_ENV_REMOVE {
             command.env_remove(name);
         }
         crate::parent_death::die_with_parent(&mut command);
         let mut child = command.spawn()?;
         let stdin = child.stdin.take();
+        let stdout = child.stdout.take();
         if let Some(pipe) = &stdin {
-            let flags = OFlag::from_bits_truncate(fcntl(pipe.as_raw_fd(), FcntlArg::F_GETFL)?);
-            fcntl(
-                pipe.as_raw_fd(),
-                FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK),
-            )?;
+            set_nonblocking(pipe)?;
+        }
+        if let Some(pipe) = &stdout {
+            set_nonblocking(pipe)?;
         }
         let mut process = Self {
             child,
             stdin,
+            stdout,
+            partial: Vec::new(),
             started: now,
+            produced: false,
         };
         process.send(&Message::Setup(setup.clone()))?;
         Ok(process)
@@ -82,6 +101,43 @@ impl WorkerProcess {
             }
             other => other,
         }
+    }
+
+    /// The reports the worker has written since the last call, without waiting for more. A
+    /// line that is not a report (something a library printed) is logged at debug and dropped.
+    pub fn reports(&mut self) -> Vec<Report> {
+        let Some(stdout) = &mut self.stdout else {
+            return Vec::new();
+        };
+        let mut buf = [0u8; 4096];
+        loop {
+            match stdout.read(&mut buf) {
+                Ok(0) => {
+                    self.stdout = None;
+                    break;
+                }
+                Ok(n) => self.partial.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => break,
+            }
+        }
+        let mut reports = Vec::new();
+        while let Some(end) = self.partial.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=end).collect();
+            let text = String::from_utf8_lossy(&line);
+            match Report::decode(text.trim_end()) {
+                Ok(report) => reports.push(report),
+                Err(e) => log::debug!(
+                    "worker pid {}: not a report ({e}): {:?}",
+                    self.pid(),
+                    text.trim_end()
+                ),
+            }
+        }
+        if self.partial.len() > MAX_REPORT {
+            self.partial.clear();
+        }
+        reports
     }
 
     /// Asks the worker to stop its cameras and exit (SIGTERM, and end of its orders).

@@ -1,17 +1,18 @@
 //! What camd's integration tests, benches and examples share (the `camd-test-support`
 //! package): `camd run` as a real process (`daemon`), the fake RTSP cameras (`fake_cameras`),
-//! JPEG and ring helpers, temporary directories and polling.
+//! JPEG and ring helpers, a small tmpfs for full-disk tests, temporary directories and polling.
 
 pub mod daemon;
 pub mod fake_cameras;
 pub mod jpeg;
 pub mod rings;
+pub mod small_tmpfs;
 
 pub use rings::*;
 
 use std::time::{Duration, Instant};
 
-pub use camd_ring_test_support::TempDir;
+pub use camd_ring_test_support::{with_private_tmpfs, TempDir};
 
 /// Polls `check` every 10 ms until it returns Some or `timeout` passes. For waiting on real
 /// pipelines (real time, by nature), never for a backoff: those are tested on a simulated clock.

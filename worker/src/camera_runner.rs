@@ -74,6 +74,11 @@ impl CameraRunner {
         (runner, tx)
     }
 
+    /// The camera's ring, shared with its pipeline (for the thread's last words if it panics).
+    pub fn ring(&self) -> Arc<Mutex<Writer>> {
+        self.target.writer.clone()
+    }
+
     /// Runs until `Event::Stop`; leaves the ring `stopped`.
     pub fn run(mut self) {
         log::info!(
@@ -265,6 +270,14 @@ impl CameraRunner {
             writer.heartbeat();
         }
         self.last_heartbeat = self.clock.now();
+    }
+}
+
+/// A runner that unwinds (a panic) stops its pipeline, so no GStreamer thread goes on writing
+/// into the ring or holding it.
+impl Drop for CameraRunner {
+    fn drop(&mut self) {
+        self.teardown();
     }
 }
 

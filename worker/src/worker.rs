@@ -9,7 +9,8 @@ use camd::camera_config::CameraConfig;
 use camd::clock::{ns, Clock, SystemClock};
 use camd::error::{Error, Kind, Result};
 use camd::ring_files::open_ring;
-use camd_ring::ErrorKind;
+use camd::worker_protocol::Report;
+use camd_ring::{ErrorKind, State};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
@@ -17,11 +18,15 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+/// Where a worker sends what it has to tell the supervisor (see `Report`).
+pub type Reporter = Arc<dyn Fn(Report) + Send + Sync>;
+
 pub struct Worker {
     cameras: BTreeMap<String, (Sender<Event>, JoinHandle<()>)>,
     ring_dir: PathBuf,
     group: Option<u32>,
     clock: Arc<dyn Clock>,
+    reporter: Reporter,
 }
 
 impl Worker {
@@ -52,7 +57,14 @@ impl Worker {
             ring_dir: ring_dir.to_owned(),
             group,
             clock,
+            reporter: Arc::new(|_| {}),
         })
+    }
+
+    /// Sends reports to `reporter` (the worker process: to the supervisor) instead of nowhere.
+    /// Camera threads report through it when they die.
+    pub fn set_reporter(&mut self, reporter: Reporter) {
+        self.reporter = reporter;
     }
 
     /// Names of the cameras running.
@@ -64,11 +76,18 @@ impl Worker {
     /// stopping elsewhere (moved between workers by a reload) is waited for, up to 5 s.
     pub fn add(&mut self, config: CameraConfig) -> Result<()> {
         let name = config.name.clone();
-        if self.cameras.contains_key(&name) {
-            return Err(Error::new(
-                Kind::System,
-                format!("camera {name} is already running in this worker"),
-            ));
+        // A camera whose thread ended by itself (it panicked, see `contain_panic`) is started
+        // afresh; one still running is not started twice.
+        if let Some((_, thread)) = self.cameras.get(&name) {
+            if !thread.is_finished() {
+                return Err(Error::new(
+                    Kind::System,
+                    format!("camera {name} is already running in this worker"),
+                ));
+            }
+            if let Some((_, thread)) = self.cameras.remove(&name) {
+                let _ = thread.join();
+            }
         }
         // The wait is on the worker's clock (a test moves a simulated one through it); the
         // lock has no notification, so it is tried again every RING_BUSY_RETRY.
@@ -87,9 +106,17 @@ impl Worker {
             }
         };
         let (runner, events) = CameraRunner::new(config, writer, self.clock.clone());
+        let ring = runner.ring();
+        let reporter = self.reporter.clone();
+        let camera = name.clone();
         let thread = std::thread::Builder::new()
             .name(format!("camera {name}"))
-            .spawn(move || runner.run())
+            .spawn(move || {
+                let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run()));
+                if let Err(panic) = run {
+                    contain_panic(&camera, &ring, panic.as_ref(), &reporter);
+                }
+            })
             .map_err(|e| {
                 Error::new(
                     Kind::System,
@@ -127,6 +154,36 @@ impl Worker {
         }
         late
     }
+}
+
+/// A camera thread panicked (a bug in camd or a library): the runner is gone (its pipeline torn
+/// down as it unwound), the other cameras run on. The camera's ring says what happened, as
+/// `connection_failed` with the panic's message, and the supervisor hears that this camera
+/// failed, so it does not take the silence of its ring for a hung worker.
+fn contain_panic(
+    camera: &str,
+    ring: &std::sync::Mutex<camd_ring::Writer>,
+    panic: &(dyn std::any::Any + Send),
+    reporter: &Reporter,
+) {
+    let what = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    let reason = format!("camd stopped this camera after an internal error (a bug): {what}");
+    log::error!("camera {camera}: {reason}; it stays down until a reload");
+    let mut writer = ring.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    writer.update_status(|s| {
+        s.state = State::ConnectionFailed;
+        s.next_retry_mono_ns = 0;
+        s.last_error = reason.clone();
+        s.last_error_realtime_ns = camd_ring::realtime_ns();
+    });
+    reporter(Report::Failed {
+        camera: camera.to_owned(),
+        reason,
+    });
 }
 
 /// How long `Worker::add` waits for a ring whose previous writer is still stopping.

@@ -9,7 +9,7 @@ use crate::worker::Worker;
 use camd::clock::SystemClock;
 use camd::error::{Error, Kind, Result};
 use camd::logging;
-use camd::worker_protocol::{Message, Setup};
+use camd::worker_protocol::{Message, Report, Setup};
 use std::io::BufRead;
 use std::process::ExitCode;
 use std::sync::mpsc;
@@ -72,14 +72,22 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    worker.set_reporter(Arc::new(report));
     retitle(&setup, &worker);
     let reason = loop {
         match orders.recv() {
             Ok(Order::Message(Ok(Message::Start(entry)))) => {
                 let entry = *entry;
                 let name = entry.camera.name.clone();
-                if let Err(e) = worker.add(entry.camera) {
-                    log::error!("worker {}: camera {name} cannot start: {e}", setup.worker);
+                match worker.add(entry.camera) {
+                    Ok(()) => report(Report::Running(name)),
+                    Err(e) => {
+                        log::error!("worker {}: camera {name} cannot start: {e}", setup.worker);
+                        report(Report::Failed {
+                            camera: name,
+                            reason: e.to_string(),
+                        });
+                    }
                 }
                 retitle(&setup, &worker);
             }
@@ -113,6 +121,16 @@ pub fn main() -> ExitCode {
     }
     // Threads that did not stop are abandoned: exit now, without waiting for them.
     std::process::exit(0)
+}
+
+/// Tells the supervisor, on stdout (a pipe only it reads). A supervisor that is gone cannot
+/// hear it: the error is ignored, and the closed stdin stops this worker anyway.
+#[allow(clippy::print_stdout)]
+fn report(report: Report) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(report.encode().as_bytes());
+    let _ = out.flush();
 }
 
 /// `camd worker #0: door garage`

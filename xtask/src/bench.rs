@@ -2,49 +2,49 @@
 
 use crate::process::{cargo, root, run};
 
-/// Capture: needs the fake cameras built in release next to the bench binary.
-pub fn capture(quick: bool) -> Result<(), String> {
-    build_release_helpers()?;
-    let json = root().join("target/bench/capture.json");
+/// `cargo bench [-p PACKAGE] --bench NAME -- --json target/bench/NAME.json [--quick]`, with
+/// `env` set.
+fn bench(
+    package: Option<&str>,
+    name: &str,
+    quick: bool,
+    env: &[(&str, &str)],
+) -> Result<(), String> {
+    let json = root().join(format!("target/bench/{name}.json"));
     let mut cmd = cargo();
-    cmd.args(["bench", "--bench", "capture", "--", "--json"])
-        .arg(&json);
+    cmd.arg("bench");
+    if let Some(package) = package {
+        cmd.args(["-p", package]);
+    }
+    cmd.args(["--bench", name, "--", "--json"]).arg(&json);
     if quick {
         cmd.arg("--quick");
     }
+    cmd.envs(env.iter().copied());
     run(&mut cmd)
+}
+
+/// Capture: needs the fake cameras built in release next to the bench binary.
+pub fn capture(quick: bool) -> Result<(), String> {
+    build_release_helpers()?;
+    bench(None, "capture", quick, &[])
 }
 
 /// The supervisor's memory, start to READY, and `camd status` over 64 rings.
 pub fn daemon(quick: bool) -> Result<(), String> {
     build_release_helpers()?;
-    let json = root().join("target/bench/daemon.json");
-    let mut cmd = cargo();
-    cmd.args(["bench", "--bench", "daemon", "--", "--json"])
-        .arg(&json);
-    if quick {
-        cmd.arg("--quick");
-    }
-    run(&mut cmd)
+    bench(None, "daemon", quick, &[])
+}
+
+/// Workers killed every 10 s for 5 minutes (`--quick`: every 5 s for 1 minute) under two
+/// readers checking every frame: gaps, availability, the supervisor's drift, leftovers.
+pub fn torture(quick: bool) -> Result<(), String> {
+    build_release_helpers()?;
+    bench(None, "torture", quick, &[])
 }
 
 pub fn ring(quick: bool) -> Result<(), String> {
-    let json = root().join("target/bench/ring.json");
-    let mut cmd = cargo();
-    cmd.args([
-        "bench",
-        "-p",
-        "camd-ring",
-        "--bench",
-        "ring",
-        "--",
-        "--json",
-    ])
-    .arg(&json);
-    if quick {
-        cmd.arg("--quick");
-    }
-    run(&mut cmd)
+    bench(Some("camd-ring"), "ring", quick, &[])
 }
 
 /// camd against the Python design it replaces (bench/python_design), same fake cameras, same
@@ -52,15 +52,7 @@ pub fn ring(quick: bool) -> Result<(), String> {
 pub fn vs_python(quick: bool) -> Result<(), String> {
     let python = python_with_opencv()?;
     build_release_helpers()?;
-    let json = root().join("target/bench/vs_python.json");
-    let mut cmd = cargo();
-    cmd.args(["bench", "--bench", "vs_python", "--", "--json"])
-        .arg(&json)
-        .env("CAMD_BENCH_PYTHON", &python);
-    if quick {
-        cmd.arg("--quick");
-    }
-    run(&mut cmd)
+    bench(None, "vs_python", quick, &[("CAMD_BENCH_PYTHON", &python)])
 }
 
 /// What the benchmarks start besides themselves, in release: the fake cameras and

@@ -35,7 +35,7 @@ const COMMANDS: &[Command] = &[
     ),
     Command::new(
         "bench",
-        "ring|capture|daemon|vs-python [--quick]",
+        "ring|capture|daemon|torture|vs-python [--quick]",
         "a benchmark: table + target/bench/NAME.json",
     ),
     Command::new(
@@ -115,6 +115,7 @@ fn run(a: &Parsed) -> Result<(), String> {
             "ring" => bench::ring(quick),
             "capture" => bench::capture(quick),
             "daemon" => bench::daemon(quick),
+            "torture" => bench::torture(quick),
             "vs-python" => bench::vs_python(quick),
             other => Err(a.usage_error(&format!("no benchmark {other:?}"))),
         },

@@ -1,13 +1,15 @@
 //! Shared by the ring's integration tests (the `camd-ring-test-support` package): temporary
-//! directories (real files, removed on drop), deterministic frame contents, and raw patching of
-//! ring files by field name. camd's own test support re-uses `TempDir`.
+//! directories (real files, removed on drop), a small tmpfs private to one thread, deterministic
+//! frame contents, and raw patching of ring files by field name. camd's own test support re-uses `TempDir`.
 
 use std::ffi::OsStr;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod private_tmpfs;
 mod temp_dir;
+pub use private_tmpfs::with_private_tmpfs;
 pub use temp_dir::TempDir;
 
 /// Frame `seq`'s bytes: the length and every 8-byte word derive from `seq`, so a reader can

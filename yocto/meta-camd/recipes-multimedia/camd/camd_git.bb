@@ -15,7 +15,7 @@ LIC_FILES_CHKSUM = "file://LICENSE-MIT;md5=b56435ce27350693ae651dd5d9167855 \
 
 DEPENDS = "glib-2.0 gstreamer1.0 gstreamer1.0-plugins-base"
 
-PV = "0.1.0+git"
+PV = "0.2.0+git"
 
 # Where the sources come from: set CAMD_GIT_URI and SRCREV (a commit) in local.conf or a
 # bbappend. Every commit carries camd-crates.inc for its own Cargo.lock (CI checks it).
