@@ -67,7 +67,16 @@ fn write_lines(
             write!(f, ":{}", p.line)?;
         }
         if !p.key.is_empty() {
-            write!(f, ": {}", p.key)?;
+            // A key is the file's text (a quoted TOML key may hold any character): its control
+            // characters are shown escaped, never written to a terminal or a log line as is.
+            f.write_str(": ")?;
+            for c in p.key.chars() {
+                if c.is_control() {
+                    write!(f, "\\u{{{:04x}}}", c as u32)?;
+                } else {
+                    write!(f, "{c}")?;
+                }
+            }
         }
         write!(f, ": {label}{}", p.message)?;
     }
