@@ -573,6 +573,9 @@ fn control_characters_in_keys_are_shown_escaped() {
     let text = "[daemon]\n\"\\u001b[31mred\\nline\" = 1\n";
     let problems = Config::parse(text, Path::new("t.toml"), &SecretSource::default()).unwrap_err();
     let shown = problems.to_string();
-    assert!(!shown.contains('\u{1b}') && !shown.contains("red\nline"), "{shown:?}");
+    assert!(
+        !shown.contains('\u{1b}') && !shown.contains("red\nline"),
+        "{shown:?}"
+    );
     assert!(shown.contains("\\u{001b}[31mred\\u{000a}line"), "{shown}");
 }
