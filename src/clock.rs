@@ -55,6 +55,8 @@ pub struct ManualClock(Arc<Manual>);
 struct Manual {
     now: Mutex<u64>,
     moved: Condvar,
+    /// Threads blocked in `sleep_until` now.
+    sleepers: std::sync::atomic::AtomicUsize,
     on_jump: Mutex<Vec<Box<dyn Fn() + Send + Sync>>>,
 }
 
@@ -76,6 +78,12 @@ impl ManualClock {
     pub fn advance(&self, by: Duration) {
         self.set(self.now() + ns(by));
     }
+
+    /// How many threads are blocked in `sleep_until`: a test that moves the clock only while
+    /// the code under test sleeps on it never moves time under work done in real time.
+    pub fn sleepers(&self) -> usize {
+        self.0.sleepers.load(std::sync::atomic::Ordering::SeqCst)
+    }
 }
 
 impl std::fmt::Debug for ManualClock {
@@ -90,8 +98,11 @@ impl Clock for ManualClock {
     }
 
     fn sleep_until(&self, deadline: u64) {
+        use std::sync::atomic::Ordering::SeqCst;
         let now = self.0.now.lock().unwrap();
+        self.0.sleepers.fetch_add(1, SeqCst);
         drop(self.0.moved.wait_while(now, |now| *now < deadline).unwrap());
+        self.0.sleepers.fetch_sub(1, SeqCst);
     }
 
     fn real_wait(&self, _deadline: u64) -> Option<Duration> {

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 
 /// Mode of a writer's lock file: only its owner can open it, so only its owner can lock it.
 const LOCK_MODE: u32 = 0o600;
+/// How many times (1 ms apart) a held writer lock is tried again before `WriterBusy`.
+const LOCK_RETRIES: u32 = 50;
 
 /// What a directory entry is, for errors: "a directory", "a FIFO" ... (camd's config says the
 /// same of password files).
@@ -88,8 +90,8 @@ pub(crate) fn legacy_doorbell_path(ring_path: &Path) -> PathBuf {
     PathBuf::from(path)
 }
 
-/// Takes the writer lock of the ring at `ring_path` without waiting: `WriterBusy` if another
-/// writer holds it. The lock file is created 0600 if missing; one that is not a regular file
+/// Takes the writer lock of the ring at `ring_path`, waiting at most about 50 ms: `WriterBusy`
+/// if another writer holds it. The lock file is created 0600 if missing; one that is not a regular file
 /// owned by this user is refused (only this user and root can put one in the ring directory).
 pub(crate) fn lock_writer(ring_path: &Path) -> Result<File> {
     let path = lock_path(ring_path);
@@ -138,16 +140,25 @@ pub(crate) fn lock_writer(ring_path: &Path) -> Result<File> {
             ));
         }
     }
-    // SAFETY: flock on an fd we own; LOCK_NB: never waits.
-    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+    // A lock that was just released can still look held for a moment: a thread of this process
+    // that forks (to spawn a program) gives the child a copy of every descriptor until it execs,
+    // and a flock lives as long as any copy of its descriptor. So a held lock is tried again
+    // for up to LOCK_RETRIES ms before it counts as another writer's.
+    for attempt in 0.. {
+        // SAFETY: flock on an fd we own; LOCK_NB: never waits.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Ok(file);
+        }
         let e = std::io::Error::last_os_error();
-        return Err(if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
-            RingError::with_kind(ring_path, ErrorKind::WriterBusy)
-        } else {
-            RingError::io(&path, "lock", e)
-        });
+        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
+            return Err(RingError::io(&path, "lock", e));
+        }
+        if attempt == LOCK_RETRIES {
+            return Err(RingError::with_kind(ring_path, ErrorKind::WriterBusy));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    Ok(file)
+    unreachable!("the loop returns")
 }
 
 /// Gives `file` (at `path`) all of its `len` bytes on disk now, so that no store into its
