@@ -60,28 +60,30 @@ fn a_reader_in_the_ring_group_cannot_take_the_writer_lock() {
     let mut holder = Command::new("flock")
         .args(["--exclusive", "--nonblock"])
         .arg(&path)
-        .args(["sleep", "30"])
+        .args(["-c", "echo locked; exec sleep 30"])
         .uid(OTHER_UID)
         .gid(ring_gid)
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("flock (util-linux) runs");
-    // Wait until it holds the ring's flock.
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let probe = std::fs::File::open(&path).unwrap();
-        use std::os::unix::io::AsRawFd;
-        // SAFETY: flock on an fd we own.
-        let free = unsafe { libc::flock(probe.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
-        if !free {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the second user never got the ring's flock"
+    // It says so once it holds the ring's flock (slow under an emulator: up to 20 s).
+    let stdout = holder.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line);
+        let _ = tx.send(line);
+    });
+    let said = rx.recv_timeout(Duration::from_secs(20)).unwrap_or_default();
+    if said.trim() != "locked" {
+        let _ = holder.kill();
+        let out = holder.wait_with_output().unwrap();
+        panic!(
+            "the second user did not get the ring's flock: {:?} {}",
+            said,
+            String::from_utf8_lossy(&out.stderr)
         );
-        drop(probe);
-        std::thread::sleep(Duration::from_millis(20));
     }
     let mut writer = Writer::attach(&path).expect("the reader's flock does not stop the writer");
     writer
