@@ -110,8 +110,12 @@ fn a_flapping_camera_does_not_disturb_the_others() {
         std::thread::sleep(Duration::from_millis(500));
     }
     let fps = (healthy.latest_seq() - start_seq) as f64 / start.elapsed().as_secs_f64();
+    // Disturbed would be fewer frames. More than 15 fps over the window happens on a loaded
+    // machine (the whole suite in parallel: 17.2 fps seen twice) when frames the pipeline held
+    // at the window's start arrive in a burst inside it; a duplicate-publishing bug would be
+    // far above the upper bound.
     assert!(
-        (fps - 15.0).abs() <= 1.5,
+        (13.5..=15.0 * 1.25).contains(&fps),
         "healthy camera at {fps} fps while the other flapped"
     );
     assert_eq!(state(&healthy), State::Ok);
