@@ -11,7 +11,7 @@
 //!                     (backoff; attempt at next_retry; retry_count consecutive failures)
 //!                               │ retry_count reaches max_retry_attempts
 //!                               ▼
-//!                       connection_failed ── probe_interval (if set): one attempt each time
+//!                       connection_failed ── every probe_interval (default 60 s, 0: never): one attempt
 //!  stop ──► stopped (from any state)
 //! ```
 
@@ -36,6 +36,7 @@ pub struct RetryPolicy {
     /// An attempt (connect, first frame) that has produced no frame after this long failed.
     pub connect_timeout: Duration,
     /// While `connection_failed`, try again this often (`None`: only a reload brings it back).
+    /// Default `DEFAULT_PROBE_INTERVAL`: a camera that reboots (30-90 s) comes back by itself.
     pub probe_interval: Option<Duration>,
 }
 
@@ -48,10 +49,13 @@ impl Default for RetryPolicy {
             jitter: 0.2,
             stall_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(10),
-            probe_interval: None,
+            probe_interval: Some(DEFAULT_PROBE_INTERVAL),
         }
     }
 }
+
+/// How often a `connection_failed` camera is tried again unless configured otherwise.
+pub const DEFAULT_PROBE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// What the driver must do with the camera's pipeline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

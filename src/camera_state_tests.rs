@@ -59,14 +59,31 @@ fn consecutive_failures_back_off_exponentially_then_connection_failed() {
         PipelineCommand::Stop
     );
     assert_eq!((m.state(), m.retry_count()), (State::ConnectionFailed, 5));
-    assert_eq!(m.next_attempt_at(), None);
+    // The default probes: one attempt DEFAULT_PROBE_INTERVAL later.
+    let probe = now + ns(DEFAULT_PROBE_INTERVAL);
+    assert_eq!(m.next_attempt_at(), Some(probe));
+    assert_eq!(m.on_tick(probe - 1), None);
+    assert_eq!(m.on_tick(probe), Some(PipelineCommand::Start));
+    assert_eq!(m.last_error(), "Could not connect");
+}
+
+#[test]
+fn probe_interval_none_leaves_connection_failed_to_a_reload() {
+    let policy = RetryPolicy {
+        max_retry_attempts: 1,
+        probe_interval: None,
+        ..RetryPolicy::default()
+    };
+    let mut m = CameraMachine::new(policy, 42);
+    m.start(0);
+    m.on_failure(0, "Could not connect");
+    assert_eq!(m.state(), State::ConnectionFailed);
     assert_eq!(
         m.next_deadline(),
         None,
         "no probe configured: only a reload brings it back"
     );
-    assert_eq!(m.on_tick(now + 3600 * S), None);
-    assert_eq!(m.last_error(), "Could not connect");
+    assert_eq!(m.on_tick(3600 * S), None);
 }
 
 #[test]
@@ -165,6 +182,42 @@ fn connection_failed_probes_when_configured() {
     assert_eq!(m.on_tick(122 * S), Some(PipelineCommand::Start));
     m.on_frame(122 * S + S / 10);
     assert_eq!((m.state(), m.retry_count()), (State::Ok, 0));
+}
+
+/// A camera that reboots (down 90 s) with every setting at its default: before, 5 failures in
+/// ~16 s ended in `connection_failed` for good and a person had to reload. Now it probes every
+/// `DEFAULT_PROBE_INTERVAL`, still reporting `connection_failed` (as the Python design did),
+/// and is `ok` again by itself within one interval of the camera's return.
+#[test]
+fn a_rebooting_camera_comes_back_by_itself_with_the_defaults() {
+    let mut m = CameraMachine::new(RetryPolicy::default(), 7);
+    let back_at = 90 * S;
+    let mut now = 0;
+    let mut command = Some(m.start(now));
+    let mut failed_since = None;
+    while m.state() != State::Ok {
+        assert!(now < 600 * S, "not ok after 10 minutes: {:?}", m.state());
+        if command == Some(PipelineCommand::Start) || command == Some(PipelineCommand::Restart) {
+            if now < back_at {
+                m.on_failure(now, "connection refused");
+            } else {
+                m.on_frame(now + S / 10);
+                continue;
+            }
+        }
+        if m.state() == State::ConnectionFailed && failed_since.is_none() {
+            failed_since = Some(now);
+        }
+        now = m.next_deadline().expect("a probe is always pending");
+        command = m.on_tick(now);
+    }
+    let failed_since = failed_since.expect("it went through connection_failed");
+    assert!(failed_since < 20 * S, "connection_failed at {failed_since}");
+    assert!(
+        now <= back_at + ns(DEFAULT_PROBE_INTERVAL) + S,
+        "ok at {} s, the camera was back at 90 s",
+        now / S
+    );
 }
 
 #[test]
@@ -268,21 +321,27 @@ fn an_outage_on_a_simulated_clock_recovers_within_the_pending_backoff() {
 }
 
 /// With the defaults (the Python design's 5 attempts), the same 30 s outage exhausts the
-/// retries after about 15 s: connection_failed, and no probe brings it back.
+/// retries after about 15 s: connection_failed, as the Python design reported; the probe
+/// DEFAULT_PROBE_INTERVAL later finds the camera back and it is ok by itself.
 #[test]
-fn an_outage_longer_than_the_retries_ends_in_connection_failed_by_default() {
-    let (states, attempts, _, _) = outage(machine());
+fn an_outage_longer_than_the_retries_ends_in_connection_failed_then_the_probe_by_default() {
+    let (states, attempts, pending, recovered) = outage(machine());
     assert_eq!(
         states,
         [
             State::Starting,
             State::Ok,
             State::Retrying,
-            State::ConnectionFailed
+            State::ConnectionFailed,
+            State::Ok
         ]
     );
     assert_eq!(
         attempts, 4,
         "4 retries after the first failure: 5 consecutive failures"
+    );
+    assert!(
+        recovered <= pending + S / 10 + 1 && pending > 40 * S,
+        "ok at {recovered}, the probe was due at {pending}"
     );
 }

@@ -65,7 +65,18 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool>
         "retry_jitter" => retry.jitter = float(value, 0.0..=0.9)?,
         "stall_timeout_s" => retry.stall_timeout = seconds(value, 0.2..=3600.0)?,
         "connect_timeout_s" => retry.connect_timeout = seconds(value, 0.2..=3600.0)?,
-        "probe_interval_s" => retry.probe_interval = Some(seconds(value, 1.0..=86_400.0)?),
+        "probe_interval_s" => {
+            retry.probe_interval = match seconds(value, 0.0..=86_400.0)? {
+                d if d.is_zero() => None,
+                d if d < Duration::from_secs(1) => {
+                    return Err(Error::new(
+                        Kind::Config,
+                        "must be 0 (no probing) or from 1 to 86400 seconds",
+                    ))
+                }
+                d => Some(d),
+            }
+        }
         _ => return Ok(false),
     }
     Ok(true)
@@ -150,9 +161,11 @@ pub fn to_inline_table(camera: &CameraConfig, worker: Option<&str>) -> String {
     kv("retry_jitter", format!("{:?}", r.jitter));
     kv("stall_timeout_s", secs(r.stall_timeout));
     kv("connect_timeout_s", secs(r.connect_timeout));
-    if let Some(probe) = r.probe_interval {
-        kv("probe_interval_s", secs(probe));
-    }
+    // 0 is "no probing": the default probes, so "off" must travel too.
+    kv(
+        "probe_interval_s",
+        r.probe_interval.map_or_else(|| "0".to_owned(), secs),
+    );
     t.truncate(t.len() - 2);
     t.push_str(" }");
     t

@@ -163,9 +163,20 @@ worker = "w"
 [[camera]]
 name = "plain"
 url = "test:ball"
+
+[[camera]]
+name = "never-probed"
+url = "test:ball"
+probe_interval_s = 0
 "#,
     )
     .unwrap();
+    assert_eq!(config.cameras[2].camera.retry.probe_interval, None);
+    assert_eq!(
+        config.cameras[1].camera.retry.probe_interval,
+        Some(crate::camera_state::DEFAULT_PROBE_INTERVAL),
+        "probing is on by default"
+    );
     for entry in &config.cameras {
         let line = camera_keys::to_inline_table(&entry.camera, entry.worker.as_deref());
         assert!(!line.contains('\n'));
@@ -578,4 +589,17 @@ fn control_characters_in_keys_are_shown_escaped() {
         "{shown:?}"
     );
     assert!(shown.contains("\\u{001b}[31mred\\u{000a}line"), "{shown}");
+}
+
+#[test]
+fn probe_interval_is_0_or_at_least_a_second() {
+    let text =
+        |v: &str| format!("[[camera]]\nname = \"c\"\nurl = \"test:\"\nprobe_interval_s = {v}\n");
+    assert!(parse(&text("0")).is_ok());
+    assert!(parse(&text("1")).is_ok());
+    let error = parse(&text("0.5")).unwrap_err().to_string();
+    assert!(
+        error.contains("must be 0 (no probing) or from 1 to 86400 seconds"),
+        "{error}"
+    );
 }
