@@ -11,7 +11,8 @@
 //! FIELD-NOTES ("Fake cameras"), the one to use for any CPU figure. A `timeoverlay` makes every
 //! frame differ even for static patterns.
 //!
-//! Keyframes: H.264 and H.265 send a keyframe every `2 * fps` frames (2 s). A client joining a
+//! Keyframes: H.264 and H.265 send a keyframe every `2 * fps` frames (2 s), or as
+//! `with_keyframe_interval` says. A client joining a
 //! shared mount that is already streaming (a second consumer, or a reconnect over UDP while the
 //! old session still lingers) may wait up to 2 s for its first decodable frame, like a real camera.
 
@@ -95,6 +96,8 @@ pub struct MountSpec {
     pub fps: u32,
     /// A `videotestsrc` pattern name (`smpte`, `ball`, `snow`, ...) or `textured`.
     pub pattern: String,
+    /// H.264/H.265: frames from one keyframe to the next (`None`: `2 * fps`, 2 s).
+    pub keyframe_interval: Option<u32>,
 }
 
 impl MountSpec {
@@ -107,7 +110,14 @@ impl MountSpec {
             height,
             fps,
             pattern: "smpte".to_string(),
+            keyframe_interval: None,
         }
+    }
+
+    /// The same mount with a keyframe every `frames` frames (x264's default is 250).
+    pub fn with_keyframe_interval(mut self, frames: u32) -> MountSpec {
+        self.keyframe_interval = Some(frames);
+        self
     }
 
     /// The same mount with another pattern (`textured` for CPU measurements).
@@ -173,6 +183,7 @@ impl MountSpec {
             height,
             fps,
             pattern: "smpte".to_string(),
+            keyframe_interval: None,
         };
         if let Some(p) = pattern {
             validate_pattern(p).map_err(&err)?;
@@ -233,7 +244,7 @@ impl MountSpec {
             self.height,
             self.fps
         );
-        let gop = self.fps * 2;
+        let gop = self.keyframe_interval.unwrap_or(self.fps * 2);
         match self.codec {
             Codec::H264 => format!(
                 "{} ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max={} \

@@ -3,6 +3,7 @@
 //! each frame into the ring with one copy; `v4l2` asks a V4L2 device what it can deliver.
 //! Where frames come from (`camd::source`) is parsed in the camd crate, with the config.
 
+pub mod clean_frames;
 pub mod elements;
 pub mod pipeline;
 pub mod v4l2;

@@ -8,6 +8,7 @@
 //! Everything that happens to the pipeline is sent to the camera's driver as an `Event`, tagged
 //! with the pipeline's generation so that events of a torn-down pipeline are ignored.
 
+use super::clean_frames;
 use super::elements::{self, Codec};
 use camd::camera_config::{CameraConfig, Transport};
 use camd::clock::Clock;
@@ -405,6 +406,9 @@ fn link_rtsp_pad(
         Codec::H265 => "rtph265depay",
         _ => "rtpjpegdepay",
     })?;
+    if matches!(codec, Codec::H264 | Codec::H265) {
+        clean_frames::configure_depayloader(&depay);
+    }
     add(pipeline, &[&depay])?;
     let (sink, chosen) = build_tail(pipeline, config, codec, target, generation)?;
     link(&depay, &sink)?;
@@ -463,8 +467,15 @@ fn build_tail(
         chain.push(make("jpegparse")?);
     } else {
         match codec {
-            Codec::H264 => chain.push(make("h264parse")?),
-            Codec::H265 => chain.push(make("h265parse")?),
+            Codec::H264 | Codec::H265 => {
+                let parser = make(if codec == Codec::H264 {
+                    "h264parse"
+                } else {
+                    "h265parse"
+                })?;
+                clean_frames::hold_until_keyframe(&parser, target);
+                chain.push(parser);
+            }
             Codec::Mjpeg => chain.push(make("jpegparse")?),
             Codec::Raw => {}
         }
@@ -475,7 +486,9 @@ fn build_tail(
                 elements::decoder_candidates(codec),
                 elements::registry_has,
             )?;
-            chain.push(make(&decoder)?);
+            let element = make(&decoder)?;
+            clean_frames::guard_decoder(&element, target);
+            chain.push(element);
             chosen.decoder = decoder;
         }
         if config.width.is_some() || config.height.is_some() {
