@@ -448,7 +448,9 @@ fn human_duration(d: Duration) -> String {
 
 // ---- json ----
 
-/// Keys of a camera's JSON object, in order. Every object has all of them.
+/// Keys of a camera's JSON object, in order. Every object has all of them. The camera's error,
+/// whatever it is, is in one field, `last_error`: the ring's last error, or why the ring could
+/// not be read (`status` is then `unreadable`).
 fn camera_json(camera: &Camera) -> Value {
     let r = match &camera.reading {
         Ok(r) => r,
@@ -456,10 +458,17 @@ fn camera_json(camera: &Camera) -> Value {
             let mut fields = vec![
                 ("name", Value::from(camera.name.as_str())),
                 ("status", UNREADABLE.into()),
-                ("error", e.to_string().as_str().into()),
                 ("up", false.into()),
             ];
-            fields.extend(READING_KEYS.iter().map(|key| (*key, Value::Null)));
+            let reason = e.to_string();
+            fields.extend(READING_KEYS.iter().map(|key| {
+                let value = if *key == "last_error" {
+                    reason.as_str().into()
+                } else {
+                    Value::Null
+                };
+                (*key, value)
+            }));
             return Value::Object(fields);
         }
     };
@@ -468,7 +477,6 @@ fn camera_json(camera: &Camera) -> Value {
     let mut fields = vec![
         ("name", Value::from(camera.name.as_str())),
         ("status", r.state().as_str().into()),
-        ("error", Value::Null),
         ("up", (r.state() == State::Ok && r.writer_alive).into()),
     ];
     let reading = [
@@ -497,7 +505,7 @@ fn camera_json(camera: &Camera) -> Value {
     Value::Object(fields)
 }
 
-/// The keys after `name`, `status`, `error`, `up`: `null` for an unreadable ring.
+/// The keys after `name`, `status`, `up`: `null` for an unreadable ring, but for `last_error`.
 const READING_KEYS: [&str; 20] = [
     "fps",
     "frame_age_ms",
@@ -705,8 +713,8 @@ mod tests {
             reading: Err(Error::new(Kind::Usage, "bad")),
         };
         let keys = readable_keys(&camera_json(&broken));
-        assert_eq!(&keys[..4], ["name", "status", "error", "up"]);
-        assert_eq!(&keys[4..], READING_KEYS);
+        assert_eq!(&keys[..3], ["name", "status", "up"]);
+        assert_eq!(&keys[3..], READING_KEYS);
     }
 
     #[test]

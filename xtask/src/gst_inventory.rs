@@ -105,8 +105,10 @@ pub const INVENTORY: &[Element] = &[
     e("capsfilter", CORE, &[Capture]),
     e("videoscale", BASE, &[Capture]),
     e("videorate", BASE, &[Capture]),
-    e("videoconvert", BASE, &[Capture, Bench]),
-    e("appsink", BASE, &[Capture]),
+    e("videoconvert", BASE, &[Capture, Bench, Tests]),
+    e("appsink", BASE, &[Capture, Tests]),
+    // tests/clean_frames.rs feeds published JPEGs back through jpegdec to check their pixels.
+    e("appsrc", BASE, &[Tests]),
     // Capture: decoders, hardware first, then software (worker/src/capture/elements.rs).
     e("v4l2h264dec", STATEFUL_V4L2, &[Capture, Tests]),
     e("v4l2h265dec", STATEFUL_V4L2, &[Capture]),

@@ -244,7 +244,7 @@ mod tests {
 
     #[test]
     fn reads_the_smoke_camera_from_status_json() {
-        let ok = r#"{"cameras":[{"name":"ball","status":"ok","error":null,"up":true,"fps":0,"width":320,"height":240,"frames":8,"drops":0}]}"#;
+        let ok = r#"{"cameras":[{"name":"ball","status":"ok","up":true,"fps":0,"width":320,"height":240,"frames":8,"drops":0}]}"#;
         assert_eq!(camera_ok(ok), Some(8));
         for bad in [
             ok.replace("\"frames\":8", "\"frames\":0"),
