@@ -173,12 +173,16 @@ fn closed_port_wrong_path_and_silent_server_fail_into_retrying() {
         status(&silent).status,
     );
     assert!(
-        c.last_error.contains("connect"),
+        // One sentence with the fix, no GStreamer source location (error_text).
+        c.last_error
+            .contains("nothing answers at the camera's address and port")
+            && !c.last_error.contains(".c("),
         "closed port: {}",
         c.last_error
     );
     assert!(
-        w.last_error.contains("Not Found"),
+        w.last_error
+            .contains("no stream at that path (RTSP 404 Not Found)"),
         "wrong path: {}",
         w.last_error
     );
@@ -251,7 +255,11 @@ fn a_frame_rate_limit_is_applied() {
     let worker = Worker::start(vec![cam], dir.path(), None).unwrap();
     let reader = open(&dir, "limited");
     until_state(&reader, State::Ok, Duration::from_secs(3));
-    let fps = frames_in(&reader, Duration::from_secs(3)) as f64 / 3.0;
+    // Measured after a second of settling, over 4 s: on a loaded machine (this binary's tests
+    // run in parallel) the frames of the first second can arrive in a burst (8 fps was seen
+    // over a 3 s window right after `ok`).
+    std::thread::sleep(Duration::from_secs(1));
+    let fps = frames_in(&reader, Duration::from_secs(4)) as f64 / 4.0;
     assert!((fps - 5.0).abs() <= 0.75, "{fps} fps, expected 5");
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }

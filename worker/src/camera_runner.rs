@@ -259,8 +259,10 @@ impl CameraRunner {
                 s.max_retry_attempts = max;
                 // The ring's format spells "no attempt pending" as 0 (docs/ring-format.md).
                 s.next_retry_mono_ns = now.next_attempt_at.unwrap_or(0);
-                if s.last_error != now.last_error {
-                    s.last_error = now.last_error.clone();
+                // Whole words: the ring's field holds 255 bytes.
+                let last_error = crate::capture::error_text::fit(&now.last_error);
+                if s.last_error != last_error {
+                    s.last_error = last_error;
                     s.last_error_realtime_ns = camd_ring::realtime_ns();
                 }
                 s.reconnects = reconnects;

@@ -5,5 +5,6 @@
 
 pub mod clean_frames;
 pub mod elements;
+pub mod error_text;
 pub mod pipeline;
 pub mod v4l2;

@@ -587,14 +587,8 @@ fn forward_bus(
         use gst::MessageView;
         match message.view() {
             MessageView::Error(e) => {
-                let text = match e.debug() {
-                    Some(debug) => format!(
-                        "{} ({})",
-                        e.error(),
-                        debug.lines().last().unwrap_or("").trim()
-                    ),
-                    None => e.error().to_string(),
-                };
+                let debug = e.debug();
+                let text = super::error_text::explain(&e.error().to_string(), debug.as_deref());
                 target.fail(generation, Error::new(Kind::Pipeline, source.redact(&text)));
             }
             MessageView::Eos(_) if matches!(source, Source::File { .. }) => {
