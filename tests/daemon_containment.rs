@@ -189,7 +189,7 @@ fn a_full_ring_directory_is_an_error_for_the_camera_that_does_not_fit() {
 #[test]
 fn a_reader_in_the_ring_group_can_neither_lock_nor_write_anything() {
     assert!(
-        nix_is_root(),
+        support::is_root(),
         "this test starts a second user's processes: run it as root (CI does)"
     );
     let daemon = Daemon::start(
@@ -287,7 +287,7 @@ fn a_lock_on_the_ring_directory_does_not_stop_a_reload() {
 #[test]
 fn a_removed_ring_group_is_taken_off_existing_rings() {
     assert!(
-        nix_is_root(),
+        support::is_root(),
         "this test gives files a foreign group: run it as root (CI does)"
     );
     let mut daemon = Daemon::start(
@@ -327,9 +327,4 @@ impl Drop for KillOnDrop {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn nix_is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }

@@ -43,16 +43,25 @@ pub fn describe(file_type: std::fs::FileType) -> &'static str {
 /// Opens `path` (read-only, or read-write) if it is a regular file: a symbolic link is not
 /// followed, a FIFO or device does not block the open, and either is refused.
 pub(crate) fn open_regular(path: &Path, write: bool) -> Result<File> {
-    let file = OpenOptions::new()
-        .read(true)
-        .write(write)
+    let action = if write { "open for writing" } else { "open" };
+    open_file(path, OpenOptions::new().read(true).write(write), action).map(|(file, _)| file)
+}
+
+/// `options` with O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, then `fstat`: the file and its metadata
+/// if it is a regular file, `NotRegular` (naming what it is) if not.
+fn open_file(
+    path: &Path,
+    options: &mut OpenOptions,
+    action: &'static str,
+) -> Result<(File, std::fs::Metadata)> {
+    let file = options
         .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| {
             if e.raw_os_error() == Some(libc::ELOOP) {
                 RingError::with_kind(path, ErrorKind::NotRegular("a symbolic link"))
             } else {
-                RingError::io(path, if write { "open for writing" } else { "open" }, e)
+                RingError::io(path, action, e)
             }
         })?;
     let meta = file
@@ -64,7 +73,7 @@ pub(crate) fn open_regular(path: &Path, write: bool) -> Result<File> {
             ErrorKind::NotRegular(describe(meta.file_type())),
         ));
     }
-    Ok(file)
+    Ok((file, meta))
 }
 
 /// What is at `path` without following it: `None` if nothing.
@@ -95,29 +104,15 @@ pub(crate) fn legacy_doorbell_path(ring_path: &Path) -> PathBuf {
 /// owned by this user is refused (only this user and root can put one in the ring directory).
 pub(crate) fn lock_writer(ring_path: &Path) -> Result<File> {
     let path = lock_path(ring_path);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .mode(LOCK_MODE)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(&path)
-        .map_err(|e| {
-            if e.raw_os_error() == Some(libc::ELOOP) {
-                RingError::with_kind(&path, ErrorKind::NotRegular("a symbolic link"))
-            } else {
-                RingError::io(&path, "open the writer lock", e)
-            }
-        })?;
-    let meta = file
-        .metadata()
-        .map_err(|e| RingError::io(&path, "stat the writer lock", e))?;
-    if !meta.is_file() {
-        return Err(RingError::with_kind(
-            &path,
-            ErrorKind::NotRegular(describe(meta.file_type())),
-        ));
-    }
+    let (file, meta) = open_file(
+        &path,
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .mode(LOCK_MODE),
+        "open the writer lock",
+    )?;
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
     if meta.uid() != me {
@@ -144,21 +139,27 @@ pub(crate) fn lock_writer(ring_path: &Path) -> Result<File> {
     // that forks (to spawn a program) gives the child a copy of every descriptor until it execs,
     // and a flock lives as long as any copy of its descriptor. So a held lock is tried again
     // for up to LOCK_RETRIES ms before it counts as another writer's.
-    for attempt in 0.. {
+    let try_lock = || {
         // SAFETY: flock on an fd we own; LOCK_NB: never waits.
         if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Ok(file);
+            return Ok(true);
         }
         let e = std::io::Error::last_os_error();
-        if e.raw_os_error() != Some(libc::EWOULDBLOCK) {
-            return Err(RingError::io(&path, "lock", e));
+        match e.raw_os_error() {
+            Some(libc::EWOULDBLOCK) => Ok(false),
+            _ => Err(RingError::io(&path, "lock", e)),
         }
-        if attempt == LOCK_RETRIES {
-            return Err(RingError::with_kind(ring_path, ErrorKind::WriterBusy));
+    };
+    for _ in 0..LOCK_RETRIES {
+        if try_lock()? {
+            return Ok(file);
         }
         std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    unreachable!("the loop returns")
+    if try_lock()? {
+        return Ok(file);
+    }
+    Err(RingError::with_kind(ring_path, ErrorKind::WriterBusy))
 }
 
 /// Gives `file` (at `path`) all of its `len` bytes on disk now, so that no store into its

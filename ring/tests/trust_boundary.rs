@@ -17,11 +17,6 @@ use std::time::Duration;
 /// `nobody`: a second user for the tests that need one (they run as root, as CI does).
 const OTHER_UID: u32 = 65534;
 
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
 /// Runs `f` on a thread and fails the test if it has not returned within 5 s (an open that
 /// blocks must fail the test, not hang it).
 fn within_5s<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {

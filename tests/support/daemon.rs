@@ -32,7 +32,7 @@ impl Daemon {
     /// Writes `cameras` (TOML after a `[daemon]` table whose runtime_dir is in the temp dir;
     /// `daemon_extra` lines go into that table) and starts `camd run` with debug logs.
     pub fn start(daemon_extra: &str, cameras: &str, env: &[(&str, &str)]) -> Self {
-        Self::spawn(daemon_extra, cameras, |mut cmd| {
+        Self::spawn(daemon_extra, cameras, |mut cmd, _| {
             cmd.envs(env.iter().copied());
             cmd
         })
@@ -41,22 +41,25 @@ impl Daemon {
     /// `start`, with the ring directory on a real tmpfs of `size` bytes that only this daemon
     /// sees (see `small_tmpfs`); `run_dir` is where the test sees it.
     pub fn start_on_small_tmpfs(size: u64, daemon_extra: &str, cameras: &str) -> Self {
-        let mut daemon = Self::spawn(daemon_extra, cameras, |cmd| {
-            let inside = cmd_config_dir(&cmd).join("run");
-            crate::small_tmpfs::command_on_small_tmpfs(size, &inside, &cmd)
+        let mut daemon = Self::spawn(daemon_extra, cameras, |cmd, run_dir| {
+            crate::small_tmpfs::command_on_small_tmpfs(size, run_dir, &cmd)
         });
         daemon.run_dir = crate::small_tmpfs::seen_from_outside(daemon.child.id(), &daemon.run_dir);
         daemon
     }
 
-    /// Writes the config and starts `wrap(camd run ...)`, its log to a file.
-    fn spawn(daemon_extra: &str, cameras: &str, wrap: impl FnOnce(Command) -> Command) -> Self {
+    /// Writes the config and starts `wrap(camd run ..., its runtime_dir)`, its log to a file.
+    fn spawn(
+        daemon_extra: &str,
+        cameras: &str,
+        wrap: impl FnOnce(Command, &Path) -> Command,
+    ) -> Self {
         let dir = TempDir::new("daemon");
         let run_dir = dir.path().join("run");
         let config = dir.path().join("camd.toml");
         std::fs::write(&config, config_text(&run_dir, daemon_extra, cameras)).unwrap();
         let log = dir.path().join("camd.log");
-        let child = wrap(run_command(&config, "debug"))
+        let child = wrap(run_command(&config, "debug"), &run_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -184,12 +187,6 @@ pub fn run_command(config: &Path, level: &str) -> Command {
     .arg(config)
     .stdin(Stdio::null());
     cmd
-}
-
-/// The directory of the config a `run_command` reads (its last argument).
-fn cmd_config_dir(cmd: &Command) -> PathBuf {
-    let config = cmd.get_args().last().expect("camd run --config FILE");
-    Path::new(config).parent().unwrap().to_owned()
 }
 
 fn config_text(run_dir: &Path, daemon_extra: &str, cameras: &str) -> String {

@@ -12,7 +12,7 @@ pub use rings::*;
 
 use std::time::{Duration, Instant};
 
-pub use camd_ring_test_support::{with_private_tmpfs, TempDir};
+pub use camd_ring_test_support::{is_root, with_private_tmpfs, TempDir};
 
 /// Polls `check` every 10 ms until it returns Some or `timeout` passes. For waiting on real
 /// pipelines (real time, by nature), never for a backoff: those are tested on a simulated clock.

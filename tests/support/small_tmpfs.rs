@@ -9,10 +9,8 @@ use std::process::Command;
 /// `inner` (its program and arguments; set its stdio and environment on the result) run with a
 /// `size`-byte tmpfs at `dir` (created if missing).
 pub fn command_on_small_tmpfs(size: u64, dir: &Path, inner: &Command) -> Command {
-    // SAFETY: geteuid has no preconditions.
-    let euid = unsafe { libc::geteuid() };
     assert!(
-        euid == 0,
+        crate::is_root(),
         "a small tmpfs in a private mount namespace needs root: run this test as root (CI does)"
     );
     std::fs::create_dir_all(dir).unwrap();

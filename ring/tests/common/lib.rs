@@ -38,6 +38,13 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// True when the tests run as root (CI does): the tests that start a second user's processes
+/// or mount a tmpfs need it, and fail saying so otherwise.
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
 /// Offset of a field by its documented name (`header.slot_count`, `slot.len`, ...).
 pub fn offset_of(field: &str) -> u64 {
     camd_ring::layout::field_offsets()

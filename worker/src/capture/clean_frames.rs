@@ -17,7 +17,6 @@
 use super::pipeline::FrameTarget;
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Sets `name` to `value` where the element has such a property (versions and vendors differ).
@@ -52,26 +51,20 @@ pub fn guard_decoder(decoder: &gst::Element, target: &Arc<FrameTarget>) {
     });
 }
 
-/// A parser's output: nothing passes until its first keyframe (a buffer without DELTA_UNIT).
+/// A parser's output: nothing passes until its first keyframe (a buffer without DELTA_UNIT);
+/// the probe then removes itself, so frames after it cost nothing.
 pub fn hold_until_keyframe(parser: &gst::Element, target: &Arc<FrameTarget>) {
     let Some(pad) = parser.static_pad("src") else {
         return;
     };
     let target = target.clone();
-    let keyframe_seen = AtomicBool::new(false);
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-        if keyframe_seen.load(Ordering::Relaxed) {
-            return gst::PadProbeReturn::Ok;
-        }
         match info.buffer() {
             Some(buffer) if buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) => {
                 held_back(&target);
                 gst::PadProbeReturn::Drop
             }
-            Some(_) => {
-                keyframe_seen.store(true, Ordering::Relaxed);
-                gst::PadProbeReturn::Ok
-            }
+            Some(_) => gst::PadProbeReturn::Remove,
             None => gst::PadProbeReturn::Ok,
         }
     });
