@@ -1,13 +1,25 @@
-//! Only clean frames reach the ring (worker/src/capture/clean_frames.rs). A camera joined
-//! between two keyframes: a fake H.264 camera with a keyframe every 75 frames (5 s at 15 fps)
-//! already streaming to a first client when a second camera joins its shared stream mid-interval.
-//! Before, the joiner published grey/green smears as `ok` until the keyframe. Now every frame
-//! it publishes is decoded from a keyframe on: the SMPTE bars of the test pattern are checked
-//! pixel by pixel in each of its first six frames. Seen failing without the guards: frame 1 was
-//! [128, 128, 128] where the white bar belongs.
+//! Only clean frames reach the ring (worker/src/capture/clean_frames.rs), and the frames held
+//! back are counted in `status.drops`.
+//!
+//! - A camera joined between two keyframes: a fake H.264 camera with x264's default keyframe
+//!   interval, 250 frames (5 s at 50 fps), already streaming to a first client when a second
+//!   camera joins its shared stream mid-interval. Before, the joiner published grey/green smears
+//!   as `ok` until the keyframe. Now every frame it publishes is decoded from a keyframe on: the
+//!   SMPTE bars of the test pattern are checked pixel by pixel in each of its first six frames.
+//!   Seen failing without the guards: frame 1 was [128, 128, 128] where the white bar belongs.
+//!   The frames avdec swallowed meanwhile are in `drops` (seen failing before they were
+//!   counted: 0).
+//! - A camera losing about 1 % of its RTP packets over UDP (the fake camera drops them as they
+//!   leave its payloader), its full-frame colour bars scrolling 4 pixels a frame: every frame
+//!   published in 10 s is the bars in every row, and `drops` counts what was held back. Seen
+//!   failing without the guards: frame 74 had its bottom half displaced against its top (avdec
+//!   concealed a lost slice from the previous frame), and `drops` was 0. On a still picture the
+//!   concealment is invisible, hence the scrolling.
 
 use camd_test_support as support;
 
+use camd::camera_config::Transport;
+use camd_ring::Reader;
 use camd_ring::State;
 use camd_test_support::fake_cameras;
 use camd_worker::worker::Worker;
@@ -15,7 +27,7 @@ use fake_cameras::{Codec, MountSpec};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use support::*;
 
 /// Decodes a JPEG to RGB (width, height, bytes) with GStreamer's jpegdec.
@@ -85,12 +97,69 @@ fn not_bars(jpeg: &[u8]) -> Option<String> {
     None
 }
 
+/// Copies each frame the ring publishes, from `seq` 1, until `count` frames or `window` passed.
+fn published_frames(ring: &Reader, count: u64, window: Duration) -> Vec<Vec<u8>> {
+    let end = Instant::now() + window;
+    let mut frames = Vec::new();
+    let mut buf = Vec::new();
+    let mut seq = 0;
+    while (frames.len() as u64) < count && Instant::now() < end {
+        let Some(newest) = ring.wait_next(seq, Duration::from_secs(10)).unwrap() else {
+            panic!("no frame after seq {seq} within 10 s");
+        };
+        // Every frame: the one after `seq`, not only the newest (the ring keeps several).
+        seq += 1;
+        let meta = ring.copy_frame(seq, &mut buf).unwrap().unwrap_or_else(|| {
+            panic!(
+                "frame {seq} left the ring before it was copied (newest {})",
+                newest.seq
+            )
+        });
+        frames.push(buf[..meta.len as usize].to_vec());
+    }
+    frames
+}
+
+/// Why the frame is not the full-frame colour bars (`smpte100`), scrolled anywhere, if it is
+/// not: every row below the time overlay must be row h/3, which must hold all seven colours. A
+/// slice concealed from the previous frame of a scrolling picture is displaced, and differs.
+fn not_full_bars(jpeg: &[u8]) -> Option<String> {
+    let (w, h, rgb) = decode(jpeg);
+    let row = |y: usize| &rgb[y * w * 3..(y + 1) * w * 3];
+    let reference = row(h / 3);
+    for (i, (r, g, b)) in BARS.iter().enumerate() {
+        let found = reference.chunks(3).any(|p| {
+            let ok = |v: u8, want: bool| if want { v > 140 } else { v < 90 };
+            ok(p[0], *r) && ok(p[1], *g) && ok(p[2], *b)
+        });
+        if !found {
+            return Some(format!("bar {i} is nowhere in row {}", h / 3));
+        }
+    }
+    // Rows from h/6 (above it, the time overlay) to the bottom.
+    for y in (h / 6..h).step_by(2) {
+        let diff: u64 = row(y)
+            .iter()
+            .zip(reference)
+            .map(|(a, b)| u64::from(a.abs_diff(*b)))
+            .sum();
+        let mean = diff as f64 / (w * 3) as f64;
+        if mean > 10.0 {
+            return Some(format!(
+                "row {y} differs from row {} by {mean:.1} on average",
+                h / 3
+            ));
+        }
+    }
+    None
+}
+
 #[test]
 fn a_camera_joined_between_keyframes_publishes_only_clean_frames() {
     gst::init().unwrap();
     let server = fake_cameras::serve(
         0,
-        &[MountSpec::new("cam", Codec::H264, 320, 240, 15).with_keyframe_interval(75)],
+        &[MountSpec::new("cam", Codec::H264, 320, 240, 50).with_keyframe_interval(250)],
     )
     .unwrap();
     let dir = TempDir::new("clean");
@@ -103,19 +172,9 @@ fn a_camera_joined_between_keyframes_publishes_only_clean_frames() {
     let joiner =
         Worker::start(vec![camera("joiner", &server.url("cam"))], dir.path(), None).unwrap();
     let ring = open(&dir, "joiner");
-    // Its first 6 frames, each copied as it is published (the ring holds only a few).
-    let mut frames = Vec::new();
-    let mut buf = Vec::new();
-    for seq in 1..=6u64 {
-        ring.wait_next(seq - 1, Duration::from_secs(10))
-            .unwrap()
-            .unwrap_or_else(|| panic!("no frame {seq} within 10 s"));
-        let meta = ring
-            .copy_frame(seq, &mut buf)
-            .unwrap()
-            .expect("frame still in the ring");
-        frames.push(buf[..meta.len as usize].to_vec());
-    }
+    // Its first 6 frames, each copied as it is published.
+    let frames = published_frames(&ring, 6, Duration::from_secs(20));
+    assert_eq!(frames.len(), 6);
     assert_eq!(status(&ring).status.state, State::Ok);
     for (i, jpeg) in frames.iter().enumerate() {
         if let Some(why) = not_bars(jpeg) {
@@ -125,8 +184,54 @@ fn a_camera_joined_between_keyframes_publishes_only_clean_frames() {
             );
         }
     }
-    // What the probes held back (avdec's own drops of corrupt frames are not among them).
-    println!("the joiner's drops counter: {}", status(&ring).status.drops);
+    // Joined at least 1.5 s before the keyframe at 5 s, at 50 fps: some 75 frames or more came
+    // before it, swallowed by avdec (output-corrupt=false).
+    let drops = status(&ring).status.drops;
+    println!("the joiner held back {drops} frames");
+    assert!(
+        drops >= 25,
+        "the joiner held back {drops} frames, expected the ~75 or more before the keyframe"
+    );
     assert!(joiner.stop(Duration::from_secs(5)).is_empty());
     assert!(first.stop(Duration::from_secs(5)).is_empty());
+}
+
+#[test]
+fn a_camera_losing_packets_over_udp_publishes_only_clean_frames() {
+    gst::init().unwrap();
+    let server = fake_cameras::serve(
+        0,
+        &[MountSpec::new("lossy", Codec::H264, 640, 480, 15)
+            .with_pattern("smpte100")
+            .with_packet_loss(10)
+            .with_scroll(4)],
+    )
+    .unwrap();
+    let dir = TempDir::new("lossy");
+    let worker = Worker::start(
+        vec![camera_over("lossy", &server.url("lossy"), Transport::Udp)],
+        dir.path(),
+        None,
+    )
+    .unwrap();
+    let ring = open(&dir, "lossy");
+    let frames = published_frames(&ring, u64::MAX, Duration::from_secs(10));
+    let drops = status(&ring).status.drops;
+    println!(
+        "{} frames published in 10 s, {drops} held back",
+        frames.len()
+    );
+    assert!(frames.len() >= 20, "only {} frames in 10 s", frames.len());
+    for (i, jpeg) in frames.iter().enumerate() {
+        if let Some(why) = not_full_bars(jpeg) {
+            panic!(
+                "frame {} of the lossy camera is not a clean picture: {why}",
+                i + 1
+            );
+        }
+    }
+    // At 1 % of the packets (each slice is one) some frames in 10 s lose one: each is held
+    // back, with what follows it up to the next keyframe.
+    assert!(drops > 0, "no frame held back in 10 s of 1 % packet loss");
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }

@@ -15,8 +15,14 @@
 //! `with_keyframe_interval` says. A client joining a
 //! shared mount that is already streaming (a second consumer, or a reconnect over UDP while the
 //! old session still lingers) may wait up to 2 s for its first decodable frame, like a real camera.
+//!
+//! Packet loss: `with_packet_loss(per_mille)` drops that share of the mount's RTP packets as
+//! they leave the payloader, chosen by a fixed-seed generator (the same packets every run). The
+//! client sees gaps in the sequence numbers, as after loss on the network (these machines have
+//! no `tc netem`).
 
 use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
 use gstreamer as gst;
@@ -98,6 +104,11 @@ pub struct MountSpec {
     pub pattern: String,
     /// H.264/H.265: frames from one keyframe to the next (`None`: `2 * fps`, 2 s).
     pub keyframe_interval: Option<u32>,
+    /// RTP packets dropped before they are sent, per thousand (0: none).
+    pub packet_loss_per_mille: u32,
+    /// Pixels the picture scrolls left each frame (0: still). A decoder that conceals a lost
+    /// packet from the previous frame then shows the slice displaced.
+    pub scroll: u32,
 }
 
 impl MountSpec {
@@ -111,7 +122,21 @@ impl MountSpec {
             fps,
             pattern: "smpte".to_string(),
             keyframe_interval: None,
+            packet_loss_per_mille: 0,
+            scroll: 0,
         }
+    }
+
+    /// The same mount scrolling `pixels` to the left each frame.
+    pub fn with_scroll(mut self, pixels: u32) -> MountSpec {
+        self.scroll = pixels;
+        self
+    }
+
+    /// The same mount losing `per_mille` of its RTP packets (10: about 1 %).
+    pub fn with_packet_loss(mut self, per_mille: u32) -> MountSpec {
+        self.packet_loss_per_mille = per_mille;
+        self
     }
 
     /// The same mount with a keyframe every `frames` frames (x264's default is 250).
@@ -184,6 +209,8 @@ impl MountSpec {
             fps,
             pattern: "smpte".to_string(),
             keyframe_interval: None,
+            packet_loss_per_mille: 0,
+            scroll: 0,
         };
         if let Some(p) = pattern {
             validate_pattern(p).map_err(&err)?;
@@ -227,6 +254,8 @@ impl MountSpec {
     fn source_properties(&self) -> String {
         if self.pattern.eq_ignore_ascii_case("textured") {
             format!("pattern={}", TEXTURED)
+        } else if self.scroll > 0 {
+            format!("pattern={} horizontal-speed={}", self.pattern, self.scroll)
         } else {
             format!("pattern={}", self.pattern)
         }
@@ -385,6 +414,36 @@ impl Drop for Server {
     }
 }
 
+/// Drops `per_mille` of the RTP packets leaving each media's payloader `pay0`, chosen by a
+/// xorshift generator with a fixed seed.
+fn lose_packets(factory: &rtsp::RTSPMediaFactory, per_mille: u32) {
+    factory.connect_media_configure(move |_, media| {
+        let element = media.element();
+        let Some(pay) = element
+            .downcast_ref::<gst::Bin>()
+            .and_then(|bin| bin.by_name("pay0"))
+        else {
+            return;
+        };
+        let Some(pad) = pay.static_pad("src") else {
+            return;
+        };
+        let state = AtomicU32::new(0x9e37_79b9);
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            let mut x = state.load(Ordering::Relaxed);
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            state.store(x, Ordering::Relaxed);
+            if x % 1000 < per_mille {
+                gst::PadProbeReturn::Drop
+            } else {
+                gst::PadProbeReturn::Ok
+            }
+        });
+    });
+}
+
 /// Starts a fake camera server on 127.0.0.1:`port` (0 = any free port; see [`Server::port`])
 /// with one shared media factory per mount. UDP and TCP transports are both offered.
 ///
@@ -424,6 +483,9 @@ pub fn serve(port: u16, mounts: &[MountSpec]) -> Result<Server, String> {
         let factory = rtsp::RTSPMediaFactory::new();
         factory.set_launch(&format!("( {} )", launch));
         factory.set_shared(true);
+        if m.packet_loss_per_mille > 0 {
+            lose_packets(&factory, m.packet_loss_per_mille);
+        }
         mount_points.add_factory(&format!("/{}", path), factory);
     }
 

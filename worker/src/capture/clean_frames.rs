@@ -9,15 +9,79 @@
 //! - a decoder that can drop what it knows is corrupt (avdec's `output-corrupt`) does, and a
 //!   frame any decoder flags `CORRUPTED` is dropped after it.
 //!
-//! The frames the two probes drop are counted in the ring's `status.drops`; avdec's own drops
-//! (`output-corrupt=false`) happen inside the decoder and are not. On a join mid-interval with
-//! avdec_h264 it is avdec that holds the smears back (tests/clean_frames.rs): h264parse's first
-//! buffers after a join carry no DELTA_UNIT flag, so the keyframe gate lets them through.
+//! Every frame held back is counted in the ring's `status.drops`. The depayloader (waiting for a
+//! keyframe), the parser's gate and the decoder (avdec with `output-corrupt=false`) drop frames
+//! without telling anyone, so they are found by timestamp: a frame whose PTS entered the
+//! depayloader (or, without one, the decoder) and that a later PTS passes at the decoder's
+//! output never came out. A frame whose every packet was lost on the network never entered and
+//! is not counted. On a join mid-interval it is the depayloader that holds the frames back
+//! until the keyframe (tests/clean_frames.rs).
 
 use super::pipeline::FrameTarget;
 use gstreamer as gst;
 use gstreamer::prelude::*;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+/// More frames than any decoder keeps (H.264's largest picture buffer holds 16): a frame this
+/// far behind the newest input is not coming out.
+const MAX_IN_FLIGHT: usize = 32;
+
+/// The PTS of frames that went into a decoder and have not come out (a multiset, in PTS
+/// order: decoders take frames in decode order and output them in presentation order).
+/// The RTP packets of one frame share its timestamp: a buffer with the timestamp of the one
+/// before it is the same frame.
+#[derive(Default)]
+struct InFlight {
+    pending: BTreeMap<gst::ClockTime, u32>,
+    len: usize,
+    last_input: Option<gst::ClockTime>,
+}
+
+impl InFlight {
+    /// A buffer goes in; returns how many old frames are now known to be swallowed.
+    fn input(&mut self, pts: gst::ClockTime) -> u64 {
+        if self.last_input.replace(pts) == Some(pts) {
+            return 0;
+        }
+        *self.pending.entry(pts).or_insert(0) += 1;
+        self.len += 1;
+        let mut swallowed = 0;
+        while self.len > MAX_IN_FLIGHT {
+            self.take_first();
+            swallowed += 1;
+        }
+        swallowed
+    }
+
+    /// A frame comes out; returns how many frames before it never did.
+    fn output(&mut self, pts: gst::ClockTime) -> u64 {
+        let mut swallowed = 0;
+        while let Some((&first, _)) = self.pending.first_key_value() {
+            if first > pts {
+                break;
+            }
+            self.take_first();
+            if first < pts {
+                swallowed += 1;
+            } else {
+                break;
+            }
+        }
+        swallowed
+    }
+
+    fn take_first(&mut self) {
+        if let Some(mut entry) = self.pending.first_entry() {
+            self.len -= 1;
+            if *entry.get() > 1 {
+                *entry.get_mut() -= 1;
+            } else {
+                entry.remove();
+            }
+        }
+    }
+}
 
 /// Sets `name` to `value` where the element has such a property (versions and vendors differ).
 fn set_if_present(element: &gst::Element, name: &str, value: bool) {
@@ -32,21 +96,46 @@ pub fn configure_depayloader(depay: &gst::Element) {
     set_if_present(depay, "request-keyframe", true);
 }
 
-/// A decoder: never output a frame it knows is corrupt (avdec_*: `output-corrupt=false`), and
-/// drop any frame it flags `CORRUPTED`.
-pub fn guard_decoder(decoder: &gst::Element, target: &Arc<FrameTarget>) {
+/// A decoder: never output a frame it knows is corrupt (avdec_*: `output-corrupt=false`), drop
+/// any frame it flags `CORRUPTED`, and count every frame held back between `entry` (the element
+/// where frames enter the capture side: the depayloader, or the decoder itself) and the
+/// decoder's output: those the depayloader drops waiting for a keyframe, the parser's gate and
+/// what the decoder swallows.
+pub fn guard_decoder(
+    decoder: &gst::Element,
+    entry: Option<&gst::Element>,
+    target: &Arc<FrameTarget>,
+) {
     set_if_present(decoder, "output-corrupt", false);
-    let Some(pad) = decoder.static_pad("src") else {
+    let entry = entry.unwrap_or(decoder);
+    let (Some(sink), Some(src)) = (entry.static_pad("sink"), decoder.static_pad("src")) else {
         return;
     };
-    let target = target.clone();
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-        match info.buffer() {
-            Some(buffer) if buffer.flags().contains(gst::BufferFlags::CORRUPTED) => {
-                held_back(&target);
-                gst::PadProbeReturn::Drop
+    let in_flight = Arc::new(Mutex::new(InFlight::default()));
+    {
+        let (target, in_flight) = (target.clone(), in_flight.clone());
+        sink.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(pts) = info.buffer().and_then(|b| b.pts()) {
+                let swallowed = in_flight.lock().map(|mut f| f.input(pts)).unwrap_or(0);
+                held_back(&target, swallowed);
             }
-            _ => gst::PadProbeReturn::Ok,
+            gst::PadProbeReturn::Ok
+        });
+    }
+    let target = target.clone();
+    src.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        let Some(buffer) = info.buffer() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        if let Some(pts) = buffer.pts() {
+            let swallowed = in_flight.lock().map(|mut f| f.output(pts)).unwrap_or(0);
+            held_back(&target, swallowed);
+        }
+        if buffer.flags().contains(gst::BufferFlags::CORRUPTED) {
+            held_back(&target, 1);
+            gst::PadProbeReturn::Drop
+        } else {
+            gst::PadProbeReturn::Ok
         }
     });
 }
@@ -61,7 +150,7 @@ pub fn hold_until_keyframe(parser: &gst::Element, target: &Arc<FrameTarget>) {
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         match info.buffer() {
             Some(buffer) if buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) => {
-                held_back(&target);
+                held_back(&target, 1);
                 gst::PadProbeReturn::Drop
             }
             Some(_) => gst::PadProbeReturn::Remove,
@@ -70,8 +159,77 @@ pub fn hold_until_keyframe(parser: &gst::Element, target: &Arc<FrameTarget>) {
     });
 }
 
-fn held_back(target: &FrameTarget) {
+fn held_back(target: &FrameTarget, frames: u64) {
+    if frames == 0 {
+        return;
+    }
     if let Ok(mut writer) = target.writer.lock() {
-        writer.count_drops(1);
+        writer.count_drops(frames);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(v: u64) -> gst::ClockTime {
+        gst::ClockTime::from_mseconds(v)
+    }
+
+    #[test]
+    fn frames_out_of_order_in_and_all_out_are_not_swallowed() {
+        let mut f = InFlight::default();
+        // Decode order I0 P3 B1 B2, presentation order 0 1 2 3.
+        for pts in [0, 3, 1, 2] {
+            assert_eq!(f.input(ms(pts)), 0);
+        }
+        for pts in [0, 1, 2, 3] {
+            assert_eq!(f.output(ms(pts)), 0);
+        }
+        assert_eq!(f.len, 0);
+    }
+
+    #[test]
+    fn frames_passed_by_a_later_output_were_swallowed() {
+        let mut f = InFlight::default();
+        for pts in 0..5 {
+            f.input(ms(pts));
+        }
+        // The decoder swallows 0..=2 (no keyframe yet) and outputs 3 and 4.
+        assert_eq!(f.output(ms(3)), 3);
+        assert_eq!(f.output(ms(4)), 0);
+        assert!(f.pending.is_empty());
+    }
+
+    #[test]
+    fn a_decoder_that_outputs_nothing_has_its_frames_counted_past_the_bound() {
+        let mut f = InFlight::default();
+        let swallowed: u64 = (0..100).map(|pts| f.input(ms(pts))).sum();
+        assert_eq!(swallowed, 100 - MAX_IN_FLIGHT as u64);
+        assert_eq!(f.len, MAX_IN_FLIGHT);
+    }
+
+    #[test]
+    fn the_packets_of_one_frame_are_one_frame() {
+        let mut f = InFlight::default();
+        for pts in [1, 1, 1, 2, 2, 3] {
+            f.input(ms(pts));
+        }
+        assert_eq!(f.len, 3);
+        // Frame 2 lost a packet: the depayloader dropped it.
+        assert_eq!(f.output(ms(1)), 0);
+        assert_eq!(f.output(ms(3)), 1);
+        assert_eq!(f.len, 0);
+    }
+
+    #[test]
+    fn frames_with_one_timestamp_apart_are_counted_one_by_one() {
+        let mut f = InFlight::default();
+        f.input(ms(1));
+        f.input(ms(2));
+        f.input(ms(1));
+        assert_eq!(f.output(ms(1)), 0);
+        assert_eq!(f.output(ms(2)), 1);
+        assert_eq!(f.len, 0);
     }
 }

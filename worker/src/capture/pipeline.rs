@@ -292,7 +292,7 @@ pub fn build(
                 if !is_video {
                     return;
                 }
-                let result = build_tail(&pipeline, &config, Codec::Raw, &target, generation)
+                let result = build_tail(&pipeline, &config, Codec::Raw, None, &target, generation)
                     .and_then(|(sink, chosen)| {
                         let sink_pad = sink
                             .static_pad("sink")
@@ -366,7 +366,7 @@ fn link_fixed_head(
     let filter = caps_filter(caps)?;
     add(pipeline, &[src, &filter])?;
     link(src, &filter)?;
-    let (sink, chosen) = build_tail(pipeline, config, codec, target, generation)?;
+    let (sink, chosen) = build_tail(pipeline, config, codec, None, target, generation)?;
     link(&filter, &sink)?;
     record_chosen(target, &chosen);
     Ok(())
@@ -410,7 +410,7 @@ fn link_rtsp_pad(
         clean_frames::configure_depayloader(&depay);
     }
     add(pipeline, &[&depay])?;
-    let (sink, chosen) = build_tail(pipeline, config, codec, target, generation)?;
+    let (sink, chosen) = build_tail(pipeline, config, codec, Some(&depay), target, generation)?;
     link(&depay, &sink)?;
     start(&depay)?;
     let depay_sink = depay
@@ -448,11 +448,13 @@ fn record_chosen(target: &FrameTarget, chosen: &Chosen) {
 }
 
 /// Adds the tail for `codec` to the pipeline (elements synced to its state) and returns its
-/// first element, to link the head to.
+/// first element, to link the head to. `entry` is the element before it where frames enter
+/// (the depayloader), for counting the frames held back.
 fn build_tail(
     pipeline: &gst::Pipeline,
     config: &CameraConfig,
     codec: Codec,
+    entry: Option<&gst::Element>,
     target: &Arc<FrameTarget>,
     generation: u64,
 ) -> Result<(gst::Element, Chosen)> {
@@ -487,7 +489,7 @@ fn build_tail(
                 elements::registry_has,
             )?;
             let element = make(&decoder)?;
-            clean_frames::guard_decoder(&element, target);
+            clean_frames::guard_decoder(&element, entry, target);
             chain.push(element);
             chosen.decoder = decoder;
         }
