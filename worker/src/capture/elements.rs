@@ -22,13 +22,22 @@ impl Codec {
         }
     }
 
-    /// From an RTP `encoding-name`.
-    pub fn from_rtp(encoding: &str) -> Option<Self> {
-        match encoding.to_ascii_uppercase().as_str() {
-            "H264" => Some(Self::H264),
-            "H265" => Some(Self::H265),
-            "JPEG" => Some(Self::Mjpeg),
-            _ => None,
+    /// From an RTP stream's `encoding-name`, or, where the SDP has no `a=rtpmap` line for it
+    /// (RFC 3551 allows that for static payload types; ffmpeg sends MJPEG so), its payload type:
+    /// 26 is JPEG. `Err` names what the camera sends.
+    pub fn from_rtp(
+        encoding: Option<&str>,
+        payload: Option<i32>,
+    ) -> std::result::Result<Self, String> {
+        match (encoding.map(str::to_ascii_uppercase).as_deref(), payload) {
+            (Some("H264"), _) => Ok(Self::H264),
+            (Some("H265"), _) => Ok(Self::H265),
+            (Some("JPEG"), _) | (None, Some(26)) => Ok(Self::Mjpeg),
+            (Some(other), _) => Err(format!("{other:?}")),
+            (None, Some(pt)) => Err(format!(
+                "RTP payload type {pt} without a name (no a=rtpmap)"
+            )),
+            (None, None) => Err("a stream without an encoding name or payload type".into()),
         }
     }
 }
@@ -136,6 +145,22 @@ pub fn registry_has(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rtp_codecs_by_name_or_by_static_payload_type() {
+        assert_eq!(Codec::from_rtp(Some("h264"), Some(96)), Ok(Codec::H264));
+        assert_eq!(Codec::from_rtp(Some("H265"), Some(97)), Ok(Codec::H265));
+        assert_eq!(Codec::from_rtp(Some("JPEG"), Some(26)), Ok(Codec::Mjpeg));
+        // ffmpeg's MJPEG: payload type 26 and no a=rtpmap, so no encoding-name.
+        assert_eq!(Codec::from_rtp(None, Some(26)), Ok(Codec::Mjpeg));
+        assert_eq!(
+            Codec::from_rtp(Some("VP8"), Some(96)),
+            Err("\"VP8\"".into())
+        );
+        assert!(Codec::from_rtp(None, Some(32))
+            .unwrap_err()
+            .contains("payload type 32"));
+    }
 
     #[test]
     fn hardware_first_then_software() {

@@ -394,11 +394,14 @@ fn link_rtsp_pad(
     if linked.swap(true, Ordering::SeqCst) {
         return Ok(()); // a second video stream: the first one wins
     }
-    let encoding = s.get::<&str>("encoding-name").unwrap_or("?");
-    let codec = Codec::from_rtp(encoding).ok_or_else(|| {
+    let codec = Codec::from_rtp(
+        s.get::<&str>("encoding-name").ok(),
+        s.get::<i32>("payload").ok(),
+    )
+    .map_err(|sends| {
         Error::new(
             Kind::Pipeline,
-            format!("the camera sends {encoding:?}, which camd does not decode (H264, H265, JPEG)"),
+            format!("the camera sends {sends}, which camd does not decode (H264, H265, JPEG)"),
         )
     })?;
     let depay = make(match codec {
