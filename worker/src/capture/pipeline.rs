@@ -8,6 +8,7 @@
 //! Everything that happens to the pipeline is sent to the camera's driver as an `Event`, tagged
 //! with the pipeline's generation so that events of a torn-down pipeline are ignored.
 
+use super::capture_time::CaptureTime;
 use super::clean_frames;
 use super::elements::{self, Codec};
 use camd::camera_config::{CameraConfig, Transport};
@@ -80,14 +81,14 @@ impl FrameTarget {
     }
 
     /// The appsink callback: one copy of the JPEG into the ring.
-    fn publish(&self, generation: u64, jpeg: &[u8], width: u32, height: u32) {
-        // The ring's timestamps are the real clock (readers compare them with theirs); the
-        // driver's notion of "last frame" is its own clock's.
+    fn publish(&self, generation: u64, jpeg: &[u8], width: u32, height: u32, at: CaptureTime) {
+        // The ring's timestamps are the frame's capture time in the real clocks (readers
+        // compare them with theirs); the driver's notion of "last frame" is its own clock's.
         let info = FrameInfo {
             width,
             height,
-            ts_mono_ns: 0,
-            ts_realtime_ns: 0,
+            ts_mono_ns: at.mono_ns,
+            ts_realtime_ns: at.realtime_ns,
         };
         let now = self.clock.now();
         let result = match self.writer.lock() {
@@ -560,8 +561,9 @@ fn build_tail(
                         )
                     })
                     .unwrap_or((0, 0));
+                let at = CaptureTime::of(sink, &sample);
                 let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
-                target.publish(generation, map.as_slice(), width, height);
+                target.publish(generation, map.as_slice(), width, height, at);
                 Ok(gst::FlowSuccess::Ok)
             })
             .build(),

@@ -1,0 +1,79 @@
+//! When a frame reached camd, in the host's clocks. A frame's ring timestamps are its capture
+//! time, not its publish time: the buffer's PTS on the pipeline clock (rtspsrc: when its
+//! packets arrived; v4l2src: the driver's capture timestamp), so the age a reader computes
+//! includes decode, scale and encode. The pipeline clock need not be CLOCK_MONOTONIC, so the
+//! frame's age on that clock is measured and taken back from both host clocks now.
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+
+/// A frame older than this by its timestamps is a timestamp gone wrong (a source that stamps
+/// with another epoch): its publish time stands in.
+const MAX_AGE_NS: u64 = 10_000_000_000;
+
+/// CLOCK_MONOTONIC and CLOCK_REALTIME capture times in ns; 0 means "now" to the ring.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CaptureTime {
+    pub mono_ns: u64,
+    pub realtime_ns: u64,
+}
+
+impl CaptureTime {
+    /// The capture time of `sample`'s buffer, as `sink` sees it now; `NOW` when the buffer has
+    /// no timestamp, the sink no clock, or the age is not believable.
+    pub fn of(sink: &impl IsA<gst::Element>, sample: &gst::Sample) -> CaptureTime {
+        Self::age_on_pipeline_clock(sink, sample)
+            .map(|age| Self::before_now(age, camd_ring::monotonic_ns(), camd_ring::realtime_ns()))
+            .unwrap_or(Self::NOW)
+    }
+
+    /// "Now": the ring stamps the frame when it is published.
+    pub const NOW: CaptureTime = CaptureTime {
+        mono_ns: 0,
+        realtime_ns: 0,
+    };
+
+    /// `age_ns` before the given host clock readings; `NOW` beyond `MAX_AGE_NS`.
+    fn before_now(age_ns: u64, now_mono: u64, now_real: u64) -> CaptureTime {
+        if age_ns > MAX_AGE_NS || age_ns >= now_mono || age_ns >= now_real {
+            return Self::NOW;
+        }
+        CaptureTime {
+            mono_ns: now_mono - age_ns,
+            realtime_ns: now_real - age_ns,
+        }
+    }
+
+    /// Clock time now minus the buffer's clock time (base time + running time of its PTS).
+    fn age_on_pipeline_clock(sink: &impl IsA<gst::Element>, sample: &gst::Sample) -> Option<u64> {
+        let pts = sample.buffer()?.pts()?;
+        let segment = sample.segment()?.downcast_ref::<gst::ClockTime>()?;
+        let running = segment.to_running_time(pts)?;
+        let clock = sink.clock()?;
+        let base = sink.base_time()?;
+        let now = clock.time()?;
+        // A buffer stamped ahead of the clock (it cannot be) counts as captured now.
+        Some(now.nseconds().saturating_sub((base + running).nseconds()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_age_is_taken_back_from_both_clocks() {
+        let t = CaptureTime::before_now(30_000_000, 5_000_000_000, 1_700_000_000_000_000_000);
+        assert_eq!(t.mono_ns, 4_970_000_000);
+        assert_eq!(t.realtime_ns, 1_699_999_999_970_000_000);
+    }
+
+    #[test]
+    fn an_unbelievable_age_stands_for_now() {
+        assert_eq!(
+            CaptureTime::before_now(MAX_AGE_NS + 1, u64::MAX / 2, u64::MAX / 2),
+            CaptureTime::NOW
+        );
+        assert_eq!(CaptureTime::before_now(10, 5, 100), CaptureTime::NOW);
+    }
+}
