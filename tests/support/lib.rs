@@ -1,9 +1,10 @@
 //! What camd's integration tests, benches and examples share (the `camd-test-support`
 //! package): `camd run` as a real process (`daemon`), the fake RTSP cameras (`fake_cameras`),
-//! JPEG and ring helpers, a small tmpfs for full-disk tests, temporary directories and polling.
+//! RTSP servers camd did not write (`foreign_servers`), JPEG and ring helpers, a small tmpfs for full-disk tests, temporary directories and polling.
 
 pub mod daemon;
 pub mod fake_cameras;
+pub mod foreign_servers;
 pub mod jpeg;
 pub mod rings;
 pub mod small_tmpfs;

@@ -59,7 +59,18 @@ pub const TEST: &[(&str, &str)] = &[
         "systemd",
         "systemd-analyze, for the unit's verify and security checks",
     ),
-    ("python3-venv", "the venv oelint-adv is installed into"),
+    (
+        "python3-venv",
+        "the venvs oelint-adv and the TCP-only RTSP server (aio-rtsp-toolkit) are installed into",
+    ),
+    (
+        "rtsp-server-perl",
+        "RTSP::Server, the UDP-only RTSP relay of the interop tests",
+    ),
+    (
+        "ffmpeg",
+        "publishes to that relay, and makes the TCP-only server's H.264 file",
+    ),
     (
         "git",
         "the Yocto crate list is made from the files git tracks",

@@ -602,7 +602,14 @@ fn forward_bus(
                 target.send(Event::EndOfFile { generation })
             }
             MessageView::Eos(_) => {
-                target.fail(generation, Error::new(Kind::Pipeline, "end of stream"))
+                let why = if matches!(source, Source::Rtsp { .. }) {
+                    // rtspsrc over TCP ends so when the server goes away (FIELD-NOTES).
+                    "the camera closed the stream (it restarted, or its RTSP server stopped or \
+                     ended the session)"
+                } else {
+                    "the source ended its stream"
+                };
+                target.fail(generation, Error::new(Kind::Pipeline, why))
             }
             MessageView::Element(e)
                 if e.structure()
