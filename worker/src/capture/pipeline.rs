@@ -88,6 +88,7 @@ impl FrameTarget {
             height,
             ts_mono_ns: 0,
             ts_realtime_ns: 0,
+            ts_camera_ns: None,
         };
         let now = self.clock.now();
         let result = match self.writer.lock() {
