@@ -128,6 +128,7 @@ fn status_64(runs: usize) -> f64 {
                     height: 720,
                     ts_mono_ns: 0,
                     ts_realtime_ns: 0,
+                    ts_camera_ns: None,
                 },
             )
             .unwrap();

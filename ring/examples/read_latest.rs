@@ -2,10 +2,11 @@
 //!
 //!     cargo run -p camd-ring --example read_latest -- RING [--wait N [--timeout-ms T]]
 //!
-//! Prints the ring's info, status and latest frame, or waits for N new frames. Its output
-//! matches the C and Python examples line for line (the cross-language test compares them).
+//! Prints the ring's info, status and latest frame (with the camera's capture time, when the
+//! camera gives it), or waits for N new frames. Its output matches the C and Python examples
+//! line for line (the cross-language test compares them).
 
-use camd_ring::{FrameMeta, Reader};
+use camd_ring::{FrameMeta, Reader, RingError};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -15,14 +16,31 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-fn frame_line(m: &FrameMeta, hash: u64) -> String {
+fn frame_line(m: &FrameMeta, camera_ns: Option<u64>, hash: u64) -> String {
+    let camera = camera_ns.map_or_else(|| "none".to_owned(), |ns| ns.to_string());
     format!(
-        "frame seq={} len={} width={} height={} ts_mono_ns={} fnv1a={hash:016x}",
+        "frame seq={} len={} width={} height={} ts_mono_ns={} ts_camera_ns={camera} fnv1a={hash:016x}",
         m.seq, m.len, m.width, m.height, m.ts_mono_ns
     )
 }
 
-fn run(path: &str, wait: u32, timeout: Duration) -> Result<ExitCode, camd_ring::RingError> {
+/// Copies the newest frame and reads its camera time; copies again if the frame left the ring
+/// in between (the writer reused its slot), so the time is always the copied frame's.
+fn copy_latest(
+    ring: &Reader,
+    buf: &mut Vec<u8>,
+) -> Result<Option<(FrameMeta, Option<u64>)>, RingError> {
+    loop {
+        let Some(meta) = ring.copy_latest(buf)? else {
+            return Ok(None);
+        };
+        if let Ok(camera_ns) = ring.camera_time_ns(&meta) {
+            return Ok(Some((meta, camera_ns)));
+        }
+    }
+}
+
+fn run(path: &str, wait: u32, timeout: Duration) -> Result<ExitCode, RingError> {
     let ring = Reader::open(path)?;
     let g = ring.geometry();
     println!(
@@ -37,8 +55,8 @@ fn run(path: &str, wait: u32, timeout: Duration) -> Result<ExitCode, camd_ring::
 
     let mut buf = Vec::with_capacity(g.slot_capacity as usize);
     if wait == 0 {
-        match ring.copy_latest(&mut buf)? {
-            Some(meta) => println!("{}", frame_line(&meta, fnv1a(&buf))),
+        match copy_latest(&ring, &mut buf)? {
+            Some((meta, camera_ns)) => println!("{}", frame_line(&meta, camera_ns, fnv1a(&buf))),
             None => println!("no frame"),
         }
         return Ok(ExitCode::SUCCESS);
@@ -56,14 +74,15 @@ fn run(path: &str, wait: u32, timeout: Duration) -> Result<ExitCode, camd_ring::
             // trusts none of them: a frame rewritten meanwhile only gives a wrong hash, which
             // `finish` then tells us to discard.
             let hash = fnv1a(unsafe { frame.bytes() });
-            if let Ok(meta) = frame.finish() {
-                println!("{}", frame_line(&meta, hash));
+            let camera_ns = frame.camera_time_ns();
+            if let (Ok(meta), Ok(camera_ns)) = (frame.finish(), camera_ns) {
+                println!("{}", frame_line(&meta, camera_ns, hash));
                 after = meta.seq;
                 continue;
             }
         }
-        let meta = ring.copy_latest(&mut buf)?.expect("a frame was published");
-        println!("{}", frame_line(&meta, fnv1a(&buf)));
+        let (meta, camera_ns) = copy_latest(&ring, &mut buf)?.expect("a frame was published");
+        println!("{}", frame_line(&meta, camera_ns, fnv1a(&buf)));
         after = meta.seq;
     }
     Ok(ExitCode::SUCCESS)

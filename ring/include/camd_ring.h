@@ -65,6 +65,13 @@ extern "C" {
  * publish, so a blocked reader sleeps in FUTEX_WAIT and writes nothing (camd 0.2). Without it
  * (camd 0.1 files) poll. See docs/ring-format.md, "Waiting for the next frame". */
 #define CAMD_RING_COMPAT_WAKE_EVERY_PUBLISH 1u
+/* header.compat_features bit 1: the writer fills slot.flags bit 0 (CAMD_RING_SLOT_FLAG_CAMERA_TIME)
+ * and slot.ts_camera_ns for the frames whose camera gives its own capture time. In a file
+ * without it, no frame has a camera time. camd_ring_camera_time() applies both rules. */
+#define CAMD_RING_COMPAT_CAMERA_TIME 2u
+
+/* slot.flags bit 0: slot.ts_camera_ns holds the camera's capture time of this frame. */
+#define CAMD_RING_SLOT_FLAG_CAMERA_TIME 1u
 
 typedef struct camd_ring camd_ring; /* an open reader */
 
@@ -143,6 +150,13 @@ int camd_ring_copy_latest(const camd_ring *ring, uint8_t *buf, size_t buf_len, c
  * also 0 on error). Treat the bytes as untrusted until then: they may change while you read them. */
 int camd_ring_borrow_latest(const camd_ring *ring, camd_frame_view *out);
 int camd_ring_view_intact(const camd_ring *ring, const camd_frame_view *view);
+/* The capture time of *frame (metadata from camd_ring_latest, _copy_latest, _wait_next or a
+ * view's meta) by the camera's own clock, ns since the Unix epoch: CAMD_RING_OK with *out_ns set,
+ * 0 when the frame has no camera time (the camera gave none: V4L2, a camera without RTCP sender
+ * reports, the stream's first second or so before the first report); CAMD_RING_NO_FRAME (and
+ * *out_ns 0) when the ring no longer holds that frame (ask soon after reading it). No syscall.
+ * The camera's clock may be off from this machine's by any amount. */
+int camd_ring_camera_time(const camd_ring *ring, const camd_frame_meta *frame, uint64_t *out_ns);
 /* Blocks until a frame newer than after_seq exists (CAMD_RING_OK, *out filled), timeout_ms
  * passes (CAMD_RING_TIMEOUT), or the file is replaced by a newer one (CAMD_RING_RETIRED: close
  * and reopen the path). Pass camd_ring_latest_seq() to wait for the next frame. */
@@ -220,10 +234,11 @@ typedef struct camd_ring_file_slot { /* at slots_offset + i * slot_stride; frame
     uint32_t len;
     uint32_t width;
     uint32_t height;
-    uint32_t flags;
+    uint32_t flags; /* bit 0: CAMD_RING_SLOT_FLAG_CAMERA_TIME */
     uint64_t ts_realtime_ns;
     uint64_t ts_mono_ns;
-    uint8_t reserved[24];
+    uint64_t ts_camera_ns; /* camera's clock, Unix epoch; with the flag in a COMPAT_CAMERA_TIME file */
+    uint8_t reserved[16];
 } camd_ring_file_slot;
 
 #if defined(__cplusplus)
@@ -250,6 +265,7 @@ CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_file_status, input_codec) == 96, "sta
 CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_file_status, last_error) == 208, "status.last_error");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_ring_file_slot) == 64, "slot header size");
 CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_file_slot, ts_mono_ns) == 32, "slot.ts_mono_ns");
+CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_file_slot, ts_camera_ns) == 40, "slot.ts_camera_ns");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_frame_meta) == 40, "camd_frame_meta");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_frame_view) == 2 * sizeof(void *) + 40, "camd_frame_view");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_ring_info) == 104, "camd_ring_info");

@@ -336,6 +336,37 @@ pub unsafe extern "C" fn camd_ring_view_intact(
 }
 
 /// # Safety
+/// `ring` a live handle; `frame` a valid camd_frame_meta (from this handle's functions);
+/// `out_ns` a valid pointer.
+#[no_mangle]
+pub unsafe extern "C" fn camd_ring_camera_time(
+    ring: *const Reader,
+    frame: *const FrameMeta,
+    out_ns: *mut u64,
+) -> i32 {
+    guarded(|| {
+        // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+        let ring = unsafe { reader(ring) }?;
+        if out_ns.is_null() {
+            return Err(argument("out_ns is NULL"));
+        }
+        // SAFETY: `out_ns` is not null (checked) and, by the contract, valid to write: it is 0
+        // whatever the outcome, unless the frame has a camera time.
+        unsafe { out_ns.write(0) };
+        // SAFETY: by the contract `frame` is null (None) or a valid camd_frame_meta.
+        let frame = unsafe { frame.as_ref() }.ok_or_else(|| argument("frame is NULL"))?;
+        match ring.camera_time_ns(frame) {
+            Ok(ns) => {
+                // SAFETY: as above for `out_ns`.
+                unsafe { out_ns.write(ns.unwrap_or(0)) };
+                Ok(CAMD_RING_OK)
+            }
+            Err(_gone) => Ok(CAMD_RING_NO_FRAME),
+        }
+    })
+}
+
+/// # Safety
 /// `ring` a live handle; `out` null or valid.
 #[no_mangle]
 pub unsafe extern "C" fn camd_ring_wait_next(

@@ -1,10 +1,12 @@
 //! The reader's half of the frame protocol, over a `Region`: the latest frame's metadata, a
-//! copy that is never torn, a borrow that tells afterwards whether it was overwritten, and the
-//! blocking wait. `docs/ring-format.md` ("Reading a frame") states the same steps.
+//! copy that is never torn, a borrow that tells afterwards whether it was overwritten, a
+//! frame's camera time, and the blocking wait. `docs/ring-format.md` ("Reading a frame") states
+//! the same steps.
 
 use crate::clock;
 use crate::error::{ErrorKind, FormatError};
 use crate::futex;
+use crate::layout::{COMPAT_CAMERA_TIME, COMPAT_WAKE_EVERY_PUBLISH, SLOT_FLAG_CAMERA_TIME};
 use crate::region::Region;
 use crate::shared_bytes;
 use core::sync::atomic::{fence, Ordering};
@@ -46,6 +48,32 @@ impl FrameMeta {
     }
 }
 
+/// A frame is no longer in the ring: the writer has reused its slot for a newer frame. (Also
+/// the answer for metadata that names no frame of this ring, which no reader method returns.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FrameGone {
+    /// The frame asked about.
+    pub seq: u64,
+}
+
+impl core::fmt::Display for FrameGone {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "frame {} is no longer in the ring (its slot holds a newer frame)",
+            self.seq
+        )
+    }
+}
+
+impl std::error::Error for FrameGone {}
+
+/// True if `seq` can be a frame's number: frames start at 1, and stay below 2^63 so that
+/// `seq << 1` (a slot's sequence word) does not overflow. 0 is an unused slot's word.
+fn is_frame_number(seq: u64) -> bool {
+    seq != 0 && seq < 1 << 63
+}
+
 /// Outcome of one consistent look at a slot.
 enum Look {
     Frame(FrameMeta),
@@ -56,8 +84,8 @@ enum Look {
 /// Reads frame `seq`'s metadata if its slot holds it complete. A length beyond the slot is an
 /// error only when read consistently (a torn read just starts over).
 fn look(region: &Region, seq: u64) -> Result<Look, FormatError> {
-    if seq == 0 || seq >= 1 << 63 {
-        return Ok(Look::Moved); // no frame has these numbers (0 is "never used")
+    if !is_frame_number(seq) {
+        return Ok(Look::Moved);
     }
     let index = region.slot_of(seq);
     let slot = region.slot(index);
@@ -89,6 +117,29 @@ fn look(region: &Region, seq: u64) -> Result<Look, FormatError> {
         ));
     }
     Ok(Look::Frame(meta))
+}
+
+/// Frame `seq`'s capture time by the camera's clock, read under its slot's sequence lock:
+/// `Ok(None)` if the frame has none (the camera gave none, or the file's writer does not announce
+/// camera times with `COMPAT_CAMERA_TIME`), `Err` if the ring no longer holds the frame.
+pub(crate) fn camera_time(region: &Region, seq: u64) -> Result<Option<u64>, FrameGone> {
+    let gone = FrameGone { seq };
+    if !is_frame_number(seq) {
+        return Err(gone);
+    }
+    let slot = region.slot(region.slot_of(seq));
+    let word = slot.seq.load(Ordering::Acquire);
+    if word != seq << 1 {
+        return Err(gone);
+    }
+    let flags = slot.flags.load(Ordering::Relaxed);
+    let ts_camera_ns = slot.ts_camera_ns.load(Ordering::Relaxed);
+    fence(Ordering::Acquire);
+    if slot.seq.load(Ordering::Relaxed) != word {
+        return Err(gone); // the writer began a newer frame in the slot: this one is gone for good
+    }
+    let announced = region.geometry.compat_features & COMPAT_CAMERA_TIME != 0;
+    Ok((announced && flags & SLOT_FLAG_CAMERA_TIME != 0).then_some(ts_camera_ns))
 }
 
 /// True while the slot of `meta` still holds that frame.
@@ -237,6 +288,11 @@ impl<'a> BorrowedFrame<'a> {
         intact(self.region, &self.meta)
     }
 
+    /// The frame's capture time by the camera's clock (see `Reader::camera_time_ns`).
+    pub fn camera_time_ns(&self) -> Result<Option<u64>, FrameGone> {
+        camera_time(self.region, self.meta.seq)
+    }
+
     /// Ends the borrow; `Err(meta)` if the frame was overwritten while borrowed.
     pub fn finish(self) -> Result<FrameMeta, FrameMeta> {
         if self.is_intact() {
@@ -295,5 +351,5 @@ pub(crate) fn wait_next(
 
 /// True if the file's writer wakes the futex after every publish (`COMPAT_WAKE_EVERY_PUBLISH`).
 pub(crate) fn wakes_every_publish(region: &Region) -> bool {
-    region.geometry.compat_features & crate::layout::COMPAT_WAKE_EVERY_PUBLISH != 0
+    region.geometry.compat_features & COMPAT_WAKE_EVERY_PUBLISH != 0
 }

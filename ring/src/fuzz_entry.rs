@@ -1,6 +1,7 @@
 //! Entry point for the fuzz target (`ring/fuzz/fuzz_targets/header.rs`): treats arbitrary bytes
-//! as a whole ring file, validates it, and if it passes, reads every frame and the status from
-//! it exactly as a reader would from a mapping. Any panic or out-of-bounds access is a bug.
+//! as a whole ring file, validates it, and if it passes, reads every frame (with its camera
+//! time) and the status from it exactly as a reader would from a mapping. Any panic or
+//! out-of-bounds access is a bug.
 
 use crate::frames;
 use crate::region::Region;
@@ -28,6 +29,7 @@ pub fn read_file_image(bytes: &[u8]) {
         // SAFETY: no other writer exists here; each byte is read once.
         let _ = unsafe { frame.bytes() }.iter().fold(0u8, |a, b| a ^ b);
         let _ = frame.is_intact();
+        let _ = frame.camera_time_ns();
     }
     for index in 0..region.geometry.slot_count {
         let seq = region
@@ -36,6 +38,7 @@ pub fn read_file_image(bytes: &[u8]) {
             .load(core::sync::atomic::Ordering::Relaxed)
             >> 1;
         let _ = frames::copy(&region, seq, &mut out);
+        let _ = frames::camera_time(&region, seq);
     }
     let _ = status::try_load(region.status());
 }

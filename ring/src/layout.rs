@@ -57,6 +57,14 @@ pub const KNOWN_INCOMPAT_FEATURES: u32 = 0;
 /// a blocked reader needs no registration (camd 0.2; camd 0.1 woke only registered readers,
 /// through the reader-writable doorbell file, and did not set this bit).
 pub const COMPAT_WAKE_EVERY_PUBLISH: u32 = 1;
+/// `compat_features` bit: the writer fills `slot.flags` bit `SLOT_FLAG_CAMERA_TIME` and
+/// `slot.ts_camera_ns` for the frames whose camera gives its own capture time. In a file without
+/// it every frame has no camera time, whatever the slot holds.
+pub const COMPAT_CAMERA_TIME: u32 = 2;
+
+/// `slot.flags` bit: `slot.ts_camera_ns` holds the camera's own capture time of this frame.
+/// Without it `ts_camera_ns` is 0 and means nothing.
+pub const SLOT_FLAG_CAMERA_TIME: u32 = 1;
 
 /// The static header: geometry and identity, immutable once the file has its name.
 #[derive(Clone, Debug, FromBytes, IntoBytes, KnownLayout, Immutable)]
@@ -149,7 +157,10 @@ pub struct SlotHeader {
     pub flags: AtomicU32,
     pub ts_realtime_ns: AtomicU64,
     pub ts_mono_ns: AtomicU64,
-    pub reserved: [u8; 24],
+    /// The camera's own capture time, ns since the Unix epoch by the camera's clock (its RTCP
+    /// sender reports), when `flags` has `SLOT_FLAG_CAMERA_TIME`; else 0.
+    pub ts_camera_ns: AtomicU64,
+    pub reserved: [u8; 16],
 }
 
 // Sizes and offsets are the format: a change here is a new format version.
@@ -275,6 +286,7 @@ pub fn field_offsets() -> Vec<(&'static str, usize)> {
             flags,
             ts_realtime_ns,
             ts_mono_ns,
+            ts_camera_ns,
             reserved,
         ]
     ));

@@ -33,7 +33,7 @@ mod writer;
 pub use clock::{monotonic_ns, realtime_ns};
 pub use error::{ErrorKind, FormatError, Result, RingError};
 pub use files::{describe as describe_file_type, free_bytes, lock_path, remove_ring};
-pub use frames::{BorrowedFrame, FrameMeta};
+pub use frames::{BorrowedFrame, FrameGone, FrameMeta};
 #[doc(hidden)]
 pub use fuzz_entry::read_file_image;
 pub use publish::FrameInfo;

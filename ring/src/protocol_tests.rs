@@ -3,7 +3,8 @@
 //! orderings. The code under test is the production code: `Publisher`, `frames`, `status`.
 
 use crate::error::ErrorKind;
-use crate::frames;
+use crate::frames::{self, FrameGone};
+use crate::layout::{StaticHeader, COMPAT_CAMERA_TIME, SLOT_FLAG_CAMERA_TIME};
 use crate::publish::{FrameInfo, Publisher};
 use crate::region::Region;
 use crate::status::{self, State, Status};
@@ -12,6 +13,7 @@ use crate::writer::WriterOptions;
 use core::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 use zerocopy::IntoBytes;
 
@@ -30,14 +32,26 @@ unsafe impl Sync for HeapRing {}
 
 impl HeapRing {
     fn new(slot_count: u32, slot_capacity: u32) -> Arc<Self> {
+        Self::with_header(slot_count, slot_capacity, |_| {})
+    }
+
+    /// Like `new`, with the static header changed by `change` first (to make an older writer's
+    /// file, say).
+    fn with_header(
+        slot_count: u32,
+        slot_capacity: u32,
+        change: impl FnOnce(&mut StaticHeader),
+    ) -> Arc<Self> {
         let options = WriterOptions {
             width: 64,
             height: 48,
             ..WriterOptions::new("heap", slot_count, slot_capacity)
         };
+        let mut header = options.static_header();
+        change(&mut header);
         let len = options.file_size() as usize;
         let mut words = vec![0u64; len / 8].into_boxed_slice();
-        words.as_mut_bytes()[..256].copy_from_slice(options.static_header().as_bytes());
+        words.as_mut_bytes()[..256].copy_from_slice(header.as_bytes());
         let words = NonNull::new(Box::into_raw(words) as *mut u64).unwrap();
         Arc::new(Self { words, len })
     }
@@ -115,6 +129,7 @@ fn publish_then_copy_gives_the_same_bytes_and_metadata() {
             height: 48,
             ts_mono_ns: 1000 + seq,
             ts_realtime_ns: 2000 + seq,
+            ts_camera_ns: None,
         };
         assert_eq!(publisher.publish(&frame_for(seq, 256), &info).unwrap(), seq);
         let mut out = Vec::new();
@@ -133,6 +148,71 @@ fn publish_then_copy_gives_the_same_bytes_and_metadata() {
     assert!(is_frame_for(8, &out, 256));
     assert_eq!(frames::copy(&region, 6, &mut out).unwrap(), None);
     assert_eq!(frames::copy(&region, 11, &mut out).unwrap(), None);
+}
+
+/// The camera time the tests give frame `seq`: every other frame has one.
+fn camera_time_for(seq: u64) -> Option<u64> {
+    (seq % 2 == 1).then_some(1_700_000_000_000_000_000 + seq * 40_000_000)
+}
+
+fn info_with_camera_time(seq: u64) -> FrameInfo {
+    FrameInfo {
+        ts_camera_ns: camera_time_for(seq),
+        ..FrameInfo::default()
+    }
+}
+
+#[test]
+fn camera_time_is_read_back_for_frames_that_have_one_and_none_for_the_others() {
+    // Three slots: slot 1 holds frames 1 (with a camera time), 4 (without) and 7 (with), so the
+    // writer both sets and clears the slot's flag.
+    let ring = HeapRing::new(3, 64);
+    let mut publisher = ring.publisher();
+    let region = ring.region();
+    for seq in 1..=7u64 {
+        publisher
+            .publish(&frame_for(seq, 64), &info_with_camera_time(seq))
+            .unwrap();
+        assert_eq!(frames::camera_time(&region, seq), Ok(camera_time_for(seq)));
+        let slot = region.slot(region.slot_of(seq));
+        let (flags, ts) = (
+            slot.flags.load(Ordering::Relaxed),
+            slot.ts_camera_ns.load(Ordering::Relaxed),
+        );
+        match camera_time_for(seq) {
+            Some(ns) => assert_eq!((flags, ts), (SLOT_FLAG_CAMERA_TIME, ns)),
+            None => assert_eq!((flags, ts), (0, 0), "frame {seq}: no camera time, zeros"),
+        }
+    }
+    // The borrowed latest frame (7) reads its own.
+    let borrowed = frames::borrow_latest(&region).unwrap().unwrap();
+    assert_eq!(borrowed.camera_time_ns(), Ok(camera_time_for(7)));
+    // Frames still in the ring keep theirs; a frame that left it is gone, not "no camera time".
+    assert_eq!(frames::camera_time(&region, 6), Ok(None));
+    assert_eq!(frames::camera_time(&region, 5), Ok(camera_time_for(5)));
+    for seq in [0, 1, 4, 8, 1 << 63] {
+        assert_eq!(frames::camera_time(&region, seq), Err(FrameGone { seq }));
+    }
+}
+
+#[test]
+fn a_file_without_the_camera_time_bit_has_no_camera_times() {
+    // An older writer's file: its header lacks COMPAT_CAMERA_TIME.
+    let ring = HeapRing::with_header(2, 64, |h| h.compat_features &= !COMPAT_CAMERA_TIME);
+    let mut publisher = ring.publisher();
+    let region = ring.region();
+    publisher
+        .publish(&frame_for(1, 64), &info_with_camera_time(1))
+        .unwrap();
+    // The writer that took it over writes none into it...
+    let slot = region.slot(1);
+    assert_eq!(slot.flags.load(Ordering::Relaxed), 0);
+    assert_eq!(slot.ts_camera_ns.load(Ordering::Relaxed), 0);
+    assert_eq!(frames::camera_time(&region, 1), Ok(None));
+    // ...and whatever the slot holds, a reader finds none.
+    slot.flags.store(SLOT_FLAG_CAMERA_TIME, Ordering::Relaxed);
+    slot.ts_camera_ns.store(123, Ordering::Relaxed);
+    assert_eq!(frames::camera_time(&region, 1), Ok(None));
 }
 
 #[test]
@@ -267,25 +347,36 @@ fn stopped_reports_no_frame_rate() {
     assert_eq!((got.state, got.fps_milli), (State::Stopped, 0));
 }
 
+/// Starts a writer thread that publishes frames 1 to `count` as fast as it can, each with the
+/// bytes `frame_for(seq, slot capacity)` and the metadata `info(seq)`; the flag turns true once
+/// it is done.
+fn spawn_publisher(
+    ring: &Arc<HeapRing>,
+    count: u64,
+    info: fn(u64) -> FrameInfo,
+) -> (JoinHandle<()>, Arc<AtomicBool>) {
+    let done = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (ring, done) = (ring.clone(), done.clone());
+        std::thread::spawn(move || {
+            let mut publisher = ring.publisher();
+            let max = publisher.region.slot_capacity() as usize;
+            for seq in 1..=count {
+                publisher.publish(&frame_for(seq, max), &info(seq)).unwrap();
+            }
+            done.store(true, Ordering::Release);
+        })
+    };
+    (writer, done)
+}
+
 /// A writer thread publishes as fast as it can while readers copy: no copy may be torn.
 /// Small under miri (which checks the orderings), larger natively.
 #[test]
 fn concurrent_copies_are_never_torn() {
     let frames_to_write: u64 = if cfg!(miri) { 60 } else { 20_000 };
     let ring = HeapRing::new(2, 96);
-    let done = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let (ring, done) = (ring.clone(), done.clone());
-        std::thread::spawn(move || {
-            let mut publisher = ring.publisher();
-            for seq in 1..=frames_to_write {
-                publisher
-                    .publish(&frame_for(seq, 96), &FrameInfo::default())
-                    .unwrap();
-            }
-            done.store(true, Ordering::Release);
-        })
-    };
+    let (writer, done) = spawn_publisher(&ring, frames_to_write, |_| FrameInfo::default());
     let readers: Vec<_> = (0..2)
         .map(|_| {
             let (ring, done) = (ring.clone(), done.clone());
@@ -313,6 +404,36 @@ fn concurrent_copies_are_never_torn() {
     writer.join().unwrap();
     let good: u64 = readers.into_iter().map(|r| r.join().unwrap()).sum();
     assert!(good > 0);
+}
+
+/// A writer thread publishes frames with and without a camera time while a reader takes the
+/// latest frame's metadata and then its camera time: the time is that frame's, or the frame is
+/// reported gone, never another frame's time.
+#[test]
+fn concurrent_camera_times_belong_to_their_frame() {
+    let frames_to_write: u64 = if cfg!(miri) { 40 } else { 20_000 };
+    let ring = HeapRing::new(2, 64);
+    let (writer, done) = spawn_publisher(&ring, frames_to_write, info_with_camera_time);
+    let region = ring.region();
+    let (mut read, mut finished) = (0u64, false);
+    while !finished {
+        finished = done.load(Ordering::Acquire);
+        let Ok(Some(meta)) = frames::latest(&region) else {
+            continue;
+        };
+        match frames::camera_time(&region, meta.seq) {
+            Ok(time) => {
+                assert_eq!(time, camera_time_for(meta.seq), "frame {}", meta.seq);
+                read += 1;
+            }
+            Err(gone) => assert_eq!(gone.seq, meta.seq),
+        }
+    }
+    writer.join().unwrap();
+    assert!(
+        read > 0,
+        "the read after the writer finished finds its frame"
+    );
 }
 
 /// The status seqlock: every snapshot a reader gets has all fields from the same update.

@@ -5,6 +5,7 @@
 use crate::clock;
 use crate::error::ErrorKind;
 use crate::futex;
+use crate::layout::{COMPAT_CAMERA_TIME, SLOT_FLAG_CAMERA_TIME};
 use crate::region::Region;
 use crate::shared_bytes;
 use crate::status::{self, State, Status};
@@ -19,9 +20,24 @@ pub struct FrameInfo {
     pub ts_mono_ns: u64,
     /// CLOCK_REALTIME capture time in ns; 0 means "now".
     pub ts_realtime_ns: u64,
+    /// The camera's own capture time of the frame, ns since the Unix epoch by the camera's clock
+    /// (its RTCP sender reports' NTP time); `None`: the camera gave no time for this frame.
+    pub ts_camera_ns: Option<u64>,
 }
 
 const FPS_WINDOW_NS: u64 = 1_000_000_000;
+
+/// `slot.flags` and `slot.ts_camera_ns` for a frame: the camera's time and its flag, or zeros
+/// when the camera gave none or the file does not announce camera times (`COMPAT_CAMERA_TIME`:
+/// a file an older writer made and this one took over, whose readers ignore them).
+fn camera_time_fields(region: &Region, ts_camera_ns: Option<u64>) -> (u32, u64) {
+    match ts_camera_ns {
+        Some(ns) if region.geometry.compat_features & COMPAT_CAMERA_TIME != 0 => {
+            (SLOT_FLAG_CAMERA_TIME, ns)
+        }
+        _ => (0, 0),
+    }
+}
 
 pub(crate) struct Publisher {
     pub(crate) region: Region,
@@ -80,6 +96,7 @@ impl Publisher {
         } else {
             info.ts_realtime_ns
         };
+        let (flags, ts_camera) = camera_time_fields(&self.region, info.ts_camera_ns);
         let seq = self.next_seq;
         let index = self.region.slot_of(seq);
         let slot = self.region.slot(index);
@@ -94,9 +111,10 @@ impl Publisher {
         slot.len.store(bytes.len() as u32, Ordering::Relaxed);
         slot.width.store(info.width, Ordering::Relaxed);
         slot.height.store(info.height, Ordering::Relaxed);
-        slot.flags.store(0, Ordering::Relaxed);
+        slot.flags.store(flags, Ordering::Relaxed);
         slot.ts_realtime_ns.store(ts_real, Ordering::Relaxed);
         slot.ts_mono_ns.store(ts_mono, Ordering::Relaxed);
+        slot.ts_camera_ns.store(ts_camera, Ordering::Relaxed);
         // 3. Complete (even), released so a reader that sees it sees the bytes.
         slot.seq.store(seq << 1, Ordering::Release);
         // 4. Make it the latest.

@@ -4,7 +4,7 @@
 
 use crate::clock;
 use crate::error::{ErrorKind, Result, RingError};
-use crate::frames::{self, BorrowedFrame, FrameMeta};
+use crate::frames::{self, BorrowedFrame, FrameGone, FrameMeta};
 use crate::region::Region;
 use crate::shared_bytes;
 use crate::status::{self, Status};
@@ -151,6 +151,18 @@ impl Reader {
     /// from `borrow_latest` or the C ABI's frame views).
     pub fn is_intact(&self, meta: &FrameMeta) -> bool {
         frames::intact(&self.region, meta)
+    }
+
+    /// The capture time of the frame `meta` describes by the camera's own clock, in ns since the
+    /// Unix epoch: `Ok(None)` if the frame has none (nor has any frame of a file whose writer does
+    /// not announce camera times, `layout::COMPAT_CAMERA_TIME`); `Err(FrameGone)` if the ring no
+    /// longer holds the frame (the writer reused its slot: ask soon after reading the frame,
+    /// within about `(slot_count - 1) / fps` seconds). Reads the slot again under its sequence
+    /// lock, without a syscall. The camera's clock may be off from this machine's by any amount,
+    /// and a camera gives its time only once its first RTCP sender report has come (about the
+    /// first second of a stream); V4L2 cameras and cameras that send no reports never give it.
+    pub fn camera_time_ns(&self, meta: &FrameMeta) -> Result<Option<u64>, FrameGone> {
+        frames::camera_time(&self.region, meta.seq)
     }
 
     /// Copies frame `seq` if the ring still holds it; `None` if it is not published yet or was

@@ -17,7 +17,8 @@ pub struct Geometry {
     pub slot_count: u32,
     pub slot_capacity: u32,
     pub codec: u32,
-    /// `header.compat_features`: bits a reader may ignore (see `COMPAT_WAKE_EVERY_PUBLISH`).
+    /// `header.compat_features`: bits a reader may ignore (see `COMPAT_WAKE_EVERY_PUBLISH` and
+    /// `COMPAT_CAMERA_TIME`).
     pub compat_features: u32,
     pub width: u32,
     pub height: u32,

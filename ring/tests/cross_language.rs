@@ -79,9 +79,12 @@ fn readers(dir: &TempDir) -> Vec<(&'static str, Command)> {
     ]
 }
 
-fn frame_line(seq: u64, bytes: &[u8], info: &FrameInfo) -> String {
+/// The line every reader prints for a frame; `camera_ns` is the camera time it reads (`None`:
+/// the frame has none).
+fn frame_line(seq: u64, bytes: &[u8], info: &FrameInfo, camera_ns: Option<u64>) -> String {
+    let camera = camera_ns.map_or_else(|| "none".to_owned(), |ns| ns.to_string());
     format!(
-        "frame seq={seq} len={} width={} height={} ts_mono_ns={} fnv1a={:016x}",
+        "frame seq={seq} len={} width={} height={} ts_mono_ns={} ts_camera_ns={camera} fnv1a={:016x}",
         bytes.len(),
         info.width,
         info.height,
@@ -90,13 +93,23 @@ fn frame_line(seq: u64, bytes: &[u8], info: &FrameInfo) -> String {
     )
 }
 
+/// Odd frames have a camera time (a little behind the host's clock), even ones none.
 fn info_for(seq: u64) -> FrameInfo {
+    let ts_realtime_ns = 1_700_000_000_000_000_000 + seq;
     FrameInfo {
         width: 1280,
         height: 720,
         ts_mono_ns: 1_000_000 + seq,
-        ts_realtime_ns: 1_700_000_000_000_000_000 + seq,
+        ts_realtime_ns,
+        ts_camera_ns: (seq % 2 == 1).then(|| ts_realtime_ns - 250_000_000 - seq),
     }
+}
+
+/// The line for frame `seq` as published with `info_for(seq)`, in a file that announces camera
+/// times.
+fn published_line(seq: u64) -> String {
+    let info = info_for(seq);
+    frame_line(seq, &frame_for(seq, CAPACITY), &info, info.ts_camera_ns)
 }
 
 fn new_ring(dir: &TempDir) -> (PathBuf, Writer) {
@@ -123,28 +136,62 @@ fn run(name: &str, mut cmd: Command, ring: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The first line every reader prints for `new_ring`'s file.
+const INFO_LINE: &str = "info name=front-door slots=4 capacity=65536 width=1280 height=720\n";
+
+/// Runs every reader on `ring` and checks that each prints `expected`.
+fn assert_every_reader_prints(dir: &TempDir, ring: &Path, expected: &str, case: &str) {
+    for (name, cmd) in readers(dir) {
+        assert_eq!(run(name, cmd, ring), expected, "{name}, {case}");
+    }
+}
+
 #[test]
 fn every_language_reads_the_same_latest_frame() {
     let dir = TempDir::new("xlang");
     let (ring, mut writer) = new_ring(&dir);
-    let header = "info name=front-door slots=4 capacity=65536 width=1280 height=720\n";
 
-    let expected = format!("{header}status state=starting generation=1 latest_seq=0\nno frame\n");
-    for (name, cmd) in readers(&dir) {
-        assert_eq!(run(name, cmd, &ring), expected, "{name}, empty ring");
-    }
+    let expected =
+        format!("{INFO_LINE}status state=starting generation=1 latest_seq=0\nno frame\n");
+    assert_every_reader_prints(&dir, &ring, &expected, "empty ring");
 
     writer.update_status(|s| s.state = State::Ok);
-    let mut last = String::new();
     for seq in 1..=5 {
-        let bytes = frame_for(seq, CAPACITY);
-        writer.publish(&bytes, &info_for(seq)).unwrap();
-        last = frame_line(seq, &bytes, &info_for(seq));
+        writer
+            .publish(&frame_for(seq, CAPACITY), &info_for(seq))
+            .unwrap();
+        if seq < 4 {
+            continue;
+        }
+        // Frame 4 has no camera time, frame 5 has one.
+        let expected = format!(
+            "{INFO_LINE}status state=ok generation=1 latest_seq={seq}\n{}\n",
+            published_line(seq)
+        );
+        assert_every_reader_prints(&dir, &ring, &expected, &format!("{seq} frames"));
     }
-    let expected = format!("{header}status state=ok generation=1 latest_seq=5\n{last}\n");
-    for (name, cmd) in readers(&dir) {
-        assert_eq!(run(name, cmd, &ring), expected, "{name}, 5 frames");
-    }
+}
+
+/// A file whose header lacks the camera-time bit (an older writer's): every reader finds no
+/// camera time, even in a slot that holds one.
+#[test]
+fn every_language_ignores_camera_times_in_a_file_without_the_bit() {
+    let dir = TempDir::new("xlang");
+    let (ring, mut writer) = new_ring(&dir);
+    writer.update_status(|s| s.state = State::Ok);
+    let info = info_for(1);
+    let bytes = frame_for(1, CAPACITY);
+    writer.publish(&bytes, &info).unwrap();
+    patch(
+        &ring,
+        "header.compat_features",
+        &camd_ring::layout::COMPAT_WAKE_EVERY_PUBLISH.to_le_bytes(),
+    );
+    let expected = format!(
+        "{INFO_LINE}status state=ok generation=1 latest_seq=1\n{}\n",
+        frame_line(1, &bytes, &info, None)
+    );
+    assert_every_reader_prints(&dir, &ring, &expected, "no compat bit 1");
 }
 
 #[test]
@@ -184,9 +231,10 @@ fn every_language_waits_for_and_reads_new_frames() {
     // under an emulator, say) still sees each frame, and each wait really blocks.
     for seq in 2..=4 {
         std::thread::sleep(Duration::from_millis(50));
-        let bytes = frame_for(seq, CAPACITY);
-        writer.publish(&bytes, &info_for(seq)).unwrap();
-        let expected = format!("{}\n", frame_line(seq, &bytes, &info_for(seq)));
+        writer
+            .publish(&frame_for(seq, CAPACITY), &info_for(seq))
+            .unwrap();
+        let expected = format!("{}\n", published_line(seq));
         for (name, stdout) in &mut outputs {
             let mut line = String::new();
             stdout.read_line(&mut line).unwrap();
@@ -287,10 +335,7 @@ fn pkg_config_template_builds_the_c_example_shared_and_static() {
         );
         let output = run(kind, target_command(&exe), &ring);
         assert!(
-            output.ends_with(&format!(
-                "{}\n",
-                frame_line(1, &frame_for(1, CAPACITY), &info_for(1))
-            )),
+            output.ends_with(&format!("{}\n", published_line(1))),
             "{kind}: {output}"
         );
         if kind == "static" {

@@ -1,6 +1,7 @@
 //! The layout three ways: Rust's structs (`layout::field_offsets`), what a C compiler makes of
 //! `include/camd_ring.h`, and the field tables of `docs/ring-format.md`. All must agree on the
-//! offset of every field, so a reader written from the header or from the document works.
+//! offset of every field and the value of every feature and flag bit, so a reader written from
+//! the header or from the document works.
 
 use camd_ring_test_support as common;
 
@@ -33,8 +34,10 @@ fn c_header_offsets_match_rust() {
         program +=
             &format!("  printf(\"{name} %zu\\n\", (size_t){base} + offsetof({ty}, {field}));\n");
     }
-    // The feature bit too: one value in the header and in the Rust layout.
-    program += "  printf(\"const.COMPAT_WAKE_EVERY_PUBLISH %u\\n\", CAMD_RING_COMPAT_WAKE_EVERY_PUBLISH);\n";
+    // The feature and flag bits too: one value in the header and in the Rust layout.
+    for (name, _) in rust_bits() {
+        program += &format!("  printf(\"const.{name} %u\\n\", CAMD_RING_{name});\n");
+    }
     program += "  return 0;\n}\n";
     let source = dir.join("offsets.c");
     std::fs::write(&source, program).unwrap();
@@ -63,11 +66,20 @@ fn c_header_offsets_match_rust() {
         })
         .collect();
     let mut expected = rust_offsets();
-    expected.insert(
-        "const.COMPAT_WAKE_EVERY_PUBLISH".into(),
-        u64::from(camd_ring::layout::COMPAT_WAKE_EVERY_PUBLISH),
-    );
+    for (name, value) in rust_bits() {
+        expected.insert(format!("const.{name}"), u64::from(value));
+    }
     assert_eq!(c, expected);
+}
+
+/// The feature and flag bits by their names in `camd_ring.h` (without `CAMD_RING_`).
+fn rust_bits() -> [(&'static str, u32); 3] {
+    use camd_ring::layout::*;
+    [
+        ("COMPAT_WAKE_EVERY_PUBLISH", COMPAT_WAKE_EVERY_PUBLISH),
+        ("COMPAT_CAMERA_TIME", COMPAT_CAMERA_TIME),
+        ("SLOT_FLAG_CAMERA_TIME", SLOT_FLAG_CAMERA_TIME),
+    ]
 }
 
 #[test]
@@ -96,16 +108,23 @@ fn the_header_compiles_as_cplusplus() {
     );
 }
 
+fn format_doc() -> String {
+    std::fs::read_to_string(repo_root().join("docs/ring-format.md")).expect("docs/ring-format.md")
+}
+
+/// The cells of the document's table rows with at least five columns.
+fn table_rows(doc: &str) -> impl Iterator<Item = Vec<&str>> {
+    doc.lines()
+        .filter(|l| l.starts_with('|'))
+        .map(|l| l.split('|').map(str::trim).collect::<Vec<_>>())
+        .filter(|cells| cells.len() >= 6)
+}
+
 /// Rows of the document's field tables: `| offset | size | type | `part.field` | meaning |`.
 fn documented_offsets() -> BTreeMap<String, u64> {
-    let doc = std::fs::read_to_string(repo_root().join("docs/ring-format.md"))
-        .expect("docs/ring-format.md");
+    let doc = format_doc();
     let mut fields = BTreeMap::new();
-    for line in doc.lines().filter(|l| l.starts_with('|')) {
-        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
-        if cells.len() < 6 {
-            continue;
-        }
+    for cells in table_rows(&doc) {
         let (Ok(offset), Some(name)) = (
             cells[1].parse::<u64>(),
             cells[4].strip_prefix('`').and_then(|c| c.strip_suffix('`')),
@@ -131,5 +150,48 @@ fn documented_offsets_match_rust() {
         documented_offsets(),
         rust_offsets(),
         "docs/ring-format.md field tables differ from ring/src/layout.rs"
+    );
+}
+
+/// The bits a field's row defines, as its meaning says them: "bit N (`V`) = *name*", by name.
+fn documented_bits(field: &str) -> BTreeMap<String, u32> {
+    let doc = format_doc();
+    let cell = format!("`{field}`");
+    let meaning = table_rows(&doc)
+        .find(|cells| cells[4] == cell)
+        .unwrap_or_else(|| panic!("no row for {field}"))[5]
+        .to_owned();
+    let mut bits = BTreeMap::new();
+    for definition in meaning.split("bit ").skip(1) {
+        let Some((number, rest)) = definition.split_once(" (`") else {
+            continue;
+        };
+        let (Ok(number), Some((value, rest))) = (number.parse::<u32>(), rest.split_once("`) = *"))
+        else {
+            continue;
+        };
+        let name = rest.split('*').next().unwrap();
+        assert_eq!(value, (1u32 << number).to_string(), "{field}: bit {number}");
+        bits.insert(name.to_owned(), 1 << number);
+    }
+    bits
+}
+
+#[test]
+fn documented_bits_match_rust() {
+    use camd_ring::layout::*;
+    let expected = |bits: &[(&str, u32)]| -> BTreeMap<String, u32> {
+        bits.iter().map(|&(n, v)| (n.to_owned(), v)).collect()
+    };
+    assert_eq!(
+        documented_bits("header.compat_features"),
+        expected(&[
+            ("wake every publish", COMPAT_WAKE_EVERY_PUBLISH),
+            ("camera time", COMPAT_CAMERA_TIME),
+        ])
+    );
+    assert_eq!(
+        documented_bits("slot.flags"),
+        expected(&[("camera time", SLOT_FLAG_CAMERA_TIME)])
     );
 }

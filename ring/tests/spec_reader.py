@@ -10,7 +10,7 @@ Output (stdout, compared byte for byte with the C, Rust and Python-over-C reader
 
 then, without --wait, the latest frame (or "no frame"):
 
-    frame seq=<seq> len=<len> width=<w> height=<h> ts_mono_ns=<ns> fnv1a=<16 hex>
+    frame seq=<seq> len=<len> width=<w> height=<h> ts_mono_ns=<ns> ts_camera_ns=<ns|none> fnv1a=<16 hex>
 
 With --wait N: "ready", then N frame lines, each the newest frame newer than the previous
 one; "timeout" and exit status 3 when a wait runs out (each wait has its own timeout).
@@ -82,6 +82,8 @@ MIN_SLOTS, MAX_SLOTS = 2, 4096
 MIN_CAPACITY, MAX_CAPACITY = 1, 268435456
 MAX_DIMENSION = 16384
 KNOWN_INCOMPAT_FEATURES = 0  # version 1 defines no bits
+COMPAT_CAMERA_TIME = 1 << 1  # header.compat_features bit 1, "camera time"
+SLOT_FLAG_CAMERA_TIME = 1 << 0  # slot.flags bit 0, "camera time"
 CODEC_JPEG = 1
 KNOWN_CODECS = (CODEC_JPEG,)
 U64_MAX = (1 << 64) - 1
@@ -143,6 +145,7 @@ SL_HEIGHT = 16
 SL_FLAGS = 20
 SL_TS_REALTIME_NS = 24
 SL_TS_MONO_NS = 32
+SL_TS_CAMERA_NS = 40
 
 STATE_NAMES = {
     0: "starting",
@@ -334,6 +337,8 @@ def validate(mm, file_len):
     ring.width = width
     ring.height = height
     ring.name = name
+    # Compat bits a reader may ignore; this one reads the camera time ("The camera's time").
+    ring.compat = ld32(mm, H_COMPAT)
     return ring
 
 
@@ -392,7 +397,8 @@ def latest_seq(ring):
 
 
 class Frame(object):
-    __slots__ = ("seq", "len", "width", "height", "flags", "ts_realtime_ns", "ts_mono_ns", "data")
+    __slots__ = ("seq", "len", "width", "height", "flags", "ts_realtime_ns", "ts_mono_ns",
+                 "ts_camera_ns", "data")
 
 
 def read_latest_frame(ring):
@@ -416,6 +422,7 @@ def read_latest_frame(ring):
         flags = ld32(mm, base + SL_FLAGS)
         ts_realtime_ns = ld64(mm, base + SL_TS_REALTIME_NS)
         ts_mono_ns = ld64(mm, base + SL_TS_MONO_NS)
+        ts_camera_ns = ld64(mm, base + SL_TS_CAMERA_NS)
         # 4.
         _acquire_fence()
         s2 = ld64(mm, base + SL_SEQ)
@@ -439,6 +446,9 @@ def read_latest_frame(ring):
         f.flags = flags
         f.ts_realtime_ns = ts_realtime_ns
         f.ts_mono_ns = ts_mono_ns
+        # A camera time only with both bits; in a file without compat bit 1, never.
+        has_camera_time = ring.compat & COMPAT_CAMERA_TIME and flags & SLOT_FLAG_CAMERA_TIME
+        f.ts_camera_ns = ts_camera_ns if has_camera_time else None
         f.data = data
         return f
     raise SpecError("index.latest_seq", "contended (no consistent copy of the latest frame after %d attempts)" % MAX_ATTEMPTS)
@@ -474,8 +484,9 @@ def fnv1a64(data):
 
 
 def frame_line(f):
-    return "frame seq=%d len=%d width=%d height=%d ts_mono_ns=%d fnv1a=%016x" % (
-        f.seq, f.len, f.width, f.height, f.ts_mono_ns, fnv1a64(f.data))
+    camera = "none" if f.ts_camera_ns is None else "%d" % f.ts_camera_ns
+    return "frame seq=%d len=%d width=%d height=%d ts_mono_ns=%d ts_camera_ns=%s fnv1a=%016x" % (
+        f.seq, f.len, f.width, f.height, f.ts_mono_ns, camera, fnv1a64(f.data))
 
 
 def parse_args(argv):

@@ -1,7 +1,8 @@
 /*
  * read_latest: the smallest useful C reader of a camd ring.
  *
- *   read_latest RING               print the ring's info, status and latest frame
+ *   read_latest RING               print the ring's info, status and latest frame (with the
+ *                                  camera's capture time, when the camera gives it)
  *   read_latest RING --wait N      then wait for N new frames, printing each
  *
  * Build: cc -I ring/include read_latest.c -L target/debug -lcamd_ring
@@ -23,10 +24,25 @@ static uint64_t fnv1a(const uint8_t *data, size_t len) {
     return hash;
 }
 
-static void print_frame(const camd_frame_meta *m, uint64_t hash) {
+/* camera_ns: the camera's capture time, 0 when the camera gave none. */
+static void print_frame(const camd_frame_meta *m, uint64_t camera_ns, uint64_t hash) {
+    char camera[24] = "none";
+    if (camera_ns != 0) snprintf(camera, sizeof camera, "%" PRIu64, camera_ns);
     printf("frame seq=%" PRIu64 " len=%" PRIu32 " width=%" PRIu32 " height=%" PRIu32
-           " ts_mono_ns=%" PRIu64 " fnv1a=%016" PRIx64 "\n",
-           m->seq, m->len, m->width, m->height, m->ts_mono_ns, hash);
+           " ts_mono_ns=%" PRIu64 " ts_camera_ns=%s fnv1a=%016" PRIx64 "\n",
+           m->seq, m->len, m->width, m->height, m->ts_mono_ns, camera, hash);
+}
+
+/* Copies the newest frame and reads its camera time; copies again if the frame left the ring in
+ * between (the writer reused its slot), so the time is always the copied frame's. */
+static int copy_latest(const camd_ring *ring, uint8_t *buf, size_t len, camd_frame_meta *meta,
+                       uint64_t *camera_ns) {
+    for (;;) {
+        int got = camd_ring_copy_latest(ring, buf, len, meta);
+        if (got != CAMD_RING_OK) return got;
+        got = camd_ring_camera_time(ring, meta, camera_ns);
+        if (got != CAMD_RING_NO_FRAME) return got;
+    }
 }
 
 static int fail(const char *what) {
@@ -57,10 +73,11 @@ int main(int argc, char **argv) {
     uint8_t *buf = malloc(info.slot_capacity);
     if (!buf) return 1;
     camd_frame_meta meta;
+    uint64_t camera_ns;
     int rc = 0;
     if (wait == 0) {
-        int got = camd_ring_copy_latest(ring, buf, info.slot_capacity, &meta);
-        if (got == CAMD_RING_OK) print_frame(&meta, fnv1a(buf, meta.len));
+        int got = copy_latest(ring, buf, info.slot_capacity, &meta, &camera_ns);
+        if (got == CAMD_RING_OK) print_frame(&meta, camera_ns, fnv1a(buf, meta.len));
         else if (got == CAMD_RING_NO_FRAME) printf("no frame\n");
         else rc = fail("copy");
     } else {
@@ -75,15 +92,16 @@ int main(int argc, char **argv) {
             camd_frame_view view;
             if (camd_ring_borrow_latest(ring, &view) == CAMD_RING_OK && view.meta.seq == meta.seq) {
                 uint64_t hash = fnv1a(view.data, view.len);
-                if (camd_ring_view_intact(ring, &view) == 1) {
-                    print_frame(&view.meta, hash);
+                if (camd_ring_camera_time(ring, &view.meta, &camera_ns) == CAMD_RING_OK &&
+                    camd_ring_view_intact(ring, &view) == 1) {
+                    print_frame(&view.meta, camera_ns, hash);
                     after = view.meta.seq;
                     fflush(stdout);
                     continue;
                 }
             }
-            if (camd_ring_copy_latest(ring, buf, info.slot_capacity, &meta) != CAMD_RING_OK) { rc = fail("copy"); break; }
-            print_frame(&meta, fnv1a(buf, meta.len));
+            if (copy_latest(ring, buf, info.slot_capacity, &meta, &camera_ns) != CAMD_RING_OK) { rc = fail("copy"); break; }
+            print_frame(&meta, camera_ns, fnv1a(buf, meta.len));
             after = meta.seq;
             fflush(stdout);
         }

@@ -11,6 +11,7 @@ library only; Python 3.9+.
         got = ring.copy_latest()                             # (FrameMeta, bytes) or None
         seq = ring.latest_seq()
         while (meta := ring.wait_next(seq, timeout_s=5.0)) is not None:
+            camera_ns = ring.camera_time_ns(meta)            # camera's own clock; None: not given
             with ring.borrow_latest() as frame:              # in place: read-only, no copy
                 result = run_inference(frame.data)
                 keep = frame.intact()                        # False: overwritten meanwhile
@@ -19,7 +20,8 @@ library only; Python 3.9+.
 The library is found through the CAMD_RING_LIB environment variable (full path to
 libcamd_ring.so), else a libcamd_ring.so next to this file, else the system's library path.
 Every error of the library raises RingError, whose message names the file (and, for a
-corrupt file, the field). One Reader may be used from several threads.
+corrupt file, the field); asking about a frame the ring no longer holds raises FrameGone. One
+Reader may be used from several threads.
 """
 
 import ctypes
@@ -52,6 +54,7 @@ __all__ = [
     "CODEC_JPEG",
     "FORMAT_VERSION",
     "RingError",
+    "FrameGone",
     "FrameMeta",
     "RingInfo",
     "Status",
@@ -244,6 +247,11 @@ _borrow_latest = _declare(
 _view_intact = _declare(
     "camd_ring_view_intact", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_FrameView)]
 )
+_camera_time = _declare(
+    "camd_ring_camera_time",
+    ctypes.c_int,
+    [_c_ring_p, ctypes.POINTER(_FrameMeta), ctypes.POINTER(ctypes.c_uint64)],
+)
 _wait_next = _declare(
     "camd_ring_wait_next",
     ctypes.c_int,
@@ -323,6 +331,15 @@ class RingError(Exception):
         return "RingError(%s, %r)" % (self.code_name, self.message)
 
 
+class FrameGone(LookupError):
+    """The ring no longer holds the frame asked about: the writer reused its slot for a newer
+    frame (after slot_count - 1 newer ones). Not an error of the file: ask sooner."""
+
+    def __init__(self, seq: int):
+        super().__init__("frame %d is no longer in the ring (its slot holds a newer frame)" % seq)
+        self.seq = seq
+
+
 def _check(code: int) -> int:
     """Returns code if it is an outcome (>= 0); raises RingError for an error code."""
     if code < 0:
@@ -351,6 +368,20 @@ class FrameMeta:
     @classmethod
     def _from_c(cls, m: _FrameMeta) -> "FrameMeta":
         return cls(m.seq, m.ts_realtime_ns, m.ts_mono_ns, m.len, m.width, m.height, m.slot)
+
+    def _to_c(self) -> _FrameMeta:
+        return _FrameMeta(
+            self.seq, self.ts_realtime_ns, self.ts_mono_ns, self.len, self.width, self.height,
+            self.slot,
+        )
+
+
+def _camera_time_ns(ptr: _c_ring_p, meta: _FrameMeta) -> Optional[int]:
+    """camd_ring_camera_time: the time, None without one; FrameGone if the frame left the ring."""
+    out = ctypes.c_uint64()
+    if _check(_camera_time(ptr, ctypes.byref(meta), ctypes.byref(out))) == NO_FRAME:
+        raise FrameGone(meta.seq)
+    return out.value or None
 
 
 @dataclass(frozen=True)
@@ -493,13 +524,21 @@ class BorrowedFrame:
         else:
             self.data = memoryview(b"")
 
-    def intact(self) -> bool:
-        """True while the slot still holds this frame (call after using the bytes)."""
+    def _ptr(self) -> _c_ring_p:
         handle = self._handle()
         ptr = None if handle is None else handle.ptr
         if ptr is None:
             raise RingError(E_ARGUMENT, "invalid argument: the ring reader is closed")
-        return _check(_view_intact(ptr, ctypes.byref(self._view))) == 1
+        return ptr
+
+    def intact(self) -> bool:
+        """True while the slot still holds this frame (call after using the bytes)."""
+        return _check(_view_intact(self._ptr(), ctypes.byref(self._view))) == 1
+
+    def camera_time_ns(self) -> Optional[int]:
+        """The frame's capture time by the camera's own clock, None if it has none (see
+        Reader.camera_time_ns); raises FrameGone once the slot was overwritten."""
+        return _camera_time_ns(self._ptr(), self._view.meta)
 
     def release(self) -> None:
         """Releases the memoryview (idempotent). Fails with BufferError if something still
@@ -627,6 +666,15 @@ class Reader:
         frame = BorrowedFrame(self._handle, view)
         self._borrowed.add(frame)
         return frame
+
+    def camera_time_ns(self, meta: FrameMeta) -> Optional[int]:
+        """The capture time of the frame `meta` describes (from latest(), copy_latest(),
+        wait_next() or a BorrowedFrame), by the camera's own clock, in ns since the Unix epoch.
+        None if the frame has none: the camera gives it only once its first RTCP sender report
+        has come (about the stream's first second), and V4L2 cameras and cameras that send no
+        reports never do. The camera's clock may be off from this machine's by any amount.
+        Raises FrameGone if the ring no longer holds the frame (ask soon after reading it)."""
+        return _camera_time_ns(self._ptr(), meta._to_c())
 
     def wait_next(self, after_seq: int, timeout_s: float) -> Optional[FrameMeta]:
         """Blocks until a frame newer than after_seq exists and returns its metadata, or returns

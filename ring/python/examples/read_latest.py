@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """read_latest: the smallest useful Python reader of a camd ring.
 
-    read_latest.py RING                 print the ring's info, status and latest frame
+    read_latest.py RING                 print the ring's info, status and latest frame (with
+                                        the camera's capture time, when the camera gives it)
     read_latest.py RING --wait N        then wait for N new frames, printing each
 
 Needs libcamd_ring.so: set CAMD_RING_LIB=/path/to/libcamd_ring.so (cargo build -p camd-ring).
@@ -29,15 +30,29 @@ def fnv1a(data) -> int:
     return h
 
 
-def frame_line(m: camd_ring.FrameMeta, h: int) -> str:
-    return "frame seq=%d len=%d width=%d height=%d ts_mono_ns=%d fnv1a=%016x" % (
+def frame_line(m: camd_ring.FrameMeta, camera_ns, h: int) -> str:
+    return "frame seq=%d len=%d width=%d height=%d ts_mono_ns=%d ts_camera_ns=%s fnv1a=%016x" % (
         m.seq,
         m.len,
         m.width,
         m.height,
         m.ts_mono_ns,
+        "none" if camera_ns is None else camera_ns,
         h,
     )
+
+
+def copy_latest(ring: camd_ring.Reader):
+    """The newest frame's (meta, bytes, camera time), or None before the first frame; copies
+    again if the frame left the ring in between, so the time is always the copied frame's."""
+    while True:
+        got = ring.copy_latest()
+        if got is None:
+            return None
+        try:
+            return got + (ring.camera_time_ns(got[0]),)
+        except camd_ring.FrameGone:
+            continue
 
 
 def parse(argv):
@@ -76,12 +91,12 @@ def run(path: str, wait: int, timeout_ms: int) -> int:
             % (status.state, status.generation, status.latest_seq)
         )
         if wait == 0:
-            got = ring.copy_latest()
+            got = copy_latest(ring)
             if got is None:
                 print("no frame")
             else:
-                meta, data = got
-                print(frame_line(meta, fnv1a(data)))
+                meta, data, camera_ns = got
+                print(frame_line(meta, camera_ns, fnv1a(data)))
             return 0
 
         after = ring.latest_seq()
@@ -97,15 +112,19 @@ def run(path: str, wait: int, timeout_ms: int) -> int:
                 with frame:
                     if frame.meta.seq == meta.seq:
                         h = fnv1a(frame.data)
+                        try:
+                            camera_ns = frame.camera_time_ns()
+                        except camd_ring.FrameGone:
+                            camera_ns = None  # overwritten: intact() is False too
                         if frame.intact():
-                            print(frame_line(frame.meta, h), flush=True)
+                            print(frame_line(frame.meta, camera_ns, h), flush=True)
                             after = frame.meta.seq
                             continue
-            got = ring.copy_latest()
+            got = copy_latest(ring)
             if got is None:  # cannot happen once a frame was published
                 raise camd_ring.RingError(camd_ring.E_INTERNAL, "ring file %s: frame vanished" % path)
-            meta, data = got
-            print(frame_line(meta, fnv1a(data)), flush=True)
+            meta, data, camera_ns = got
+            print(frame_line(meta, camera_ns, fnv1a(data)), flush=True)
             after = meta.seq
     return 0
 

@@ -89,6 +89,7 @@ impl FrameTarget {
             height,
             ts_mono_ns: at.mono_ns,
             ts_realtime_ns: at.realtime_ns,
+            ts_camera_ns: None,
         };
         let now = self.clock.now();
         let result = match self.writer.lock() {
