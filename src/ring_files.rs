@@ -4,6 +4,7 @@
 
 use crate::camera_config::CameraConfig;
 use crate::error::{Error, Result};
+use camd_ring::layout::WRITER_COMPAT_FEATURES;
 use camd_ring::{Reader, Writer, WriterOptions};
 use std::path::{Path, PathBuf};
 
@@ -35,8 +36,9 @@ pub fn open_ring(dir: &Path, config: &CameraConfig, group: Option<u32>) -> Resul
         group,
         ..writer_options(config)
     };
-    // A file of camd 0.1 (no COMPAT_WAKE_EVERY_PUBLISH) is replaced, so that its readers sleep
-    // on the futex instead of polling.
+    // A file of an older camd is replaced, so that its readers get what this version's bits
+    // promise: camd 0.1 (no COMPAT_WAKE_EVERY_PUBLISH) left them polling instead of sleeping on
+    // the futex; camd 0.2 before COMPAT_CAMERA_TIME gave them no camera times.
     let fits = Reader::open(&path).map(|r| {
         let g = r.geometry();
         (g.slot_count, g.slot_capacity, g.width, g.height)
@@ -46,7 +48,7 @@ pub fn open_ring(dir: &Path, config: &CameraConfig, group: Option<u32>) -> Resul
                 options.width,
                 options.height,
             )
-            && r.can_be_woken()
+            && g.compat_features & WRITER_COMPAT_FEATURES == WRITER_COMPAT_FEATURES
     });
     let writer = if fits.unwrap_or(false) {
         Writer::attach(&path).and_then(|w| w.set_owner_and_mode(group, options.mode).map(|()| w))
@@ -110,5 +112,47 @@ mod tests {
         assert_eq!(camera_of("door.ring.tmp"), None);
         assert_eq!(camera_of(".door.ring"), None);
         assert_eq!(camera_of("door.waiters"), None);
+    }
+
+    /// A ring an older camd made without a compat bit this version sets is made anew (its
+    /// readers would miss what the bit promises); one with every bit is taken over.
+    #[test]
+    fn a_ring_of_an_older_camd_is_replaced() {
+        use camd_ring::layout::{field_offsets, COMPAT_CAMERA_TIME};
+        use std::os::unix::fs::FileExt;
+        let dir = std::env::temp_dir().join(format!("camd-ring-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = CameraConfig::new("old", crate::source::Source::parse("test:smpte").unwrap());
+        let created = |w: &Writer| w.status().generation;
+        let first = open_ring(&dir, &config, None).unwrap();
+        let generation = created(&first);
+        drop(first);
+        // Taken over: the same file, its generation carried on.
+        let again = open_ring(&dir, &config, None).unwrap();
+        assert!(created(&again) > generation);
+        let kept = Reader::open(ring_path(&dir, "old"))
+            .unwrap()
+            .geometry()
+            .created_realtime_ns;
+        drop(again);
+        // As camd 0.2.0 wrote it: COMPAT_WAKE_EVERY_PUBLISH alone.
+        let offset = field_offsets()
+            .into_iter()
+            .find(|(name, _)| *name == "header.compat_features")
+            .unwrap()
+            .1;
+        let old = WRITER_COMPAT_FEATURES & !COMPAT_CAMERA_TIME;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(ring_path(&dir, "old"))
+            .unwrap()
+            .write_all_at(&old.to_le_bytes(), offset as u64)
+            .unwrap();
+        let replaced = open_ring(&dir, &config, None).unwrap();
+        let reader = Reader::open(ring_path(&dir, "old")).unwrap();
+        assert_eq!(reader.geometry().compat_features, WRITER_COMPAT_FEATURES);
+        assert_ne!(reader.geometry().created_realtime_ns, kept, "a new file");
+        drop(replaced);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -61,3 +61,74 @@ fn frame_timestamps_are_taken_before_decode_and_encode() {
     );
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }
+
+#[test]
+fn frames_carry_the_cameras_own_clock_from_its_sender_reports() {
+    // A camera whose clock runs 1000 s ahead of this machine's wall clock.
+    const OFFSET_NS: i64 = 1000 * 1_000_000_000;
+    let server = fake_cameras::serve(
+        0,
+        &[MountSpec::new("ntp", Codec::H264, 320, 240, 15).with_camera_clock(1000)],
+    )
+    .unwrap();
+    let dir = TempDir::new("camera-time");
+    let worker = Worker::start(vec![camera("ntp", &server.url("ntp"))], dir.path(), None).unwrap();
+    let ring = open(&dir, "ntp");
+    until_state(&ring, State::Ok, Duration::from_secs(10));
+    // Its first sender report comes within about 0.2 s: frames before it carry no camera time.
+    let mut seq = 0;
+    let mut without = 0;
+    let mut offsets_us = Vec::new();
+    while offsets_us.len() < 20 && without < 30 {
+        let meta = ring
+            .wait_next(seq, Duration::from_secs(5))
+            .unwrap()
+            .expect("a frame within 5 s");
+        seq = meta.seq;
+        let Ok(camera_time) = ring.camera_time_ns(&meta) else {
+            continue; // the frame left the ring before it was asked about
+        };
+        match camera_time {
+            None if offsets_us.is_empty() => without += 1,
+            None => panic!("frame {seq} has no camera time, after frames that had it"),
+            Some(ns) => {
+                // The camera captured the frame by its clock at ns; camd received it at
+                // ts_realtime_ns by this machine's (same machine, so within a few ms).
+                let offset = ns as i64 - OFFSET_NS - meta.ts_realtime_ns as i64;
+                offsets_us.push(offset / 1000);
+            }
+        }
+    }
+    println!("{without} frames before the first sender report; camera time - 1000 s - arrival, us: {offsets_us:?}");
+    assert!(without < 15, "{without} frames without camera time");
+    for offset in &offsets_us {
+        assert!(
+            offset.abs() <= 10_000,
+            "a camera time {offset} us off its known clock: {offsets_us:?}"
+        );
+    }
+    // camd status says how far the camera's clock is from this machine's.
+    let out = std::process::Command::new(support::daemon::camd())
+        .args(["status", "--format", "json", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&out.stdout);
+    let key = "\"camera_clock_offset_ms\":";
+    let at = json
+        .find(key)
+        .unwrap_or_else(|| panic!("no {key} in {json}"))
+        + key.len();
+    let offset_ms: i64 = json[at..]
+        .split([',', '}'])
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{key} is not a number in {json}"));
+    assert!(
+        (offset_ms - 1_000_000).abs() <= 10,
+        "camd status: the camera's clock is {offset_ms} ms off, expected 1000000"
+    );
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
+}

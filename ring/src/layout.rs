@@ -61,6 +61,9 @@ pub const COMPAT_WAKE_EVERY_PUBLISH: u32 = 1;
 /// `slot.ts_camera_ns` for the frames whose camera gives its own capture time. In a file without
 /// it every frame has no camera time, whatever the slot holds.
 pub const COMPAT_CAMERA_TIME: u32 = 2;
+/// The `compat_features` this version's writer sets in the files it creates. A file that lacks
+/// one (made by an older camd) is one whose readers miss what the bit promises.
+pub const WRITER_COMPAT_FEATURES: u32 = COMPAT_WAKE_EVERY_PUBLISH | COMPAT_CAMERA_TIME;
 
 /// `slot.flags` bit: `slot.ts_camera_ns` holds the camera's own capture time of this frame.
 /// Without it `ts_camera_ns` is 0 and means nothing.

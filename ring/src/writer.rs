@@ -115,7 +115,7 @@ impl WriterOptions {
             codec: CODEC_JPEG,
             width: self.width,
             height: self.height,
-            compat_features: COMPAT_WAKE_EVERY_PUBLISH | COMPAT_CAMERA_TIME,
+            compat_features: WRITER_COMPAT_FEATURES,
             incompat_features: 0,
             created_realtime_ns: clock::realtime_ns(),
             name,

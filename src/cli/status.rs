@@ -7,7 +7,8 @@
 //! the source's size), the input codec, decoder and encoder, the retry count and the time to the
 //! next attempt (while retrying), the writer's pid and whether it is alive (a heartbeat within
 //! `DEFAULT_ALIVE_TIMEOUT`), the generation, the frame, drop, oversize and reconnect counters and
-//! the last error. It never talks to a daemon: read permission on the ring files is all it needs,
+//! the last error, and, for cameras that send RTCP sender reports, how far the camera's clock
+//! is from this machine's (the latest frame's capture time by each). It never talks to a daemon: read permission on the ring files is all it needs,
 //! so it works as any user in the rings' group. A ring that cannot be opened or read is listed
 //! with the status `unreadable` and the reason; the other cameras are still listed. So is a
 //! configured camera whose ring the supervisor could not make (no space, something else at its
@@ -17,7 +18,8 @@
 //! same snake_case keys in every object, `null` where a value is unknown, numbers as numbers,
 //! durations in milliseconds); `prometheus` (text exposition for node_exporter's textfile
 //! collector: `camd_camera_up`, `camd_camera_state` one-hot over every state including
-//! `unreadable`, `camd_camera_fps`, `camd_camera_frame_age_seconds`, `camd_camera_retry_count`,
+//! `unreadable`, `camd_camera_fps`, `camd_camera_frame_age_seconds`,
+//! `camd_camera_clock_offset_seconds`, `camd_camera_retry_count`,
 //! `camd_camera_frames_total`, `camd_camera_drops_total`, `camd_camera_oversize_total`,
 //! `camd_camera_reconnects_total`, `camd_camera_writer_alive`, `camd_camera_info`).
 //!
@@ -204,6 +206,9 @@ struct Reading {
     snapshot: StatusSnapshot,
     latest: Option<FrameMeta>,
     frame_age: Option<Duration>,
+    /// The latest frame's capture time by the camera's clock minus its arrival by this
+    /// machine's wall clock (cameras that send RTCP sender reports), ns.
+    camera_clock_offset_ns: Option<i64>,
     writer_alive: bool,
     /// Time since the last error was set, by the wall clock.
     last_error_age: Option<Duration>,
@@ -270,8 +275,13 @@ fn read(path: &Path) -> Result<Reading> {
     let snapshot = reader.status()?;
     let latest = reader.latest()?;
     let last_error_at = snapshot.status.last_error_realtime_ns;
+    let camera_clock_offset_ns = latest.as_ref().and_then(|meta| {
+        let camera = reader.camera_time_ns(meta).ok().flatten()?;
+        Some(camera as i64 - meta.ts_realtime_ns as i64)
+    });
     Ok(Reading {
         frame_age: latest.as_ref().map(FrameMeta::age),
+        camera_clock_offset_ns,
         writer_alive: reader.writer_alive(DEFAULT_ALIVE_TIMEOUT),
         last_error_age: (last_error_at != 0)
             .then(|| Duration::from_nanos(camd_ring::realtime_ns().saturating_sub(last_error_at))),
@@ -482,6 +492,7 @@ fn camera_json(camera: &Camera) -> Value {
     let reading = [
         r.snapshot.fps().into(),
         r.frame_age.map(millis).into(),
+        r.camera_clock_offset_ns.map(|ns| ns / 1_000_000).into(),
         width.into(),
         height.into(),
         text(&s.input_codec).into(),
@@ -506,9 +517,10 @@ fn camera_json(camera: &Camera) -> Value {
 }
 
 /// The keys after `name`, `status`, `up`: `null` for an unreadable ring, but for `last_error`.
-const READING_KEYS: [&str; 20] = [
+const READING_KEYS: [&str; 21] = [
     "fps",
     "frame_age_ms",
+    "camera_clock_offset_ms",
     "width",
     "height",
     "input_codec",
@@ -614,6 +626,16 @@ fn prometheus(cameras: &[Camera]) -> String {
         "gauge",
         "Seconds since the latest frame was captured (absent before the first frame).",
         per_camera(&|r| r.frame_age.map(|d| d.as_secs_f64().to_string())),
+    );
+    family(
+        "camd_camera_clock_offset_seconds",
+        "gauge",
+        "The camera's clock minus this machine's, by the latest frame's capture time in the \
+         camera's RTCP sender reports (absent for cameras that send none).",
+        per_camera(&|r| {
+            r.camera_clock_offset_ns
+                .map(|ns| (ns as f64 / 1e9).to_string())
+        }),
     );
     family(
         "camd_camera_retry_count",

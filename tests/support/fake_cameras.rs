@@ -109,6 +109,9 @@ pub struct MountSpec {
     /// Pixels the picture scrolls left each frame (0: still). A decoder that conceals a lost
     /// packet from the previous frame then shows the slice displaced.
     pub scroll: u32,
+    /// The camera's own clock, seconds ahead of the host's CLOCK_REALTIME (`None`: the host's
+    /// clock, with RTCP sender reports every 5 s as gst-rtsp-server sends them).
+    pub camera_clock_offset_s: Option<i64>,
 }
 
 impl MountSpec {
@@ -124,7 +127,16 @@ impl MountSpec {
             keyframe_interval: None,
             packet_loss_per_mille: 0,
             scroll: 0,
+            camera_clock_offset_s: None,
         }
+    }
+
+    /// The same mount with a camera clock `offset_s` seconds ahead of the host's wall clock:
+    /// its RTCP sender reports (every 0.5 s, the first within ~0.2 s) map each frame's RTP
+    /// time to that clock's time of its capture, as a camera synced by NTP does.
+    pub fn with_camera_clock(mut self, offset_s: i64) -> MountSpec {
+        self.camera_clock_offset_s = Some(offset_s);
+        self
     }
 
     /// The same mount scrolling `pixels` to the left each frame.
@@ -211,6 +223,7 @@ impl MountSpec {
             keyframe_interval: None,
             packet_loss_per_mille: 0,
             scroll: 0,
+            camera_clock_offset_s: None,
         };
         if let Some(p) = pattern {
             validate_pattern(p).map_err(&err)?;
@@ -444,6 +457,53 @@ fn lose_packets(factory: &rtsp::RTSPMediaFactory, per_mille: u32) {
     });
 }
 
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_TO_UNIX_S: i64 = 2_208_988_800;
+
+/// The media's clock: the host's CLOCK_REALTIME plus `offset_s`, on the NTP epoch. Its RTCP
+/// sender reports carry that clock's time of each frame's capture (`ntp-time-source=clock-time`,
+/// not the send time: `rtcp-sync-send-time=false`), every 0.5 s; packets leave as soon as they
+/// are made (no `multiudpsink` sync, which would delay all but the first frame by the
+/// pipeline's latency).
+fn camera_clock(factory: &rtsp::RTSPMediaFactory, offset_s: i64) {
+    let clock = glib::Object::new::<gst::SystemClock>();
+    clock.set_property("clock-type", gst::ClockType::Realtime);
+    let internal = clock.internal_time();
+    let ahead_ns = (NTP_TO_UNIX_S + offset_s) * 1_000_000_000;
+    let external = gst::ClockTime::from_nseconds(
+        (internal.nseconds() as i64 + ahead_ns)
+            .try_into()
+            .expect("a camera clock after 1900"),
+    );
+    clock.set_calibration(internal, external, 1, 1);
+    factory.set_clock(Some(&clock));
+    factory.connect_media_configure(|_, media| {
+        let Some(pipeline) = media.element().parent().and_downcast::<gst::Bin>() else {
+            return;
+        };
+        pipeline.connect_element_added(|_, element| {
+            match element.factory().map(|f| f.name()).as_deref() {
+                Some("multiudpsink") => element.set_property("sync", false),
+                Some("rtpbin") => {
+                    element.set_property_from_str("ntp-time-source", "clock-time");
+                    element.set_property("rtcp-sync-send-time", false);
+                    let Some(rtpbin) = element.downcast_ref::<gst::Bin>() else {
+                        return;
+                    };
+                    rtpbin.connect_element_added(|_, session| {
+                        if session.factory().is_some_and(|f| f.name() == "rtpsession") {
+                            session
+                                .property::<glib::Object>("internal-session")
+                                .set_property("rtcp-min-interval", 500_000_000u64);
+                        }
+                    });
+                }
+                _ => {}
+            }
+        });
+    });
+}
+
 /// Starts a fake camera server on 127.0.0.1:`port` (0 = any free port; see [`Server::port`])
 /// with one shared media factory per mount. UDP and TCP transports are both offered.
 ///
@@ -485,6 +545,9 @@ pub fn serve(port: u16, mounts: &[MountSpec]) -> Result<Server, String> {
         factory.set_shared(true);
         if m.packet_loss_per_mille > 0 {
             lose_packets(&factory, m.packet_loss_per_mille);
+        }
+        if let Some(offset_s) = m.camera_clock_offset_s {
+            camera_clock(&factory, offset_s);
         }
         mount_points.add_factory(&format!("/{}", path), factory);
     }

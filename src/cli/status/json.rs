@@ -9,7 +9,8 @@ use std::fmt::Write;
 pub enum Value {
     Null,
     Bool(bool),
-    Int(u64),
+    /// Any integer a counter (u64) or a signed value (i64) holds.
+    Int(i128),
     Float(f64),
     Str(String),
     Array(Vec<Value>),
@@ -71,7 +72,13 @@ impl From<bool> for Value {
 
 impl From<u64> for Value {
     fn from(n: u64) -> Self {
-        Self::Int(n)
+        Self::Int(n.into())
+    }
+}
+
+impl From<i64> for Value {
+    fn from(n: i64) -> Self {
+        Self::Int(n.into())
     }
 }
 
@@ -158,6 +165,7 @@ mod tests {
         assert_eq!(Value::from(0.001).to_json(), "0.001");
         assert_eq!(Value::from(1e21).to_json(), "1000000000000000000000");
         assert_eq!(Value::from(f64::NAN).to_json(), "null");
-        assert_eq!(Value::Int(u64::MAX).to_json(), "18446744073709551615");
+        assert_eq!(Value::from(u64::MAX).to_json(), "18446744073709551615");
+        assert_eq!(Value::from(i64::MIN).to_json(), "-9223372036854775808");
     }
 }

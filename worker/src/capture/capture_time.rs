@@ -3,6 +3,11 @@
 //! packets arrived; v4l2src: the driver's capture timestamp), so the age a reader computes
 //! includes decode, scale and encode. The pipeline clock need not be CLOCK_MONOTONIC, so the
 //! frame's age on that clock is measured and taken back from both host clocks now.
+//!
+//! The camera's own capture time: rtspsrc (`add-reference-timestamp-meta`) stamps every packet
+//! after the camera's first RTCP sender report with the report's NTP clock, carried to the
+//! appsink as a `timestamp/x-ntp` reference timestamp meta (ns since 1900); the ring takes it
+//! in ns since the Unix epoch.
 
 use gstreamer as gst;
 use gstreamer::prelude::*;
@@ -11,26 +16,36 @@ use gstreamer::prelude::*;
 /// with another epoch): its publish time stands in.
 const MAX_AGE_NS: u64 = 10_000_000_000;
 
-/// CLOCK_MONOTONIC and CLOCK_REALTIME capture times in ns; 0 means "now" to the ring.
+/// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
+const NTP_TO_UNIX_S: u64 = 2_208_988_800;
+
+/// CLOCK_MONOTONIC and CLOCK_REALTIME capture times in ns (0 means "now" to the ring), and the
+/// camera's own, in ns since the Unix epoch, when it sends RTCP sender reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CaptureTime {
     pub mono_ns: u64,
     pub realtime_ns: u64,
+    pub camera_ns: Option<u64>,
 }
 
 impl CaptureTime {
     /// The capture time of `sample`'s buffer, as `sink` sees it now; `NOW` when the buffer has
     /// no timestamp, the sink no clock, or the age is not believable.
     pub fn of(sink: &impl IsA<gst::Element>, sample: &gst::Sample) -> CaptureTime {
-        Self::age_on_pipeline_clock(sink, sample)
+        let host = Self::age_on_pipeline_clock(sink, sample)
             .map(|age| Self::before_now(age, camd_ring::monotonic_ns(), camd_ring::realtime_ns()))
-            .unwrap_or(Self::NOW)
+            .unwrap_or(Self::NOW);
+        CaptureTime {
+            camera_ns: sample.buffer().and_then(camera_time),
+            ..host
+        }
     }
 
     /// "Now": the ring stamps the frame when it is published.
     pub const NOW: CaptureTime = CaptureTime {
         mono_ns: 0,
         realtime_ns: 0,
+        camera_ns: None,
     };
 
     /// `age_ns` before the given host clock readings; `NOW` beyond `MAX_AGE_NS`.
@@ -41,6 +56,7 @@ impl CaptureTime {
         CaptureTime {
             mono_ns: now_mono - age_ns,
             realtime_ns: now_real - age_ns,
+            camera_ns: None,
         }
     }
 
@@ -57,6 +73,26 @@ impl CaptureTime {
     }
 }
 
+/// The camera's capture time of `buffer`, from its first `timestamp/x-ntp` reference meta (a
+/// buffer may carry two), in ns since the Unix epoch. A clock before 1970 is no time.
+fn camera_time(buffer: &gst::BufferRef) -> Option<u64> {
+    let ntp = buffer
+        .iter_meta::<gst::ReferenceTimestampMeta>()
+        .find(|m| {
+            m.reference()
+                .structure(0)
+                .is_some_and(|s| s.name() == "timestamp/x-ntp")
+        })?
+        .timestamp();
+    from_ntp(ntp.nseconds())
+}
+
+fn from_ntp(ntp_ns: u64) -> Option<u64> {
+    ntp_ns
+        .checked_sub(NTP_TO_UNIX_S * 1_000_000_000)
+        .filter(|&unix| unix > 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -66,6 +102,31 @@ mod tests {
         let t = CaptureTime::before_now(30_000_000, 5_000_000_000, 1_700_000_000_000_000_000);
         assert_eq!(t.mono_ns, 4_970_000_000);
         assert_eq!(t.realtime_ns, 1_699_999_999_970_000_000);
+    }
+
+    #[test]
+    fn ntp_time_is_taken_to_the_unix_epoch() {
+        let unix = 1_700_000_000_123_456_789;
+        assert_eq!(from_ntp(unix + NTP_TO_UNIX_S * 1_000_000_000), Some(unix));
+        assert_eq!(from_ntp(5), None);
+        assert_eq!(from_ntp(NTP_TO_UNIX_S * 1_000_000_000), None);
+    }
+
+    #[test]
+    fn the_camera_time_is_the_first_ntp_reference_meta() {
+        gst::init().unwrap();
+        let mut buffer = gst::Buffer::new();
+        let ntp = gst::ClockTime::from_seconds(NTP_TO_UNIX_S + 10);
+        {
+            let b = buffer.get_mut().unwrap();
+            let other = gst::Caps::new_empty_simple("timestamp/x-unix");
+            gst::ReferenceTimestampMeta::add(b, &other, gst::ClockTime::from_seconds(3), None);
+            let caps = gst::Caps::new_empty_simple("timestamp/x-ntp");
+            gst::ReferenceTimestampMeta::add(b, &caps, ntp, None);
+            gst::ReferenceTimestampMeta::add(b, &caps, ntp + gst::ClockTime::SECOND, None);
+        }
+        assert_eq!(camera_time(&buffer), Some(10_000_000_000));
+        assert_eq!(camera_time(&gst::Buffer::new()), None);
     }
 
     #[test]

@@ -89,7 +89,7 @@ impl FrameTarget {
             height,
             ts_mono_ns: at.mono_ns,
             ts_realtime_ns: at.realtime_ns,
-            ts_camera_ns: None,
+            ts_camera_ns: at.camera_ns,
         };
         let now = self.clock.now();
         let result = match self.writer.lock() {
@@ -243,6 +243,8 @@ pub fn build(
                 .property("drop-on-latency", true)
                 // Fail a connection that accepts and never answers in 5 s, not rtspsrc's 20 s.
                 .property("tcp-timeout", 5_000_000u64)
+                // The camera's own capture time, once it sends an RTCP sender report.
+                .property("add-reference-timestamp-meta", true)
                 .property_from_str(
                     "protocols",
                     match config.transport {
