@@ -255,7 +255,8 @@ fn read_lines(path: &Path) -> Vec<Vec<String>> {
         .collect()
 }
 
-/// Consumer records: (camera, seq, ns when the JPEG existed, ns when the consumer held it).
+/// Consumer records: (camera, seq, ns when the JPEG existed (camd: 0 if not known), ns when the
+/// consumer held it).
 fn consumer_records(path: &Path) -> Vec<(String, u64, u64, u64)> {
     read_lines(path)
         .into_iter()
@@ -300,7 +301,7 @@ fn work_dir(side: Side) -> PathBuf {
 /// (`copy_frame` by sequence number: the ring keeps each frame for `slot_count` publishes, so a
 /// consumer that wakes late still gets every frame, as long as it is less than 4 frames late).
 /// Prints `ready` once every ring has given a frame; at the end of its stdin writes OUT (camera,
-/// seq, the ring's ts_mono_ns, CLOCK_MONOTONIC after the copy) and exits.
+/// seq, CLOCK_MONOTONIC of the frame's publish or 0, CLOCK_MONOTONIC after the copy) and exits.
 fn child_consumer(out: &str, dir: &str, names: &[String]) {
     use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use std::sync::Arc;
@@ -332,7 +333,7 @@ fn child_consumer(out: &str, dir: &str, names: &[String]) {
                     for seq in last + 1..=latest {
                         if let Some(meta) = ring.copy_frame(seq, &mut jpeg).unwrap() {
                             let held = camd_ring::monotonic_ns();
-                            records.push((meta.seq, meta.ts_mono_ns, held));
+                            records.push((meta.seq, published(&ring, &meta), held));
                         }
                     }
                     if !counted && !records.is_empty() {
@@ -361,6 +362,25 @@ fn child_consumer(out: &str, dir: &str, names: &[String]) {
     std::fs::write(out, text).unwrap();
 }
 
+/// When camd published frame `meta` (its JPEG existed: the ring's timestamps are the earlier
+/// capture time): the liveness heartbeat, written just after the frame, while the frame is the
+/// latest; 0 (not known) if a newer frame came first.
+fn published(ring: &camd_ring::Reader, meta: &camd_ring::FrameMeta) -> u64 {
+    for _ in 0..1000 {
+        let Ok(snapshot) = ring.status() else {
+            return 0;
+        };
+        if snapshot.latest_seq != meta.seq {
+            return 0;
+        }
+        if snapshot.heartbeat_mono_ns >= meta.ts_mono_ns {
+            return snapshot.heartbeat_mono_ns;
+        }
+        std::thread::yield_now(); // woken between the frame and its heartbeat
+    }
+    0
+}
+
 // ---- the two sides ----
 
 /// The window itself: warm-up, CPU of the trees under `roots` at both ends, memory at the end.
@@ -383,15 +403,20 @@ impl Window {
         captured: u64,
         delivered: impl Iterator<Item = (String, u64, u64, u64)>,
     ) -> Measured {
+        let delivered: Vec<(String, u64, u64, u64)> = delivered.collect();
+        // Latency over the frames whose JPEG's time is known (0: camd's consumer woke after a
+        // newer frame, so it cannot tell when this one was published).
         let latencies_ms: Vec<f64> = delivered
-            .map(|(_, _, produced, held)| held.saturating_sub(produced) as f64 / 1e6)
+            .iter()
+            .filter(|(_, _, produced, _)| *produced != 0)
+            .map(|(_, _, produced, held)| held.saturating_sub(*produced) as f64 / 1e6)
             .collect();
         Measured {
             rounds: 1,
             window_s: (self.t1 - self.t0) as f64 / 1e9,
             cpu_s: self.cpu_s,
             captured,
-            delivered: latencies_ms.len() as u64,
+            delivered: delivered.len() as u64,
             latencies_ms,
             rss_mib: self.rss_mib,
             pss_mib: self.pss_mib,

@@ -23,6 +23,7 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use gstreamer as gst;
@@ -373,9 +374,24 @@ pub struct Server {
     main_loop: glib::MainLoop,
     source: Option<glib::SourceId>,
     thread: Option<JoinHandle<()>>,
+    /// Per mount with a camera clock: each frame's capture time by that clock.
+    capture_times: Vec<(String, CaptureTimes)>,
 }
 
+/// Capture times by a mount's camera clock, ns since the Unix epoch, in the order captured.
+type CaptureTimes = Arc<Mutex<Vec<u64>>>;
+
 impl Server {
+    /// The capture time of every frame the mount `path` (made `with_camera_clock`) has sent, by
+    /// its camera clock (what its sender reports map RTP time to), ns since the Unix epoch.
+    pub fn camera_capture_times(&self, path: &str) -> Vec<u64> {
+        self.capture_times
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, times)| times.lock().unwrap().clone())
+            .unwrap_or_default()
+    }
+
     /// The TCP port the server listens on (the real one when `serve` was given port 0).
     pub fn port(&self) -> u16 {
         self.port
@@ -464,8 +480,9 @@ const NTP_TO_UNIX_S: i64 = 2_208_988_800;
 /// sender reports carry that clock's time of each frame's capture (`ntp-time-source=clock-time`,
 /// not the send time: `rtcp-sync-send-time=false`), every 0.5 s; packets leave as soon as they
 /// are made (no `multiudpsink` sync, which would delay all but the first frame by the
-/// pipeline's latency).
-fn camera_clock(factory: &rtsp::RTSPMediaFactory, offset_s: i64) {
+/// pipeline's latency). Each frame's capture time by that clock (its PTS on the media's
+/// timeline, as the sender reports map it) is pushed to `times`.
+fn camera_clock(factory: &rtsp::RTSPMediaFactory, offset_s: i64, times: CaptureTimes) {
     let clock = glib::Object::new::<gst::SystemClock>();
     clock.set_property("clock-type", gst::ClockType::Realtime);
     let internal = clock.internal_time();
@@ -477,10 +494,32 @@ fn camera_clock(factory: &rtsp::RTSPMediaFactory, offset_s: i64) {
     );
     clock.set_calibration(internal, external, 1, 1);
     factory.set_clock(Some(&clock));
-    factory.connect_media_configure(|_, media| {
+    factory.connect_media_configure(move |_, media| {
         let Some(pipeline) = media.element().parent().and_downcast::<gst::Bin>() else {
             return;
         };
+        let pay = media
+            .element()
+            .downcast_ref::<gst::Bin>()
+            .and_then(|bin| bin.by_name("pay0"));
+        if let Some(pad) = pay.and_then(|pay| pay.static_pad("sink")) {
+            let (times, weak) = (times.clone(), pipeline.downgrade());
+            pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+                // Running time, as the sender reports map it (x264enc shifts its segment).
+                let running = info.buffer().and_then(|b| b.pts()).and_then(|pts| {
+                    pad.sticky_event::<gst::event::Segment>(0)?
+                        .segment()
+                        .downcast_ref::<gst::ClockTime>()?
+                        .to_running_time(pts)
+                });
+                let capture = running.zip(weak.upgrade().and_then(|p| p.base_time()));
+                if let Some((pts, base)) = capture {
+                    let unix = (base + pts).nseconds() as i64 - NTP_TO_UNIX_S * 1_000_000_000;
+                    times.lock().unwrap().push(unix as u64);
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
         pipeline.connect_element_added(|_, element| {
             match element.factory().map(|f| f.name()).as_deref() {
                 Some("multiudpsink") => element.set_property("sync", false),
@@ -520,6 +559,7 @@ pub fn serve(port: u16, mounts: &[MountSpec]) -> Result<Server, String> {
         .ok_or_else(|| "RTSP server has no mount points".to_string())?;
 
     let mut seen: Vec<&str> = Vec::new();
+    let mut capture_times = Vec::new();
     for m in mounts {
         m.validate()
             .map_err(|e| format!("bad mount {:?}: {}", m.to_string(), e))?;
@@ -547,7 +587,9 @@ pub fn serve(port: u16, mounts: &[MountSpec]) -> Result<Server, String> {
             lose_packets(&factory, m.packet_loss_per_mille);
         }
         if let Some(offset_s) = m.camera_clock_offset_s {
-            camera_clock(&factory, offset_s);
+            let times = CaptureTimes::default();
+            camera_clock(&factory, offset_s, times.clone());
+            capture_times.push((path.to_string(), times));
         }
         mount_points.add_factory(&format!("/{}", path), factory);
     }
@@ -589,6 +631,7 @@ pub fn serve(port: u16, mounts: &[MountSpec]) -> Result<Server, String> {
         main_loop,
         source: Some(source),
         thread: Some(thread),
+        capture_times,
     })
 }
 

@@ -1,8 +1,14 @@
 //! When a frame reached camd, in the host's clocks. A frame's ring timestamps are its capture
-//! time, not its publish time: the buffer's PTS on the pipeline clock (rtspsrc: when its
-//! packets arrived; v4l2src: the driver's capture timestamp), so the age a reader computes
-//! includes decode, scale and encode. The pipeline clock need not be CLOCK_MONOTONIC, so the
-//! frame's age on that clock is measured and taken back from both host clocks now.
+//! time, not its publish time, so the age a reader computes includes decode, scale and encode:
+//! - from an RTSP camera, when the frame was complete at camd: the pipeline clock read as the
+//!   depayloader hands the frame on ([`Arrivals`], looked up by PTS at the appsink). Not the
+//!   buffer's PTS itself: rtpjitterbuffer smooths it from RTP time, and it runs tens of ms
+//!   before or after the real arrival (FIELD-NOTES);
+//! - from other sources, the buffer's PTS on the pipeline clock (v4l2src: the driver's capture
+//!   timestamp).
+//!
+//! The pipeline clock need not be CLOCK_MONOTONIC, so the frame's age on that clock is measured
+//! and taken back from both host clocks now.
 //!
 //! The camera's own capture time: rtspsrc (`add-reference-timestamp-meta`) stamps every packet
 //! after the camera's first RTCP sender report with the report's NTP clock, carried to the
@@ -11,6 +17,56 @@
 
 use gstreamer as gst;
 use gstreamer::prelude::*;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+/// More frames than are ever between a depayloader and the appsink (decoders hold up to 16).
+const MAX_IN_FLIGHT: usize = 64;
+
+/// When each frame left the depayloader, by PTS, on the pipeline clock.
+#[derive(Default)]
+pub struct Arrivals {
+    recent: Mutex<VecDeque<(gst::ClockTime, gst::ClockTime)>>,
+}
+
+impl Arrivals {
+    /// Notes, for every frame that leaves `depay`, the pipeline clock's time then.
+    pub fn watch(depay: &gst::Element) -> Arc<Arrivals> {
+        let arrivals = Arc::new(Arrivals::default());
+        if let Some(pad) = depay.static_pad("src") {
+            let noted = arrivals.clone();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+                let pts = info.buffer().and_then(|b| b.pts());
+                let now = pad
+                    .parent_element()
+                    .and_then(|e| e.clock())
+                    .and_then(|c| c.time());
+                if let (Some(pts), Some(now)) = (pts, now) {
+                    noted.note(pts, now);
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
+        arrivals
+    }
+
+    fn note(&self, pts: gst::ClockTime, at: gst::ClockTime) {
+        if let Ok(mut recent) = self.recent.lock() {
+            if recent.len() == MAX_IN_FLIGHT {
+                recent.pop_front();
+            }
+            recent.push_back((pts, at));
+        }
+    }
+
+    /// When the frame of `pts` arrived; forgets it and every frame noted before it.
+    fn take(&self, pts: gst::ClockTime) -> Option<gst::ClockTime> {
+        let mut recent = self.recent.lock().ok()?;
+        let index = recent.iter().position(|&(p, _)| p == pts)?;
+        let (_, at) = recent.drain(..=index).next_back()?;
+        Some(at)
+    }
+}
 
 /// A frame older than this by its timestamps is a timestamp gone wrong (a source that stamps
 /// with another epoch): its publish time stands in.
@@ -29,10 +85,14 @@ pub struct CaptureTime {
 }
 
 impl CaptureTime {
-    /// The capture time of `sample`'s buffer, as `sink` sees it now; `NOW` when the buffer has
-    /// no timestamp, the sink no clock, or the age is not believable.
-    pub fn of(sink: &impl IsA<gst::Element>, sample: &gst::Sample) -> CaptureTime {
-        let host = Self::age_on_pipeline_clock(sink, sample)
+    /// The capture time of `sample`'s buffer, as `sink` sees it now: its arrival if `arrivals`
+    /// noted it, else its PTS; `NOW` when neither is known or the age is not believable.
+    pub fn of(
+        sink: &impl IsA<gst::Element>,
+        sample: &gst::Sample,
+        arrivals: Option<&Arrivals>,
+    ) -> CaptureTime {
+        let host = Self::age_on_pipeline_clock(sink, sample, arrivals)
             .map(|age| Self::before_now(age, camd_ring::monotonic_ns(), camd_ring::realtime_ns()))
             .unwrap_or(Self::NOW);
         CaptureTime {
@@ -60,16 +120,23 @@ impl CaptureTime {
         }
     }
 
-    /// Clock time now minus the buffer's clock time (base time + running time of its PTS).
-    fn age_on_pipeline_clock(sink: &impl IsA<gst::Element>, sample: &gst::Sample) -> Option<u64> {
+    /// Clock time now minus the frame's: its arrival, else base time + running time of its PTS.
+    fn age_on_pipeline_clock(
+        sink: &impl IsA<gst::Element>,
+        sample: &gst::Sample,
+        arrivals: Option<&Arrivals>,
+    ) -> Option<u64> {
         let pts = sample.buffer()?.pts()?;
-        let segment = sample.segment()?.downcast_ref::<gst::ClockTime>()?;
-        let running = segment.to_running_time(pts)?;
-        let clock = sink.clock()?;
-        let base = sink.base_time()?;
-        let now = clock.time()?;
-        // A buffer stamped ahead of the clock (it cannot be) counts as captured now.
-        Some(now.nseconds().saturating_sub((base + running).nseconds()))
+        let now = sink.clock()?.time()?;
+        let at = match arrivals.and_then(|a| a.take(pts)) {
+            Some(arrived) => arrived,
+            None => {
+                let segment = sample.segment()?.downcast_ref::<gst::ClockTime>()?;
+                sink.base_time()? + segment.to_running_time(pts)?
+            }
+        };
+        // A buffer stamped ahead of the clock counts as captured now.
+        Some(now.nseconds().saturating_sub(at.nseconds()))
     }
 }
 
@@ -102,6 +169,24 @@ mod tests {
         let t = CaptureTime::before_now(30_000_000, 5_000_000_000, 1_700_000_000_000_000_000);
         assert_eq!(t.mono_ns, 4_970_000_000);
         assert_eq!(t.realtime_ns, 1_699_999_999_970_000_000);
+    }
+
+    #[test]
+    fn an_arrival_is_found_by_pts_and_forgets_the_frames_before_it() {
+        let t = gst::ClockTime::from_mseconds;
+        let arrivals = Arrivals::default();
+        for i in 1..=3 {
+            arrivals.note(t(i * 100), t(i * 100 + 5));
+        }
+        // Frame 100 was dropped on the way (a held-back frame): 200 is found, 100 forgotten.
+        assert_eq!(arrivals.take(t(200)), Some(t(205)));
+        assert_eq!(arrivals.take(t(100)), None);
+        assert_eq!(arrivals.take(t(300)), Some(t(305)));
+        assert_eq!(arrivals.take(t(999)), None);
+        for i in 0..(MAX_IN_FLIGHT as u64 + 10) {
+            arrivals.note(t(i), t(i));
+        }
+        assert_eq!(arrivals.recent.lock().unwrap().len(), MAX_IN_FLIGHT);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! Everything that happens to the pipeline is sent to the camera's driver as an `Event`, tagged
 //! with the pipeline's generation so that events of a torn-down pipeline are ignored.
 
-use super::capture_time::CaptureTime;
+use super::capture_time::{Arrivals, CaptureTime};
 use super::clean_frames;
 use super::elements::{self, Codec};
 use camd::camera_config::{CameraConfig, Transport};
@@ -547,6 +547,7 @@ fn build_tail(
         .sync(matches!(config.source, Source::File { .. }))
         .build();
     let target = target.clone();
+    let arrivals = entry.map(Arrivals::watch);
     appsink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
@@ -564,7 +565,7 @@ fn build_tail(
                         )
                     })
                     .unwrap_or((0, 0));
-                let at = CaptureTime::of(sink, &sample);
+                let at = CaptureTime::of(sink, &sample, arrivals.as_deref());
                 let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
                 target.publish(generation, map.as_slice(), width, height, at);
                 Ok(gst::FlowSuccess::Ok)
