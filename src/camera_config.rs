@@ -2,6 +2,7 @@
 
 use crate::camera_state::RetryPolicy;
 use crate::source::Source;
+use std::path::PathBuf;
 
 /// RTSP lower transport.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,6 +36,66 @@ pub struct CameraConfig {
     /// Largest JPEG a slot holds; `None`: sized for the output resolution.
     pub slot_capacity: Option<u32>,
     pub retry: RetryPolicy,
+    /// rtsps:// cameras: how the camera's certificate is checked.
+    pub tls: TlsCheck,
+    /// Over plain rtsp://, give the password to a camera that offers only Basic authentication
+    /// (which sends it readable by anyone on the network). Off: such a camera is refused.
+    pub allow_basic_auth: bool,
+}
+
+/// How an rtsps:// camera's certificate is checked. By default against the system's CAs; a
+/// certificate signed by `ca_file`'s CA, or whose SHA-256 is `fingerprint`, is trusted too.
+/// `verify: false` accepts any certificate (camd warns at every connect).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TlsCheck {
+    /// PEM file of CA certificates to trust for this camera (absolute path).
+    pub ca_file: Option<PathBuf>,
+    /// SHA-256 of the camera's certificate (its DER bytes): the pin.
+    pub fingerprint: Option<[u8; 32]>,
+    pub verify: bool,
+}
+
+impl Default for TlsCheck {
+    fn default() -> Self {
+        Self {
+            ca_file: None,
+            fingerprint: None,
+            verify: true,
+        }
+    }
+}
+
+/// A certificate fingerprint as camd prints it and accepts it: `sha256:` and 32 bytes in
+/// colon-separated upper-case hex, as `openssl x509 -fingerprint -sha256` prints them.
+pub fn format_fingerprint(sha256: &[u8; 32]) -> String {
+    let hex: Vec<String> = sha256.iter().map(|b| format!("{b:02X}")).collect();
+    format!("sha256:{}", hex.join(":"))
+}
+
+/// Parses a SHA-256 fingerprint: 64 hex digits, in either case, optionally with `:` between
+/// bytes and a leading `sha256:` (or openssl's `SHA256 Fingerprint=`).
+pub fn parse_fingerprint(text: &str) -> Result<[u8; 32], String> {
+    let trimmed = text.trim();
+    let lower = trimmed.to_ascii_lowercase();
+    let digits = ["sha256 fingerprint=", "sha256:"]
+        .iter()
+        .find_map(|prefix| lower.strip_prefix(prefix))
+        .unwrap_or(&lower);
+    let hex: String = digits.chars().filter(|&c| c != ':').collect();
+    let wrong = || {
+        format!(
+            "{trimmed:?} is not a SHA-256 fingerprint (64 hex digits, e.g. \"sha256:AB:CD:...\", as \
+             `camd probe rtsps://HOST:PORT` prints it)"
+        )
+    };
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(wrong());
+    }
+    let mut out = [0u8; 32];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map_err(|_| wrong())?;
+    }
+    Ok(out)
 }
 
 impl CameraConfig {
@@ -53,6 +114,8 @@ impl CameraConfig {
             slot_count: 4,
             slot_capacity: None,
             retry: RetryPolicy::default(),
+            tls: TlsCheck::default(),
+            allow_basic_auth: false,
         }
     }
 
@@ -68,6 +131,33 @@ impl CameraConfig {
                 (u64::from(w) * u64::from(h) * 3 / 4).clamp(256 << 10, 64 << 20) as u32
             }
             _ => 4 << 20,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_in_the_forms_people_paste() {
+        let bytes: [u8; 32] = core::array::from_fn(|i| (i * 7) as u8);
+        let printed = format_fingerprint(&bytes);
+        assert!(printed.starts_with("sha256:00:07:0E:"), "{printed}");
+        assert_eq!(parse_fingerprint(&printed), Ok(bytes));
+        let plain: String = printed[7..].replace(':', "").to_lowercase();
+        assert_eq!(parse_fingerprint(&plain), Ok(bytes));
+        let openssl = format!("SHA256 Fingerprint={}", &printed[7..]);
+        assert_eq!(parse_fingerprint(&openssl), Ok(bytes));
+        for bad in [
+            "",
+            "sha256:",
+            "sha1:00",
+            &plain[..62],
+            &format!("{plain}00"),
+            &plain.replace('0', "g"),
+        ] {
+            assert!(parse_fingerprint(bad).is_err(), "{bad:?}");
         }
     }
 }

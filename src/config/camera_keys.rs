@@ -3,10 +3,12 @@
 //! the supervisor uses to hand a worker its cameras. One list: a key added here is accepted,
 //! checked and passed on, or the round-trip test fails.
 
-use crate::camera_config::{CameraConfig, Transport};
+use crate::camera_config::{format_fingerprint, parse_fingerprint, CameraConfig, Transport};
 use crate::error::{Error, Kind, Result};
+use crate::source::Source;
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
+use std::path::PathBuf;
 use std::time::Duration;
 use toml_edit::Item;
 
@@ -29,6 +31,10 @@ pub const SETTING_KEYS: &[&str] = &[
     "stall_timeout_s",
     "connect_timeout_s",
     "probe_interval_s",
+    "tls_ca_file",
+    "tls_fingerprint",
+    "tls_verify",
+    "allow_basic_auth",
 ];
 
 /// Applies setting `key` = `value` to `camera`. `Ok(false)`: not a setting key.
@@ -77,9 +83,43 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool>
                 d => Some(d),
             }
         }
+        "tls_ca_file" => camera.tls.ca_file = Some(ca_file(value)?),
+        "tls_fingerprint" => {
+            camera.tls.fingerprint =
+                Some(parse_fingerprint(string(value)?).map_err(|e| Error::new(Kind::Config, e))?)
+        }
+        "tls_verify" => camera.tls.verify = boolean(value)?,
+        "allow_basic_auth" => camera.allow_basic_auth = boolean(value)?,
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// `tls_ca_file`: an absolute path to a regular file that holds a PEM certificate.
+fn ca_file(value: &Item) -> Result<PathBuf> {
+    let path = PathBuf::from(string(value)?);
+    let fail = |why: String| {
+        Err(Error::new(
+            Kind::Config,
+            format!("{}: {why}", path.display()),
+        ))
+    };
+    if !path.is_absolute() {
+        return fail("is relative: give the CA file's absolute path".into());
+    }
+    match std::fs::metadata(&path) {
+        Err(e) => return fail(format!("cannot read: {e}")),
+        Ok(m) if !m.is_file() => return fail("is not a regular file".into()),
+        Ok(m) if m.len() > 1 << 20 => return fail("is larger than 1 MiB: not a CA file".into()),
+        Ok(_) => {}
+    }
+    match std::fs::read_to_string(&path) {
+        Err(e) => fail(format!("cannot read: {e}")),
+        Ok(text) if !text.contains("-----BEGIN CERTIFICATE-----") => {
+            fail("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into())
+        }
+        Ok(_) => Ok(path),
+    }
 }
 
 /// Checks between settings, once all are applied; each problem names its key.
@@ -101,6 +141,28 @@ pub fn check(camera: &CameraConfig) -> Vec<(&'static str, String)> {
                 "{:?} is shorter than retry_initial_s ({:?})",
                 camera.retry.max_delay, camera.retry.initial_delay
             ),
+        ));
+    }
+    let tls = &camera.tls;
+    let rtsps = matches!(&camera.source, Source::Rtsp { url, .. } if url.starts_with("rtsps://"));
+    for (key, set) in [
+        ("tls_ca_file", tls.ca_file.is_some()),
+        ("tls_fingerprint", tls.fingerprint.is_some()),
+        ("tls_verify", !tls.verify),
+    ] {
+        if set && !rtsps {
+            problems.push((
+                key,
+                "only rtsps:// cameras have a certificate to check".into(),
+            ));
+        }
+    }
+    if !tls.verify && (tls.ca_file.is_some() || tls.fingerprint.is_some()) {
+        problems.push((
+            "tls_verify",
+            "false accepts any certificate, so tls_ca_file and tls_fingerprint would do nothing: \
+             remove one or the other"
+                .into(),
         ));
     }
     let file_size = u64::from(camera.slot_count) * u64::from(camera.slot_capacity());
@@ -166,6 +228,14 @@ pub fn to_inline_table(camera: &CameraConfig, worker: Option<&str>) -> String {
         "probe_interval_s",
         r.probe_interval.map_or_else(|| "0".to_owned(), secs),
     );
+    if let Some(file) = &camera.tls.ca_file {
+        kv("tls_ca_file", quote(&file.to_string_lossy()));
+    }
+    if let Some(pin) = &camera.tls.fingerprint {
+        kv("tls_fingerprint", quote(&format_fingerprint(pin)));
+    }
+    kv("tls_verify", camera.tls.verify.to_string());
+    kv("allow_basic_auth", camera.allow_basic_auth.to_string());
     t.truncate(t.len() - 2);
     t.push_str(" }");
     t
@@ -236,6 +306,15 @@ pub(crate) fn seconds(value: &Item, range: RangeInclusive<f64>) -> Result<Durati
     let whole = x.trunc();
     let nanos = ((x - whole) * 1e9).round().min(999_999_999.0);
     Ok(Duration::new(whole as u64, nanos as u32))
+}
+
+pub(crate) fn boolean(value: &Item) -> Result<bool> {
+    value.as_bool().ok_or_else(|| {
+        Error::new(
+            Kind::Config,
+            format!("must be true or false, not {}", kind(value)),
+        )
+    })
 }
 
 /// A string value: every string the config holds is read through here, so none holds a control

@@ -184,25 +184,123 @@ probe_interval_s = 0
     }
 }
 
+/// A CA file for the tests: only its PEM marker is checked when the config is read.
+fn ca_file(name: &str) -> std::path::PathBuf {
+    let path =
+        std::env::temp_dir().join(format!("camd-config-ca-{}-{name}.pem", std::process::id()));
+    std::fs::write(
+        &path,
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    path
+}
+
+const PIN: &str = "sha256:00:01:02:03:04:05:06:07:08:09:0A:0B:0C:0D:0E:0F:10:11:12:13:14:15:16:17:18:19:1A:1B:1C:1D:1E:1F";
+
 #[test]
 fn every_setting_key_is_handed_on() {
     // A key accepted but not written by to_inline_table would be lost on the way to the worker.
-    let line = camera_keys::to_inline_table(
-        &parse(
-            "[[camera]]\nname = \"c\"\nurl = \"test:\"\nwidth = 64\nheight = 64\nmax_fps = 1\n\
-             decoder = \"d\"\nencoder = \"e\"\nslot_capacity = 5000\nprobe_interval_s = 5\n",
-        )
-        .unwrap()
-        .cameras[0]
-            .camera,
-        None,
-    );
+    let ca = ca_file("handed-on");
+    let config = parse(&format!(
+        "[[camera]]\nname = \"c\"\nurl = \"rtsps://h/s\"\nwidth = 64\nheight = 64\nmax_fps = 1\n\
+         decoder = \"d\"\nencoder = \"e\"\nslot_capacity = 5000\nprobe_interval_s = 5\n\
+         tls_ca_file = \"{}\"\ntls_fingerprint = \"{PIN}\"\nallow_basic_auth = true\n",
+        ca.display()
+    ))
+    .unwrap();
+    let entry = &config.cameras[0];
+    let line = camera_keys::to_inline_table(&entry.camera, None);
     for key in camera_keys::SETTING_KEYS {
         assert!(
             line.contains(&format!(" {key} = ")),
             "{key} missing from {line}"
         );
     }
+    assert_eq!(
+        &parse_worker_camera(&line).unwrap().camera,
+        &entry.camera,
+        "{line}"
+    );
+    assert!(entry.camera.allow_basic_auth);
+    assert_eq!(entry.camera.tls.ca_file.as_deref(), Some(ca.as_path()));
+    std::fs::remove_file(ca).unwrap();
+}
+
+#[test]
+fn tls_keys_are_checked_where_they_are_written() {
+    let ca = ca_file("checked");
+    let not_pem = std::env::temp_dir().join(format!("camd-config-notpem-{}", std::process::id()));
+    std::fs::write(&not_pem, "hello\n").unwrap();
+    let camera =
+        |url: &str, keys: &str| format!("[[camera]]\nname = \"c\"\nurl = \"{url}\"\n{keys}\n");
+    let found = |url: &str, keys: &str| problems(&camera(url, keys)).join("\n");
+    assert!(parse(&camera(
+        "rtsps://h/s",
+        &format!("tls_ca_file = \"{}\"", ca.display())
+    ))
+    .is_ok());
+    assert!(parse(&camera(
+        "rtsps://h/s",
+        &format!("tls_fingerprint = \"{PIN}\"")
+    ))
+    .is_ok());
+    assert!(parse(&camera("rtsps://h/s", "tls_verify = false")).is_ok());
+    for (url, keys, expected) in [
+        (
+            "rtsps://h/s",
+            "tls_ca_file = \"/nonexistent/ca.pem\"",
+            "4: camera[0].tls_ca_file: /nonexistent/ca.pem: cannot read",
+        ),
+        (
+            "rtsps://h/s",
+            "tls_ca_file = \"ca.pem\"",
+            "4: camera[0].tls_ca_file: ca.pem: is relative",
+        ),
+        (
+            "rtsps://h/s",
+            "tls_ca_file = \"/tmp\"",
+            "camera[0].tls_ca_file: /tmp: is not a regular file",
+        ),
+        (
+            "rtsps://h/s",
+            "tls_fingerprint = \"sha256:12:34\"",
+            "4: camera[0].tls_fingerprint: \"sha256:12:34\" is not a SHA-256 fingerprint",
+        ),
+        (
+            "rtsps://h/s",
+            "tls_verify = \"no\"",
+            "4: camera[0].tls_verify: must be true or false, not a string",
+        ),
+        (
+            "rtsp://h/s",
+            &format!("tls_fingerprint = \"{PIN}\""),
+            "camera[0].tls_fingerprint: only rtsps:// cameras have a certificate to check",
+        ),
+        (
+            "rtsps://h/s",
+            &format!("tls_verify = false\ntls_fingerprint = \"{PIN}\""),
+            "camera[0].tls_verify: false accepts any certificate",
+        ),
+        (
+            "rtsp://h/s",
+            "allow_basic_auth = 1",
+            "4: camera[0].allow_basic_auth: must be true or false, not an integer",
+        ),
+    ] {
+        let said = found(url, keys);
+        assert!(
+            said.contains(expected),
+            "{keys}: expected {expected:?} in {said}"
+        );
+    }
+    let said = found(
+        "rtsps://h/s",
+        &format!("tls_ca_file = \"{}\"", not_pem.display()),
+    );
+    assert!(said.contains("holds no PEM certificate"), "{said}");
+    std::fs::remove_file(ca).unwrap();
+    std::fs::remove_file(not_pem).unwrap();
 }
 
 #[test]
