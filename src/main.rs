@@ -15,6 +15,7 @@ usage: camd run [--config FILE] [--demo] [--log-level LEVEL] [--log-to auto|jour
        camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]
        camd snapshot CAMERA -o FILE.jpg [--dir DIR]   write a camera's latest frame
        camd probe [--format table|json]               V4L2 devices, decoders and encoders here
+       camd probe rtsps://HOST[:PORT]...              a camera's certificate, to pin it
        camd --version";
 
 fn main() -> ExitCode {

@@ -9,6 +9,9 @@
 //!    present or missing in the registry, and the one camd would pick; the same for the JPEG
 //!    encoders.
 //!
+//! 3. `camd probe rtsps://HOST[:PORT]...`: instead, each camera's TLS certificate, its
+//!    fingerprint for `tls_fingerprint`, and whether this machine's CAs trust it (`tls_probe`).
+//!
 //! Exit status: 0 when the probe ran (missing devices or elements are findings, not failures);
 //! 2 (an `Err` the caller prints) for a bad command line or a GStreamer that does not initialise.
 // Printing the report is what this command is for.
@@ -24,7 +27,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: camd probe [--format table|json]";
+const USAGE: &str = "usage: camd probe [--format table|json]\n       camd probe rtsps://HOST[:PORT]...   a camera's certificate, to pin it";
 
 const FORMAT: Flag = Flag::value("--format");
 
@@ -35,11 +38,8 @@ const CODECS: [Codec; 3] = [Codec::H264, Codec::H265, Codec::Mjpeg];
 pub fn main(args: &[OsString]) -> Result<ExitCode> {
     let parsed = args::parse(args, &[FORMAT])
         .map_err(|e| Error::new(Kind::Usage, format!("probe: {e}\n{USAGE}")))?;
-    if let Some(extra) = parsed.positionals.first() {
-        return Err(Error::new(
-            Kind::Usage,
-            format!("probe: unexpected argument {extra:?}\n{USAGE}"),
-        ));
+    if !parsed.positionals.is_empty() {
+        return certificates(&parsed.text_positionals()?);
     }
     let json = match parsed
         .text(FORMAT)
@@ -77,6 +77,25 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
         report_table(&devices, &gst)
     };
     print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `camd probe rtsps://...`: each camera's certificate.
+fn certificates(urls: &[&str]) -> Result<ExitCode> {
+    for url in urls {
+        if !url.starts_with("rtsps://") {
+            return Err(Error::new(
+                Kind::Usage,
+                format!("probe: unexpected argument {url:?} (only rtsps:// URLs)\n{USAGE}"),
+            ));
+        }
+    }
+    for url in urls {
+        let shown =
+            camd::source::Source::parse(url).map_or_else(|_| url.to_string(), |s| s.display());
+        let presented = crate::tls_probe::presented(url)?;
+        print!("{}", crate::tls_probe::report(&shown, &presented));
+    }
     Ok(ExitCode::SUCCESS)
 }
 

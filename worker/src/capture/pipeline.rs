@@ -11,7 +11,8 @@
 use super::capture_time::{Arrivals, CaptureTime};
 use super::clean_frames;
 use super::elements::{self, Codec};
-use camd::camera_config::{CameraConfig, Transport};
+use super::rtsp_security::{self, TlsRefusal};
+use camd::camera_config::CameraConfig;
 use camd::clock::Clock;
 use camd::error::{Error, Kind, Result};
 use camd::source::Source;
@@ -50,6 +51,8 @@ pub struct FrameTarget {
     oversize_logged: AtomicBool,
     /// The driver's clock: frame times compare with the state machine's deadlines.
     clock: Arc<dyn Clock>,
+    /// Why rtspsrc refused the camera's certificate, if it did (rtsp_security).
+    pub tls_refusal: Arc<TlsRefusal>,
 }
 
 impl FrameTarget {
@@ -67,6 +70,7 @@ impl FrameTarget {
             notify_next_frame: AtomicBool::new(true),
             oversize_logged: AtomicBool::new(false),
             clock,
+            tls_refusal: Arc::default(),
         }
     }
 
@@ -206,6 +210,7 @@ pub fn build(
     generation: u64,
 ) -> Result<gst::Pipeline> {
     let pipeline = gst::Pipeline::with_name(&format!("camera-{}", config.name));
+    target.tls_refusal.take(); // a refusal noted for an earlier connection
     forward_bus(&pipeline, &target, generation, config.source.clone());
     match &config.source {
         Source::TestPattern { pattern } => {
@@ -237,6 +242,11 @@ pub fn build(
             user,
             password,
         } => {
+            rtsp_security::refuse_cleartext_basic(
+                url,
+                password.is_some(),
+                config.allow_basic_auth,
+            )?;
             let mut src = gst::ElementFactory::make("rtspsrc")
                 .property("location", url)
                 .property("latency", config.latency_ms)
@@ -245,14 +255,7 @@ pub fn build(
                 .property("tcp-timeout", 5_000_000u64)
                 // The camera's own capture time, once it sends an RTCP sender report.
                 .property("add-reference-timestamp-meta", true)
-                .property_from_str(
-                    "protocols",
-                    match config.transport {
-                        Transport::Auto => "udp+tcp",
-                        Transport::Tcp => "tcp",
-                        Transport::Udp => "udp",
-                    },
-                );
+                .property_from_str("protocols", rtsp_security::protocols(url, config.transport));
             if let Some(user) = user {
                 src = src.property("user-id", user);
             }
@@ -260,6 +263,7 @@ pub fn build(
                 src = src.property("user-pw", password);
             }
             let src = src.build().map_err(unmade("rtspsrc"))?;
+            rtsp_security::check_certificates(&src, config, url, &target)?;
             add(&pipeline, &[&src])?;
             let pipeline_weak = pipeline.downgrade();
             let config = config.clone();
@@ -599,7 +603,11 @@ fn forward_bus(
         match message.view() {
             MessageView::Error(e) => {
                 let debug = e.debug();
-                let text = super::error_text::explain(&e.error().to_string(), debug.as_deref());
+                // rtspsrc says "Failed to connect" for a refused certificate too: say which.
+                let text = target.tls_refusal.take().map_or_else(
+                    || super::error_text::explain(&e.error().to_string(), debug.as_deref()),
+                    |why| super::error_text::fit(&why),
+                );
                 target.fail(generation, Error::new(Kind::Pipeline, source.redact(&text)));
             }
             MessageView::Eos(_) if matches!(source, Source::File { .. }) => {
