@@ -20,8 +20,14 @@
 //! they leave the payloader, chosen by a fixed-seed generator (the same packets every run). The
 //! client sees gaps in the sequence numbers, as after loss on the network (these machines have
 //! no `tc netem`).
+//!
+//! Credentials on the wire (issue 16): [`serve_with`] adds what [`ServeOptions`] asks to every
+//! mount: TLS (`rtsps://`, a certificate such as [`crate::test_certs`] makes), one user checked
+//! by Basic, Digest or both, RTP over TCP only. TLS needs gst-rtsp-server's `RTSPAuth` even
+//! without users; then a default token lets anyone in. [`serve`] sets no `RTSPAuth` at all.
 
 use std::fmt;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -31,6 +37,7 @@ use gstreamer_rtsp_server as rtsp;
 
 use gst::glib;
 use rtsp::prelude::*;
+use rtsp::{gio, gst_rtsp};
 
 /// Parameters of the `textured` pattern (FIELD-NOTES: 720p JPEG ~140 kB, H.264 ~1.8 Mbit/s).
 const TEXTURED: &str = "zone-plate kx2=6 ky2=6 kt=1 horizontal-speed=4";
@@ -364,6 +371,139 @@ pub fn url(port: u16, path: &str) -> String {
     format!("rtsp://127.0.0.1:{}/{}", port, path.trim_start_matches('/'))
 }
 
+/// `rtsps://127.0.0.1:{port}/{path}`: RTSP over TLS, for a server with [`ServeOptions::tls`]
+/// (or a [`crate::wire_tap::WireTap`] in front of one).
+pub fn tls_url(port: u16, path: &str) -> String {
+    format!(
+        "rtsps://127.0.0.1:{}/{}",
+        port,
+        path.trim_start_matches('/')
+    )
+}
+
+/// What [`serve_with`] adds to every mount. The default adds nothing: [`serve`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServeOptions {
+    /// TLS on every connection (`rtsps://` only): the server's certificate and private key,
+    /// PEM files (e.g. [`crate::test_certs::TestCerts::server_tls`]).
+    pub tls: Option<(PathBuf, PathBuf)>,
+    /// The one user allowed in (anyone when `None`). Without credentials a DESCRIBE is a 401.
+    pub auth: Option<Auth>,
+    /// RTP over the RTSP connection only (interleaved TCP): a SETUP for UDP is refused (461).
+    pub tcp_only: bool,
+}
+
+/// A user of the fake cameras, and how the server lets it prove who it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Auth {
+    pub user: String,
+    pub password: String,
+    pub methods: AuthMethods,
+}
+
+impl Auth {
+    pub fn new(user: &str, password: &str, methods: AuthMethods) -> Auth {
+        Auth {
+            user: user.to_string(),
+            password: password.to_string(),
+            methods,
+        }
+    }
+}
+
+/// The schemes the server's 401 offers (one `WWW-Authenticate` header each) and accepts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethods {
+    /// `Basic`: the password crosses the connection in base64.
+    Basic,
+    /// `Digest` (RFC 2069, MD5, no qop): only a hash of the password crosses it.
+    Digest,
+    /// Both offered, Basic first: the client chooses (rtspsrc takes the strongest, Digest).
+    Both,
+}
+
+impl AuthMethods {
+    fn basic(self) -> bool {
+        matches!(self, AuthMethods::Basic | AuthMethods::Both)
+    }
+
+    fn digest(self) -> bool {
+        matches!(self, AuthMethods::Digest | AuthMethods::Both)
+    }
+}
+
+/// The role of every token the server hands out (to the user, or to anyone when TLS has no
+/// user); every media factory lets it see and start its media.
+const ROLE: &str = "camera-viewer";
+
+/// The server's `RTSPAuth` for `options`; `None` without TLS and users (anyone may play).
+fn server_auth(options: &ServeOptions) -> Result<Option<rtsp::RTSPAuth>, String> {
+    if options.tls.is_none() && options.auth.is_none() {
+        return Ok(None);
+    }
+    let auth = rtsp::RTSPAuth::new();
+    if let Some((cert, key)) = &options.tls {
+        let certificate = gio::TlsCertificate::from_files(cert, key).map_err(|e| {
+            format!(
+                "cannot load the TLS certificate {} with the key {}: {}",
+                cert.display(),
+                key.display(),
+                e
+            )
+        })?;
+        auth.set_tls_certificate(Some(&certificate));
+    }
+    let mut token = rtsp::RTSPToken::builder()
+        .field(rtsp::RTSP_TOKEN_MEDIA_FACTORY_ROLE, ROLE)
+        .build();
+    match &options.auth {
+        Some(user) => add_user(&auth, user, &token),
+        None => auth.set_default_token(Some(&mut token)),
+    }
+    Ok(Some(auth))
+}
+
+/// Lets `user` in with `token` by its methods, and offers only those in a 401.
+fn add_user(auth: &rtsp::RTSPAuth, user: &Auth, token: &rtsp::RTSPToken) {
+    if user.methods.basic() {
+        let basic = rtsp::RTSPAuth::make_basic(&user.user, &user.password);
+        auth.add_basic(&basic, token);
+    }
+    if user.methods.digest() {
+        auth.add_digest(&user.user, &user.password, token);
+    }
+    match user.methods {
+        AuthMethods::Basic => auth.set_supported_methods(gst_rtsp::RTSPAuthMethod::Basic),
+        AuthMethods::Digest => auth.set_supported_methods(gst_rtsp::RTSPAuthMethod::Digest),
+        // A set of flags in C, an enum in the bindings: Basic|Digest has no Rust value.
+        AuthMethods::Both => {
+            use glib::translate::ToGlibPtr;
+            // SAFETY: a live RTSPAuth, borrowed for the call; the value is a valid
+            // GstRTSPAuthMethod mask (gst_rtsp_auth_set_supported_methods takes any).
+            unsafe {
+                rtsp::ffi::gst_rtsp_auth_set_supported_methods(
+                    auth.to_glib_none().0,
+                    gst_rtsp::ffi::GST_RTSP_AUTH_BASIC | gst_rtsp::ffi::GST_RTSP_AUTH_DIGEST,
+                )
+            }
+        }
+    }
+}
+
+/// Applies `options` to one mount's factory: TCP only, and the role its media need.
+fn restrict(factory: &rtsp::RTSPMediaFactory, options: &ServeOptions) {
+    if options.tcp_only {
+        factory.set_protocols(gst_rtsp::RTSPLowerTrans::TCP);
+    }
+    if options.tls.is_some() || options.auth.is_some() {
+        let role = gst::Structure::builder(ROLE)
+            .field(rtsp::RTSP_PERM_MEDIA_FACTORY_ACCESS, true)
+            .field(rtsp::RTSP_PERM_MEDIA_FACTORY_CONSTRUCT, true)
+            .build();
+        factory.add_role_from_structure(&role);
+    }
+}
+
 /// A running fake camera server. Stops (like a camera that went away: connections closed) on
 /// [`Server::stop`] or drop.
 pub struct Server {
@@ -397,9 +537,14 @@ impl Server {
         self.port
     }
 
-    /// `rtsp://127.0.0.1:{port}/{path}`.
+    /// `rtsp://127.0.0.1:{port}/{path}` (also for a TLS server, for tests of that mistake).
     pub fn url(&self, path: &str) -> String {
         url(self.port, path)
+    }
+
+    /// `rtsps://127.0.0.1:{port}/{path}`, the URL of a mount served with [`ServeOptions::tls`].
+    pub fn tls_url(&self, path: &str) -> String {
+        tls_url(self.port, path)
     }
 
     pub fn mounts(&self) -> &[MountSpec] {
@@ -549,11 +694,24 @@ fn camera_clock(factory: &rtsp::RTSPMediaFactory, offset_s: i64, times: CaptureT
 /// Fails, with a message, on an invalid or duplicate mount, a missing GStreamer element, or a
 /// port that cannot be bound. The port accepts connections when this returns.
 pub fn serve(port: u16, mounts: &[MountSpec]) -> Result<Server, String> {
+    serve_with(port, mounts, &ServeOptions::default())
+}
+
+/// [`serve`] with TLS, a user or TCP only, as `options` says, on every mount. Also fails on a
+/// certificate or key that cannot be loaded.
+pub fn serve_with(
+    port: u16,
+    mounts: &[MountSpec],
+    options: &ServeOptions,
+) -> Result<Server, String> {
     gst::init().map_err(|e| format!("gst::init failed: {}", e))?;
 
     let server = rtsp::RTSPServer::new();
     server.set_address("127.0.0.1");
     server.set_service(&port.to_string());
+    if let Some(auth) = server_auth(options)? {
+        server.set_auth(Some(&auth));
+    }
     let mount_points = server
         .mount_points()
         .ok_or_else(|| "RTSP server has no mount points".to_string())?;
@@ -583,6 +741,7 @@ pub fn serve(port: u16, mounts: &[MountSpec]) -> Result<Server, String> {
         let factory = rtsp::RTSPMediaFactory::new();
         factory.set_launch(&format!("( {} )", launch));
         factory.set_shared(true);
+        restrict(&factory, options);
         if m.packet_loss_per_mille > 0 {
             lose_packets(&factory, m.packet_loss_per_mille);
         }

@@ -90,7 +90,7 @@ const VAAPI: Provider = Hardware("VA-API on Intel/AMD graphics (legacy gstreamer
 pub const INVENTORY: &[Element] = &[
     // Capture: sources.
     e("videotestsrc", BASE, &[Capture, FakeCameras, Tests]),
-    e("rtspsrc", GOOD, &[Capture, Bench]),
+    e("rtspsrc", GOOD, &[Capture, Bench, Tests]),
     e("filesrc", CORE, &[Capture]),
     e("v4l2src", GOOD, &[Capture]),
     e("decodebin", BASE, &[Capture]),
@@ -154,10 +154,11 @@ pub const INVENTORY: &[Element] = &[
     e("rtph264pay", GOOD, &[FakeCameras]),
     e("rtph265pay", GOOD, &[FakeCameras]),
     e("rtpjpegpay", GOOD, &[FakeCameras]),
-    // The tests' own pipelines (a clip for the file source), the capture benchmark's bare one.
+    // The tests' own pipelines (a clip for the file source, the test support's rtspsrc client
+    // of the TLS fake cameras), the capture benchmark's bare one.
     e("matroskamux", GOOD, &[Tests]),
     e("filesink", CORE, &[Tests]),
-    e("fakesink", CORE, &[Bench]),
+    e("fakesink", CORE, &[Bench, Tests]),
 ];
 
 const fn e(name: &'static str, provider: Provider, uses: &'static [Use]) -> Element {

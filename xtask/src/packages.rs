@@ -85,6 +85,10 @@ pub const TEST: &[(&str, &str)] = &[
     ),
     ("qemu-user-static", "runs the aarch64 tests"),
     ("mmdebstrap", "extracts the cross build's Debian sysroot"),
+    (
+        "openssl",
+        "the throwaway CA and camera certificates of the RTSPS tests (tests/support/test_certs.rs)",
+    ),
 ];
 
 /// Installs the packages of `needed` that are missing, after asking (or at once with `yes`);

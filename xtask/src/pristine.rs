@@ -45,6 +45,7 @@ const TOOLS: &[(&str, &str)] = &[
     ),
     ("command -v qemu-aarch64-static", "qemu-user-static"),
     ("command -v mmdebstrap", "mmdebstrap"),
+    ("command -v openssl", "openssl"),
     ("perl -MRTSP::Server -e 1", "rtsp-server-perl"),
     (
         "ffmpeg -hide_banner -h encoder=libx264 | grep -q libx264 && ffmpeg -hide_banner -h encoder=mjpeg | grep -q mjpeg",
