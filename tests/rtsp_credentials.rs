@@ -8,6 +8,8 @@
 //!   Basic gets no password unless `allow_basic_auth = true`; a Digest camera streams and the
 //!   password never crosses the wire.
 //! - In all of them the password is in no log line and no status.
+//! - `camd probe rtsps://...` prints the certificate's fingerprint in the form `tls_fingerprint`
+//!   takes.
 //!
 //! Seen failing before: the Basic-only camera went `ok` with the password base64-encoded on
 //! the wire, and every refused certificate said only "nothing answers at the camera's address".
@@ -238,4 +240,40 @@ fn digest_is_used_and_the_password_never_crosses_the_wire() {
         assert!(!sent.contains(&secret), "{secret:?} went to the camera");
     }
     password_nowhere(&daemon);
+}
+
+#[test]
+fn camd_probe_prints_the_fingerprint_to_pin() {
+    let dir = TempDir::new("tls-probe");
+    let certs = TestCerts::make(dir.path());
+    let options = ServeOptions {
+        tls: certs.server_tls(),
+        ..ServeOptions::default()
+    };
+    let server = fake_cameras::serve_with(0, &[mount()], &options).unwrap();
+    let url = with_credentials(&server.tls_url("cam"));
+    let out = std::process::Command::new(camd())
+        .args(["probe", &url])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pin = format_fingerprint(&certs.server_sha256);
+    assert!(
+        said.contains(&format!("tls_fingerprint = \"{pin}\"")),
+        "{said}"
+    );
+    assert!(
+        said.contains("not trusted here: signed by no CA this machine trusts"),
+        "{said}"
+    );
+    // The URL's credentials are neither shown nor sent (no RTSP request at all).
+    assert!(
+        !said.contains(PASSWORD) && said.contains(&format!("{USER}:***@")),
+        "{said}"
+    );
 }
