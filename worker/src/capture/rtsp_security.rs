@@ -71,6 +71,14 @@ pub fn check_certificates(
     if !is_tls(url) {
         return Ok(());
     }
+    // Without GIO's TLS backend rtspsrc says only "Failed to connect".
+    if !gio::TlsBackend::default().supports_tls() {
+        return Err(Error::new(
+            Kind::Pipeline,
+            "this system has no TLS for GLib (its glib-networking package is missing), so no \
+             rtsps:// camera can connect: install glib-networking",
+        ));
+    }
     let tls = &camera.tls;
     if !tls.verify {
         log::warn!(

@@ -88,7 +88,9 @@ CONFFILES:${PN} = "${sysconfdir}/camd/camd.toml"
 
 # What the pipelines use: appsink, decodebin and typefinding (files), scaling, rate, test
 # patterns, parsers, JPEG, MP4, RTP and rtspsrc, V4L2 (webcams and stateful hardware codecs).
+# glib-networking: GIO's TLS backend, for rtsps:// cameras (rtspsrc's TLS is GIO's).
 RDEPENDS:${PN} = "\
+    glib-networking \
     gstreamer1.0-plugins-bad-jpegformat \
     gstreamer1.0-plugins-bad-videoparsersbad \
     gstreamer1.0-plugins-base-app \
