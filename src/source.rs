@@ -84,6 +84,35 @@ impl Source {
         }))
     }
 
+    /// True for an rtsps:// camera.
+    pub fn is_tls(&self) -> bool {
+        matches!(self, Self::Rtsp { url, .. } if url.starts_with("rtsps://"))
+    }
+
+    /// An RTSP camera's host (without brackets) and port: the url's, else 554, rtspsrc's
+    /// default for rtsp:// and rtsps:// alike. `None` for other sources.
+    pub fn host_port(&self) -> Option<(String, u16)> {
+        let Self::Rtsp { url, .. } = self else {
+            return None;
+        };
+        let authority = url.split_once("://")?.1.split('/').next()?;
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(v6) => {
+                let (host, after) = v6.split_once(']')?;
+                (host, after.strip_prefix(':'))
+            }
+            None => match authority.rsplit_once(':') {
+                Some((host, port)) => (host, Some(port)),
+                None => (authority, None),
+            },
+        };
+        let port = match port {
+            Some(p) => p.parse().ok()?,
+            None => 554,
+        };
+        (!host.is_empty()).then(|| (host.to_owned(), port))
+    }
+
     /// The source as it may be shown: in logs, status and process titles.
     pub fn display(&self) -> String {
         match self {
@@ -243,6 +272,19 @@ fn percent_decode(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rtsp_hosts_and_ports() {
+        let hp = |url: &str| Source::parse(url).unwrap().host_port();
+        assert_eq!(hp("rtsp://cam/s"), Some(("cam".into(), 554)));
+        assert_eq!(hp("rtsps://u:p@cam:322/s"), Some(("cam".into(), 322)));
+        assert_eq!(hp("rtsp://[::1]:8554/s"), Some(("::1".into(), 8554)));
+        assert_eq!(hp("rtsps://[fe80::1]"), Some(("fe80::1".into(), 554)));
+        assert_eq!(hp("rtsp://cam:notaport/s"), None);
+        assert_eq!(hp("test:ball"), None);
+        assert!(Source::parse("rtsps://cam/s").unwrap().is_tls());
+        assert!(!Source::parse("rtsp://cam/s").unwrap().is_tls());
+    }
 
     #[test]
     fn rtsp_credentials_are_split_out_and_never_displayed() {

@@ -47,7 +47,15 @@ fn frame_timestamps_are_taken_before_decode_and_encode() {
             std::thread::sleep(Duration::from_millis(1));
         }
         let Some(publish) = publish else {
-            continue; // a later frame came first
+            // A later frame came first; or, still the latest after 100 ms, stamped after its
+            // publish, which a capture time cannot be.
+            assert_ne!(
+                ring.latest_seq(),
+                meta.seq,
+                "frame {} is stamped after its publish",
+                meta.seq
+            );
+            continue;
         };
         gaps_us.push((publish - meta.ts_mono_ns) / 1000);
     }
@@ -58,6 +66,11 @@ fn frame_timestamps_are_taken_before_decode_and_encode() {
     assert!(
         median >= 2000,
         "median capture-to-publish gap {median} us: the timestamps are not capture times"
+    );
+    // Nor times of something long before (a clock or epoch mixed up).
+    assert!(
+        median <= 1_000_000,
+        "median capture-to-publish gap {median} us: not this frame's capture"
     );
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }

@@ -169,6 +169,8 @@ fn one_camera_per_decoder(prefix: &str, url: &str, transport: Transport) -> Vec<
         .map(|decoder| {
             let mut config = camera_over(&format!("{prefix}-{decoder}"), url, transport);
             config.decoder = Some(decoder.to_string());
+            // Room for a reader that copies every frame on a loaded machine.
+            config.slot_count = 16;
             config
         })
         .collect()
@@ -238,9 +240,11 @@ fn a_camera_joined_between_keyframes_publishes_only_clean_frames() {
         // Joined at least 1.5 s before the keyframe at 5 s, at 50 fps: some 75 frames or more
         // came before it.
         println!("{name} held back {drops} frames");
-        if drops < 25 {
+        // At most one interval's frames (250) came before it.
+        if !(25..=260).contains(&drops) {
             problems.push(format!(
-                "{name} held back {drops} frames, expected the ~75 or more before the keyframe"
+                "{name} held back {drops} frames, expected the ~75 or more before the keyframe \
+                 and at most an interval's 250"
             ));
         }
     }
@@ -281,6 +285,13 @@ fn a_camera_losing_packets_over_udp_publishes_only_clean_frames() {
         if drops == 0 {
             problems.push(format!(
                 "{name}: no frame held back in 10 s of 1 % packet loss"
+            ));
+        }
+        // No more held back than were sent (15 fps for 10 s, and the frames on their way).
+        if frames.len() as u64 + drops > 170 {
+            problems.push(format!(
+                "{name}: {} published and {drops} held back, more than the ~150 sent",
+                frames.len()
             ));
         }
     }

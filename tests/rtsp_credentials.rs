@@ -49,8 +49,12 @@ fn plain_camera_with(methods: AuthMethods) -> fake_cameras::Server {
 
 /// `rtsp[s]://USER:PASSWORD@127.0.0.1:PORT/cam`.
 fn with_credentials(url: &str) -> String {
-    let encoded = PASSWORD.replace('ö', "%C3%B6");
-    url.replacen("://", &format!("://{USER}:{encoded}@"), 1)
+    url.replacen("://", &format!("://{USER}:{}@", encoded_password()), 1)
+}
+
+/// The password as the url holds it.
+fn encoded_password() -> String {
+    PASSWORD.replace('ö', "%C3%B6")
 }
 
 /// Waits until `name` is failing with a `last_error` that contains `needle`; returns it.
@@ -88,10 +92,12 @@ fn password_nowhere(daemon: &Daemon) {
     }
 }
 
-/// The password and what Basic authentication would send of it.
+/// The password as configured (percent-encoded in the url) and decoded, and what Basic
+/// authentication would send of it.
 fn secrets() -> Vec<String> {
     vec![
         PASSWORD.to_owned(),
+        encoded_password(),
         base64(PASSWORD.as_bytes()),
         base64(format!("{USER}:{PASSWORD}").as_bytes()),
     ]
@@ -166,19 +172,17 @@ fn rtsps_certificates_are_checked_and_refusals_say_which_check_failed() {
         daemon.until_ok(name, 0, Duration::from_secs(20));
     }
     // Over rtsps Basic travels inside TLS: allowed without allow_basic_auth.
-    let said = until_refused(
-        &daemon,
-        "wrong-ca",
-        "signed by neither tls_ca_file nor a system CA",
+    // Each error: the certificate's fingerprint (to check and pin), which check, what to set.
+    let refused = format!(
+        "the camera's certificate {pin} is from an unknown CA: set tls_ca_file or tls_fingerprint"
     );
+    assert_eq!(until_refused(&daemon, "wrong-ca", "unknown CA"), refused);
+    assert_eq!(until_refused(&daemon, "no-ca", "unknown CA"), refused);
+    let said = until_refused(&daemon, "wrong-pin", "not the one tls_fingerprint pins");
     assert!(
-        said.contains(&format!("tls_fingerprint = \"{pin}\"")),
+        said.starts_with(&format!("the camera's certificate {pin} ")),
         "{said}"
     );
-    let said = until_refused(&daemon, "no-ca", "signed by no CA this machine trusts");
-    assert!(said.contains("set tls_ca_file to its CA"), "{said}");
-    let said = until_refused(&daemon, "wrong-pin", "not the one tls_fingerprint pins");
-    assert!(said.contains(&format!("it is {pin}")), "{said}");
     daemon.until_logged(
         "camera unverified: tls_verify = false: accepting whatever certificate",
         Duration::from_secs(5),
@@ -251,29 +255,36 @@ fn camd_probe_prints_the_fingerprint_to_pin() {
         ..ServeOptions::default()
     };
     let server = fake_cameras::serve_with(0, &[mount()], &options).unwrap();
-    let url = with_credentials(&server.tls_url("cam"));
-    let out = std::process::Command::new(camd())
-        .args(["probe", &url])
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let probe = |url: &str| {
+        let out = std::process::Command::new(camd())
+            .args(["probe", url])
+            .output()
+            .unwrap();
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), said)
+    };
+    let (ok, said) = probe(&server.tls_url("cam"));
+    assert!(ok, "{said}");
     let pin = format_fingerprint(&certs.server_sha256);
     assert!(
         said.contains(&format!("tls_fingerprint = \"{pin}\"")),
         "{said}"
     );
     assert!(
-        said.contains("not trusted here: signed by no CA this machine trusts"),
+        said.contains("not trusted here: from an unknown CA"),
         "{said}"
     );
-    // The URL's credentials are neither shown nor sent (no RTSP request at all).
+    // Credentials on the command line are refused, and not shown.
+    let (ok, said) = probe(&with_credentials(&server.tls_url("cam")));
     assert!(
-        !said.contains(PASSWORD) && said.contains(&format!("{USER}:***@")),
+        !ok && said.contains("leave the user name and password out"),
         "{said}"
     );
+    for secret in secrets() {
+        assert!(!said.contains(&secret), "{said}");
+    }
 }

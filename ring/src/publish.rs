@@ -28,11 +28,11 @@ pub struct FrameInfo {
 const FPS_WINDOW_NS: u64 = 1_000_000_000;
 
 /// `slot.flags` and `slot.ts_camera_ns` for a frame: the camera's time and its flag, or zeros
-/// when the camera gave none or the file does not announce camera times (`COMPAT_CAMERA_TIME`:
+/// when the camera gave none (or 0, which the format reserves for "none") or the file does not announce camera times (`COMPAT_CAMERA_TIME`:
 /// a file an older writer made and this one took over, whose readers ignore them).
 fn camera_time_fields(region: &Region, ts_camera_ns: Option<u64>) -> (u32, u64) {
     match ts_camera_ns {
-        Some(ns) if region.geometry.compat_features & COMPAT_CAMERA_TIME != 0 => {
+        Some(ns) if ns != 0 && region.geometry.compat_features & COMPAT_CAMERA_TIME != 0 => {
             (SLOT_FLAG_CAMERA_TIME, ns)
         }
         _ => (0, 0),

@@ -277,7 +277,7 @@ fn read(path: &Path) -> Result<Reading> {
     let last_error_at = snapshot.status.last_error_realtime_ns;
     let camera_clock_offset_ns = latest.as_ref().and_then(|meta| {
         let camera = reader.camera_time_ns(meta).ok().flatten()?;
-        Some(camera as i64 - meta.ts_realtime_ns as i64)
+        i64::try_from(i128::from(camera) - i128::from(meta.ts_realtime_ns)).ok()
     });
     Ok(Reading {
         frame_age: latest.as_ref().map(FrameMeta::age),

@@ -70,19 +70,27 @@ impl Process {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        // Its stdout, line by line, through a thread that keeps draining it so that it never
+        // blocks on a full pipe; a server that says nothing for 30 s fails the test.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
         let mut said = Vec::new();
         loop {
-            match lines.next() {
-                Some(Ok(line)) if line.starts_with(ready) => break,
-                Some(Ok(line)) => said.push(line),
-                _ => {
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(line) if line.starts_with(ready) => break,
+                Ok(line) => said.push(line),
+                Err(e) => {
+                    let _ = child.kill();
                     let status = child.wait();
-                    panic!("{what} ended before it was ready ({status:?}): {said:?}");
+                    panic!("{what} not ready ({e:?}, {status:?}): {said:?}");
                 }
             }
         }
-        std::thread::spawn(move || for _ in lines {});
         Process {
             child,
             what: what.to_string(),

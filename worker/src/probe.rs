@@ -82,19 +82,14 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
 
 /// `camd probe rtsps://...`: each camera's certificate.
 fn certificates(urls: &[&str]) -> Result<ExitCode> {
-    for url in urls {
-        if !url.starts_with("rtsps://") {
-            return Err(Error::new(
-                Kind::Usage,
-                format!("probe: unexpected argument {url:?} (only rtsps:// URLs)\n{USAGE}"),
-            ));
-        }
-    }
-    for url in urls {
-        let shown =
-            camd::source::Source::parse(url).map_or_else(|_| url.to_string(), |s| s.display());
+    // Every URL is checked before the first connection (none is shown: one may hold a password).
+    let addresses = urls
+        .iter()
+        .map(|url| crate::tls_probe::camera_address(url))
+        .collect::<Result<Vec<_>>>()?;
+    for (url, _) in urls.iter().zip(addresses) {
         let presented = crate::tls_probe::presented(url)?;
-        print!("{}", crate::tls_probe::report(&shown, &presented));
+        print!("{}", crate::tls_probe::report(url, &presented));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@
 
 use camd::camera_config::format_fingerprint;
 use camd::error::{Error, Kind, Result};
+use camd::source::Source;
 use gio::prelude::*;
 use gstreamer::glib;
 use std::sync::{Arc, Mutex};
@@ -17,30 +18,30 @@ pub struct Presented {
     pub refused: Option<gio::TlsCertificateFlags>,
 }
 
-/// `host:port` of an rtsps:// URL, without credentials or path (port 554 by default, as
-/// rtspsrc's).
-pub fn host_port(url: &str) -> Option<(String, u16)> {
-    let rest = url.strip_prefix("rtsps://")?;
-    let authority = rest.split('/').next()?;
-    let authority = authority
-        .rsplit_once('@')
-        .map_or(authority, |(_, host)| host);
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(':') && !p.contains(']') => (h, p.parse().ok()?),
-        _ => (authority, 554),
-    };
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    (!host.is_empty()).then(|| (host.to_owned(), port))
+/// The host and port of `rtsps://HOST[:PORT][/...]`. A URL with a user or a password is
+/// refused without being shown: the probe sends neither, and on a command line a password is
+/// readable by every user of the machine (`ps`).
+pub fn camera_address(url: &str) -> Result<(String, u16)> {
+    let source = Source::parse(url)
+        .ok()
+        .filter(Source::is_tls)
+        .ok_or_else(|| Error::new(Kind::Usage, "probe: give an rtsps://HOST[:PORT] URL"))?;
+    if let Source::Rtsp { user: Some(_), .. } = &source {
+        return Err(Error::new(
+            Kind::Usage,
+            "probe: leave the user name and password out of the URL (rtsps://HOST:PORT): the \
+             probe sends neither, and a password on a command line is readable by every user \
+             of the machine",
+        ));
+    }
+    source
+        .host_port()
+        .ok_or_else(|| Error::new(Kind::Usage, format!("probe: {url}: no host and port")))
 }
 
 /// Connects to the camera and reads its certificate.
 pub fn presented(url: &str) -> Result<Presented> {
-    let (host, port) = host_port(url).ok_or_else(|| {
-        Error::new(
-            Kind::Usage,
-            format!("probe: {url:?} is not rtsps://HOST[:PORT]"),
-        )
-    })?;
+    let (host, port) = camera_address(url)?;
     let failed = |what: &str, e: glib::Error| {
         Error::new(
             Kind::Io,
@@ -92,7 +93,7 @@ pub fn report(url: &str, presented: &Presented) -> String {
         None => "trusted by this machine's CAs".to_owned(),
         Some(errors) => format!(
             "not trusted here: {}",
-            crate::capture::rtsp_security::problems(errors, false).join(", ")
+            crate::capture::rtsp_security::problems(errors).join(", ")
         ),
     };
     format!("{url}: certificate {print}\n  {trust}\n  to pin it: tls_fingerprint = \"{print}\"\n")
@@ -103,15 +104,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rtsps_hosts_and_ports() {
-        assert_eq!(host_port("rtsps://cam/s"), Some(("cam".into(), 554)));
+    fn only_an_rtsps_url_without_credentials() {
         assert_eq!(
-            host_port("rtsps://u:p@cam:322/s"),
-            Some(("cam".into(), 322))
+            camera_address("rtsps://cam:322/s").unwrap(),
+            ("cam".into(), 322)
         );
-        assert_eq!(host_port("rtsps://[::1]:8322"), Some(("::1".into(), 8322)));
-        assert_eq!(host_port("rtsps://[::1]"), Some(("::1".into(), 554)));
-        assert_eq!(host_port("rtsp://cam/s"), None);
-        assert_eq!(host_port("rtsps:///s"), None);
+        assert_eq!(
+            camera_address("rtsps://[::1]").unwrap(),
+            ("::1".into(), 554)
+        );
+        for bad in ["rtsp://cam/s", "rtsps:///s", "/dev/video0"] {
+            assert!(camera_address(bad).is_err(), "{bad}");
+        }
+        let said = camera_address("rtsps://admin:hunter2@cam/s")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            said.contains("leave the user name and password out") && !said.contains("hunter2"),
+            "{said}"
+        );
     }
 }

@@ -59,12 +59,14 @@ impl Arrivals {
         }
     }
 
-    /// When the frame of `pts` arrived; forgets it and every frame noted before it.
+    /// When the frame of `pts` arrived; forgets it and every frame of an earlier PTS (frames
+    /// come out in PTS order: one passed by is not coming). Frames arrive in decode order, so a
+    /// later-PTS frame noted before it (a P-frame before its B-frames) stays.
     fn take(&self, pts: gst::ClockTime) -> Option<gst::ClockTime> {
         let mut recent = self.recent.lock().ok()?;
-        let index = recent.iter().position(|&(p, _)| p == pts)?;
-        let (_, at) = recent.drain(..=index).next_back()?;
-        Some(at)
+        let at = recent.iter().find(|&&(p, _)| p == pts).map(|&(_, at)| at);
+        recent.retain(|&(p, _)| p > pts);
+        at
     }
 }
 
@@ -183,6 +185,14 @@ mod tests {
         assert_eq!(arrivals.take(t(100)), None);
         assert_eq!(arrivals.take(t(300)), Some(t(305)));
         assert_eq!(arrivals.take(t(999)), None);
+        // Decode order I0 P3 B1 B2 (arriving in that order), presentation order 0 1 2 3: each
+        // keeps its own arrival.
+        for (pts, at) in [(0, 10), (3, 11), (1, 12), (2, 13)] {
+            arrivals.note(t(pts), t(at));
+        }
+        for (pts, at) in [(0, 10), (1, 12), (2, 13), (3, 11)] {
+            assert_eq!(arrivals.take(t(pts)), Some(t(at)), "frame {pts}");
+        }
         for i in 0..(MAX_IN_FLIGHT as u64 + 10) {
             arrivals.note(t(i), t(i));
         }

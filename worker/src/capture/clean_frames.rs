@@ -141,8 +141,9 @@ pub fn guard_decoder(
 }
 
 /// A parser's output: nothing passes until its first keyframe (a buffer without DELTA_UNIT);
-/// the probe then removes itself, so frames after it cost nothing.
-pub fn hold_until_keyframe(parser: &gst::Element, target: &Arc<FrameTarget>) {
+/// the probe then removes itself, so frames after it cost nothing. `counted`: the frames it
+/// drops are counted already (`guard_decoder` watches them from the depayloader on).
+pub fn hold_until_keyframe(parser: &gst::Element, counted: bool, target: &Arc<FrameTarget>) {
     let Some(pad) = parser.static_pad("src") else {
         return;
     };
@@ -150,7 +151,9 @@ pub fn hold_until_keyframe(parser: &gst::Element, target: &Arc<FrameTarget>) {
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         match info.buffer() {
             Some(buffer) if buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) => {
-                held_back(&target, 1);
+                if !counted {
+                    held_back(&target, 1);
+                }
                 gst::PadProbeReturn::Drop
             }
             Some(_) => gst::PadProbeReturn::Remove,

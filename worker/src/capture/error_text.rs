@@ -8,6 +8,15 @@
 /// The ring's `status.last_error` holds this many bytes of text.
 pub const MAX_LEN: usize = camd_ring::layout::ERROR_LEN - 1;
 
+/// A camera that nothing answers for (also camd's own question before a password goes out).
+pub const UNREACHABLE: &str = "nothing answers at the camera's address and port (connection \
+                               refused or unreachable): check the url, the camera's power and \
+                               the network";
+
+/// A camera whose host name does not resolve.
+pub const UNRESOLVED: &str =
+    "the camera's host name does not resolve: check the url, or use its IP address";
+
 /// One explanation for a known failure: every `needles` must appear in the error or its debug
 /// text (case-insensitive).
 struct Known {
@@ -49,12 +58,11 @@ const KNOWN: &[Known] = &[
     },
     Known {
         needles: &["could not open resource for reading and writing"],
-        says: "nothing answers at the camera's address and port (connection refused or \
-               unreachable): check the url, the camera's power and the network",
+        says: UNREACHABLE,
     },
     Known {
         needles: &["could not resolve"],
-        says: "the camera's host name does not resolve: check the url, or use its IP address",
+        says: UNRESOLVED,
     },
 ];
 

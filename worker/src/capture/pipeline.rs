@@ -242,11 +242,7 @@ pub fn build(
             user,
             password,
         } => {
-            rtsp_security::refuse_cleartext_basic(
-                url,
-                password.is_some(),
-                config.allow_basic_auth,
-            )?;
+            rtsp_security::refuse_cleartext_basic(&config.source, config.allow_basic_auth)?;
             let mut src = gst::ElementFactory::make("rtspsrc")
                 .property("location", url)
                 .property("latency", config.latency_ms)
@@ -486,7 +482,7 @@ fn build_tail(
                 } else {
                     "h265parse"
                 })?;
-                clean_frames::hold_until_keyframe(&parser, target);
+                clean_frames::hold_until_keyframe(&parser, entry.is_some(), target);
                 chain.push(parser);
             }
             Codec::Mjpeg => chain.push(make("jpegparse")?),
