@@ -11,7 +11,7 @@ mod problems;
 pub use names::check_camera_name;
 pub use problems::{Problem, Problems, Warnings};
 
-use crate::camera_config::CameraConfig;
+use crate::camera_config::{CameraConfig, Transport};
 use crate::source::Source;
 use problems::Collector;
 use std::path::{Path, PathBuf};
@@ -540,6 +540,15 @@ fn parse_camera(
             key: format!("{path}.{key}"),
             message,
         });
+    }
+    if camera.source.is_tls() && camera.transport == Transport::Udp {
+        let span = table.get_key_value("transport").and_then(|(k, _)| k.span());
+        c.warn(
+            span,
+            format!("{path}.transport"),
+            "\"udp\" over rtsps:// sends the video unencrypted beside the TLS connection (only \
+             the RTSP requests are encrypted): \"auto\" or \"tcp\" keeps it inside",
+        );
     }
     let entry = (c.problems.len() == before && name.is_some() && source.is_some())
         .then_some(CameraEntry { camera, worker });

@@ -701,3 +701,21 @@ fn probe_interval_is_0_or_at_least_a_second() {
         "{error}"
     );
 }
+
+#[test]
+fn udp_over_rtsps_is_a_warning() {
+    let text = "[[camera]]\nname = \"c\"\nurl = \"rtsps://h/s\"\ntransport = \"udp\"\n";
+    let (_, warnings) =
+        Config::parse_with_warnings(text, Path::new("camd.toml"), &SecretSource::default())
+            .unwrap();
+    let said = warnings.to_string();
+    assert!(
+        said.contains("camd.toml:4: camera[0].transport: warning: \"udp\" over rtsps:// sends the video unencrypted"),
+        "{said}"
+    );
+    let plain = text.replace("rtsps", "rtsp");
+    let (_, warnings) =
+        Config::parse_with_warnings(&plain, Path::new("camd.toml"), &SecretSource::default())
+            .unwrap();
+    assert!(warnings.is_empty(), "{warnings}");
+}

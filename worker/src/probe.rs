@@ -39,6 +39,12 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
     let parsed = args::parse(args, &[FORMAT])
         .map_err(|e| Error::new(Kind::Usage, format!("probe: {e}\n{USAGE}")))?;
     if !parsed.positionals.is_empty() {
+        if parsed.text(FORMAT).ok().flatten().is_some() {
+            return Err(Error::new(
+                Kind::Usage,
+                format!("probe: --format is for the device report, not certificates\n{USAGE}"),
+            ));
+        }
         return certificates(&parsed.text_positionals()?);
     }
     let json = match parsed
