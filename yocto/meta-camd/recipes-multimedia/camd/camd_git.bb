@@ -17,13 +17,22 @@ DEPENDS = "glib-2.0 gstreamer1.0 gstreamer1.0-plugins-base"
 
 PV = "0.2.0+git"
 
-# Where the sources come from: set CAMD_GIT_URI and SRCREV (a commit) in local.conf or a
-# bbappend. Every commit carries camd-crates.inc for its own Cargo.lock (CI checks it).
-CAMD_GIT_URI ??= "git://git.example.com/camd/camd.git;protocol=https;branch=main"
+# Where the sources come from. By default: the camd checkout this layer lives in
+# (yocto/meta-camd inside the camd repository), as a local git repository, at the head of
+# CAMD_GIT_BRANCH: no network is needed to parse or fetch it. For a product, pin a release in
+# local.conf or a bbappend (docs/deploy.md):
+#   CAMD_GIT_URI:pn-camd = "git://HOST/camd.git;protocol=https;branch=main"
+#   SRCREV:pn-camd = "<commit>"
+# Every commit carries camd-crates.inc for its own Cargo.lock (CI checks it).
+CAMD_SRC_DIR ?= "${@os.path.abspath(os.path.join(d.getVar('FILE_DIRNAME'), '../../../..'))}"
+CAMD_GIT_BRANCH ?= "main"
+CAMD_GIT_URI ?= "git://${CAMD_SRC_DIR};protocol=file;branch=${CAMD_GIT_BRANCH}"
 SRC_URI = "${CAMD_GIT_URI};destsuffix=${BP}"
-# The branch head when SRCREV is not set: convenient while developing; pin it for products.
+# The branch head when SRCREV is not set: git ls-remote on the local path at parse time (bitbake
+# checks network access only for remote protocols). PKGV gets the revision by itself (oe-core
+# since 2023: SRCPV is empty).
 # nooelint: oelint.vars.autorev
-SRCREV ??= "${AUTOREV}"
+SRCREV ?= "${AUTOREV}"
 
 require ${BPN}-crates.inc
 
