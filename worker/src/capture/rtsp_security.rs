@@ -12,8 +12,9 @@
 //! - **rtsp:// with a password**: rtspsrc answers a 401 with the strongest scheme the camera
 //!   offers, Digest over Basic, and Basic puts the password on the network readable by anyone.
 //!   rtspsrc cannot be told not to (it adds the Authorization header after its `before-send`
-//!   signal), so before each connection camd asks the camera itself, without credentials, what
-//!   it offers ([`refuse_cleartext_basic`]): one DESCRIBE, a few ms. A camera that offers only
+//!   signal), so before a connection camd asks the camera itself, without credentials, what
+//!   it offers ([`refuse_cleartext_basic`]): one DESCRIBE, a few ms; a camera that offered
+//!   Digest (or asked for nothing) is not asked again for an hour. A camera that offers only
 //!   Basic is refused unless the camera's config says `allow_basic_auth = true`. (A machine in
 //!   the middle could answer camd's question with Digest and rtspsrc's with Basic: against that,
 //!   rtsps.)
@@ -200,7 +201,16 @@ pub fn refuse_cleartext_basic(source: &Source, allow_basic_auth: bool) -> Result
             ),
         ))
     };
-    match ask(source, url)? {
+    if recently_cleared(url) {
+        return Ok(());
+    }
+    let answer = ask(source, url)?;
+    if matches!(&answer, Answer::NoAuthentication)
+        || matches!(&answer, Answer::Challenges(s) if s.iter().any(|s| s.eq_ignore_ascii_case("digest")))
+    {
+        clear(url);
+    }
+    match answer {
         Answer::NoAuthentication => Ok(()),
         Answer::Redirect => refuse(
             "the camera redirects camd's first request elsewhere, where rtspsrc could be asked \
@@ -218,6 +228,30 @@ pub fn refuse_cleartext_basic(source: &Source, allow_basic_auth: bool) -> Result
                 schemes.join(", ")
             }
         )),
+    }
+}
+
+/// How long a camera that offered Digest (or asked for nothing) is not asked again. Each
+/// question costs the camera a connection, and a DESCRIBE that needs no authentication makes a
+/// server prepare its stream: gst-rtsp-server answered the reconnect right after it with 503
+/// (tests/demo.rs, a camera with a password on a server without authentication).
+const CLEARED_FOR: Duration = Duration::from_secs(3600);
+
+/// Cameras (by url) that recently offered Digest or asked for nothing, and when.
+static CLEARED: Mutex<Vec<(String, Instant)>> = Mutex::new(Vec::new());
+
+fn recently_cleared(url: &str) -> bool {
+    CLEARED.lock().is_ok_and(|cleared| {
+        cleared
+            .iter()
+            .any(|(u, at)| u == url && at.elapsed() < CLEARED_FOR)
+    })
+}
+
+fn clear(url: &str) {
+    if let Ok(mut cleared) = CLEARED.lock() {
+        cleared.retain(|(u, at)| u != url && at.elapsed() < CLEARED_FOR);
+        cleared.push((url.to_owned(), Instant::now()));
     }
 }
 
