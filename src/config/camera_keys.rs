@@ -5,7 +5,6 @@
 
 use crate::camera_config::{format_fingerprint, parse_fingerprint, CameraConfig, Transport};
 use crate::error::{Error, Kind, Result};
-use crate::source::Source;
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
@@ -144,7 +143,7 @@ pub fn check(camera: &CameraConfig) -> Vec<(&'static str, String)> {
         ));
     }
     let tls = &camera.tls;
-    let rtsps = matches!(&camera.source, Source::Rtsp { url, .. } if url.starts_with("rtsps://"));
+    let rtsps = camera.source.is_tls();
     for (key, set) in [
         ("tls_ca_file", tls.ca_file.is_some()),
         ("tls_fingerprint", tls.fingerprint.is_some()),

@@ -251,7 +251,10 @@ pub fn build(
                 .property("tcp-timeout", 5_000_000u64)
                 // The camera's own capture time, once it sends an RTCP sender report.
                 .property("add-reference-timestamp-meta", true)
-                .property_from_str("protocols", rtsp_security::protocols(url, config.transport));
+                .property_from_str(
+                    "protocols",
+                    rtsp_security::protocols(&config.source, config.transport),
+                );
             if let Some(user) = user {
                 src = src.property("user-id", user);
             }
@@ -259,7 +262,7 @@ pub fn build(
                 src = src.property("user-pw", password);
             }
             let src = src.build().map_err(unmade("rtspsrc"))?;
-            rtsp_security::check_certificates(&src, config, url, &target)?;
+            rtsp_security::check_certificates(&src, config, &target)?;
             add(&pipeline, &[&src])?;
             let pipeline_weak = pipeline.downgrade();
             let config = config.clone();

@@ -32,15 +32,10 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// True for an rtsps:// URL.
-pub fn is_tls(url: &str) -> bool {
-    url.starts_with("rtsps://")
-}
-
 /// rtspsrc's `protocols` for the camera: over rtsps, `auto` is TCP (the video inside TLS).
-pub fn protocols(url: &str, transport: Transport) -> &'static str {
+pub fn protocols(source: &Source, transport: Transport) -> &'static str {
     match transport {
-        Transport::Auto if is_tls(url) => "tcp",
+        Transport::Auto if source.is_tls() => "tcp",
         Transport::Auto => "udp+tcp",
         Transport::Tcp => "tcp",
         Transport::Udp => "udp",
@@ -68,10 +63,12 @@ impl TlsRefusal {
 pub fn check_certificates(
     src: &gst::Element,
     camera: &CameraConfig,
-    url: &str,
     target: &Arc<FrameTarget>,
 ) -> Result<()> {
-    if !is_tls(url) {
+    let Source::Rtsp { url, .. } = &camera.source else {
+        return Ok(());
+    };
+    if !camera.source.is_tls() {
         return Ok(());
     }
     // Without GIO's TLS backend rtspsrc says only "Failed to connect".
@@ -205,10 +202,9 @@ pub fn refuse_cleartext_basic(source: &Source, allow_basic_auth: bool) -> Result
         return Ok(());
     }
     let answer = ask(source, url)?;
-    if matches!(&answer, Answer::NoAuthentication)
-        || matches!(&answer, Answer::Challenges(s) if s.iter().any(|s| s.eq_ignore_ascii_case("digest")))
-    {
+    if answer.sends_no_cleartext() {
         clear(url);
+        return Ok(());
     }
     match answer {
         Answer::NoAuthentication => Ok(()),
@@ -217,9 +213,6 @@ pub fn refuse_cleartext_basic(source: &Source, allow_basic_auth: bool) -> Result
              for Basic authentication"
                 .into(),
         ),
-        Answer::Challenges(schemes) if schemes.iter().any(|s| s.eq_ignore_ascii_case("digest")) => {
-            Ok(())
-        }
         Answer::Challenges(schemes) => refuse(format!(
             "the camera offers only {} authentication",
             if schemes.is_empty() {
@@ -264,6 +257,18 @@ enum Answer {
     Redirect,
     /// 401: the schemes of its challenges.
     Challenges(Vec<String>),
+}
+
+impl Answer {
+    /// True when rtspsrc will not send the password in the clear: nothing asked, or Digest
+    /// offered (rtspsrc picks Digest over Basic).
+    fn sends_no_cleartext(&self) -> bool {
+        match self {
+            Answer::NoAuthentication => true,
+            Answer::Redirect => false,
+            Answer::Challenges(schemes) => schemes.iter().any(|s| s.eq_ignore_ascii_case("digest")),
+        }
+    }
 }
 
 /// One unauthenticated DESCRIBE to the camera, within `ASK_BUDGET`.
@@ -398,9 +403,10 @@ mod tests {
 
     #[test]
     fn rtsps_auto_is_tcp() {
-        assert_eq!(protocols("rtsps://h/s", Transport::Auto), "tcp");
-        assert_eq!(protocols("rtsp://h/s", Transport::Auto), "udp+tcp");
-        assert_eq!(protocols("rtsps://h/s", Transport::Udp), "udp");
+        let source = |url: &str| Source::parse(url).unwrap();
+        assert_eq!(protocols(&source("rtsps://h/s"), Transport::Auto), "tcp");
+        assert_eq!(protocols(&source("rtsp://h/s"), Transport::Auto), "udp+tcp");
+        assert_eq!(protocols(&source("rtsps://h/s"), Transport::Udp), "udp");
     }
 
     #[test]
