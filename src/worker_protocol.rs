@@ -103,6 +103,9 @@ impl Message {
 /// What a worker tells the supervisor about a camera it was handed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Report {
+    /// GStreamer is initialised (its plugin registry read, or scanned on a first start): from
+    /// now on the worker's silence for a camera counts as a hang.
+    Ready,
     /// The camera's ring is open and its thread runs: from now on its ring beats.
     Running(String),
     /// The camera cannot run (its ring cannot be made, its thread died): why, credential-free.
@@ -114,6 +117,7 @@ impl Report {
     /// One line, newline included.
     pub fn encode(&self) -> String {
         match self {
+            Self::Ready => "ready = true\n".into(),
             Self::Running(name) => format!("running = {}\n", quote(name)),
             Self::Failed { camera, reason } => format!(
                 "failed = {{ camera = {}, reason = {} }}\n",
@@ -126,6 +130,9 @@ impl Report {
     pub fn decode(line: &str) -> Result<Self> {
         let doc = ImDocument::parse(line)
             .map_err(|e| Error::new(Kind::Protocol, format!("bad report: {}", e.message())))?;
+        if doc.get("ready").and_then(Item::as_bool) == Some(true) {
+            return Ok(Self::Ready);
+        }
         if let Some(name) = doc.get("running").and_then(Item::as_str) {
             return Ok(Self::Running(name.to_owned()));
         }
@@ -187,6 +194,7 @@ mod tests {
     #[test]
     fn reports_round_trip_on_one_line() {
         for r in [
+            Report::Ready,
             Report::Running("door".into()),
             Report::Failed {
                 camera: "we\"ird".into(),

@@ -452,7 +452,7 @@ impl Supervisor {
     /// the rings, replace hung workers, update the status.
     fn turn(&mut self) -> u64 {
         let now = self.clock.now();
-        self.read_reports();
+        self.read_reports(now);
         self.reap(now);
         self.start_due_workers(now);
         let rings = self.look_at_rings();
@@ -464,7 +464,7 @@ impl Supervisor {
     }
 
     /// What the workers said about their cameras since the last turn.
-    fn read_reports(&mut self) {
+    fn read_reports(&mut self, now: u64) {
         let dir = self.config.daemon.runtime_dir.clone();
         for (key, slot) in &mut self.workers {
             let Some(process) = &mut slot.process else {
@@ -472,6 +472,10 @@ impl Supervisor {
             };
             for report in process.reports() {
                 let (name, taken) = match report {
+                    Report::Ready => {
+                        process.ready = Some(now);
+                        continue;
+                    }
                     Report::Running(name) => {
                         self.missing.remove(&name);
                         (name, Taken::Running)
@@ -585,8 +589,24 @@ impl Supervisor {
                 continue;
             };
             let pid = process.pid();
+            // Until GStreamer is initialised (a first start scans every plugin: tens of seconds
+            // on a slow board, measured in docs/vm-test.md) the worker cannot beat; killing it
+            // then would throw the scan away and start it again, for ever.
+            let Some(ready) = process.ready else {
+                let budget = restart::STARTUP_TIMEOUT.max(timeout);
+                if now.saturating_sub(process.started) >= ns(budget) {
+                    log::error!(
+                        "worker {key} (pid {pid}) has not initialised GStreamer within {budget:?}: \
+                         a plugin hangs while it loads (`gst-inspect-1.0` as camd's user shows \
+                         which); replacing it"
+                    );
+                    process.kill();
+                }
+                continue;
+            };
             // A worker is hung when it does not beat for a camera it was handed (from the
-            // moment it was handed); a camera it reported it could not run does not count.
+            // moment it was handed, or it was ready if later); a camera it reported it could not
+            // run does not count.
             let silent: Vec<&str> = slot
                 .cameras
                 .iter()
@@ -595,7 +615,7 @@ impl Supervisor {
                         .get(*name)
                         .map_or(RingLife::NEVER_WRITTEN, |(_, life)| *life);
                     handover.taken != Taken::Failed
-                        && restart::hung(pid, handover.at, life, now, timeout)
+                        && restart::hung(pid, handover.at.max(ready), life, now, timeout)
                 })
                 .map(|(name, _)| name.as_str())
                 .collect();

@@ -50,6 +50,12 @@ impl RingLife {
     };
 }
 
+/// How long a new worker may take to initialise GStreamer before it is taken for hung (at
+/// least `hang_timeout_s`). A first start scans every plugin into the registry: 0.3 s on these
+/// machines, much longer on a slow board or an emulated one (docs/vm-test.md); a worker killed
+/// during its scan would start it again, for ever.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(120);
+
 /// Whether a worker (pid `pid`) is hung at `now` as far as one camera is concerned: the camera
 /// was handed to it at `handed` and its ring has not been taken over by it, or has had no
 /// heartbeat, for `timeout` since. Workers heartbeat every ring twice a second from each

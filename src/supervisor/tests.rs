@@ -93,3 +93,66 @@ fn a_crashed_worker_is_restarted_after_its_backoff_on_the_clock() {
     assert_eq!(again, at + 2 * ns(restart::FIRST_DELAY));
     s.shutdown();
 }
+
+/// Turns the loop twice, 50 ms apart in real time (time for a kill to show), and says whether
+/// the worker is still the same running process.
+fn still_running(s: &mut Supervisor, pid: u32) -> bool {
+    s.turn();
+    std::thread::sleep(Duration::from_millis(50));
+    s.turn();
+    slot(s).process.as_ref().is_some_and(|p| p.pid() == pid) && slot(s).restart_at.is_none()
+}
+
+#[test]
+fn a_worker_still_initialising_gstreamer_is_not_hung_until_its_startup_budget() {
+    let scratch = Scratch::new("startup");
+    let t0 = 1_000 * 1_000_000_000;
+    let clock = ManualClock::starting_at(t0);
+    // Like a worker scanning the plugin registry: alive, silent, no `ready` report.
+    let mut s = supervisor(
+        &scratch.0,
+        "#!/bin/sh\nread -r setup\nexec sleep 600\n",
+        &clock,
+    );
+    let pid = slot(&s).process.as_ref().unwrap().pid();
+    let hang = s.config.daemon.hang_timeout;
+    clock.set(t0 + ns(hang) + ns(Duration::from_secs(1)));
+    assert!(
+        still_running(&mut s, pid),
+        "killed as hung during its start"
+    );
+    clock.set(t0 + ns(restart::STARTUP_TIMEOUT) - 1);
+    assert!(still_running(&mut s, pid), "killed before its budget");
+    clock.set(t0 + ns(restart::STARTUP_TIMEOUT));
+    until_reaped(&mut s);
+    s.shutdown();
+}
+
+#[test]
+fn a_ready_worker_that_stays_silent_is_hung_after_hang_timeout_from_its_ready() {
+    let scratch = Scratch::new("ready");
+    let t0 = 1_000 * 1_000_000_000;
+    let clock = ManualClock::starting_at(t0);
+    let mut s = supervisor(
+        &scratch.0,
+        "#!/bin/sh\nread -r setup\necho 'ready = true'\nexec sleep 600\n",
+        &clock,
+    );
+    let pid = slot(&s).process.as_ref().unwrap().pid();
+    let hang = s.config.daemon.hang_timeout;
+    // The report arrives at a later clock time than the start: the hang counts from it.
+    let ready_at = t0 + ns(Duration::from_secs(30));
+    clock.set(ready_at);
+    let give_up = Instant::now() + Duration::from_secs(10);
+    while slot(&s).process.as_ref().unwrap().ready.is_none() {
+        s.turn();
+        assert!(Instant::now() < give_up, "the ready report never arrived");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(slot(&s).process.as_ref().unwrap().ready, Some(ready_at));
+    clock.set(ready_at + ns(hang) - 1);
+    assert!(still_running(&mut s, pid), "hung before hang_timeout");
+    clock.set(ready_at + ns(hang));
+    until_reaped(&mut s);
+    s.shutdown();
+}

@@ -31,6 +31,9 @@ pub struct WorkerProcess {
     /// True once one of its rings showed it publishing frames (`ok` under its pid): its death is
     /// then not a crash loop, and it restarts at the first delay.
     pub produced: bool,
+    /// When it reported GStreamer initialised (`Report::Ready`); until then its cameras'
+    /// silence is its start, bounded by `restart::STARTUP_TIMEOUT`, not a hang.
+    pub ready: Option<u64>,
 }
 
 fn set_nonblocking(fd: &impl AsRawFd) -> std::io::Result<()> {
@@ -73,6 +76,7 @@ impl WorkerProcess {
             partial: Vec::new(),
             started: now,
             produced: false,
+            ready: None,
         };
         process.send(&Message::Setup(setup.clone()))?;
         Ok(process)

@@ -73,6 +73,9 @@ pub fn main() -> ExitCode {
         }
     };
     worker.set_reporter(Arc::new(report));
+    // GStreamer is up (on a first start it has scanned every plugin, which takes tens of seconds
+    // on a slow board): the supervisor starts counting this worker's silence as a hang now.
+    report(Report::Ready);
     retitle(&setup, &worker);
     let reason = loop {
         match orders.recv() {
