@@ -64,7 +64,17 @@ const KNOWN: &[Known] = &[
         needles: &["could not resolve"],
         says: UNRESOLVED,
     },
+    // v4l2src when the device goes away under it (a webcam unplugged, vivid's `disconnect`
+    // control, a driver that failed): measured in the vm-test guest (docs/vm-test.md).
+    Known {
+        needles: &["could not read from resource", "poll error"],
+        says: WEBCAM_GONE,
+    },
 ];
+
+/// A V4L2 device that stopped delivering frames under camd.
+pub const WEBCAM_GONE: &str = "the webcam stopped delivering frames (unplugged, or its driver \
+                               failed): camd opens it again when it is back";
 
 /// `last_error` for a pipeline error `message` with GStreamer's `debug` text, if any.
 pub fn explain(message: &str, debug: Option<&str>) -> String {
@@ -154,6 +164,19 @@ mod tests {
             let text = explain(message, Some(debug));
             assert!(text.contains(expect), "{message}: {text}");
         }
+    }
+
+    /// v4l2src's texts when vivid's `disconnect` control unplugs the device (vm-test guest).
+    #[test]
+    fn an_unplugged_webcam_says_so() {
+        let text = explain(
+            "Could not read from resource.",
+            Some(
+                "../sys/v4l2/gstv4l2bufferpool.c(1239): gst_v4l2_buffer_pool_poll (): \
+                 /GstPipeline:pipeline0/GstV4l2Src:v4l2src0:\npoll error 1: Invalid argument (22)",
+            ),
+        );
+        assert_eq!(text, WEBCAM_GONE);
     }
 
     #[test]

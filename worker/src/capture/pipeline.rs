@@ -227,7 +227,7 @@ pub fn build(
                     gst::Fraction::new(config.max_fps.unwrap_or(15) as i32, 1),
                 )
                 .build();
-            link_fixed_head(
+            let chosen = link_fixed_head(
                 &pipeline,
                 &src,
                 caps,
@@ -236,6 +236,7 @@ pub fn build(
                 &target,
                 generation,
             )?;
+            record_chosen(&target, &chosen);
         }
         Source::Rtsp {
             url,
@@ -319,9 +320,17 @@ pub fn build(
             });
         }
         Source::V4l2 { device } => {
-            let caps = super::v4l2::probe(device)?;
+            let device_caps = super::v4l2::probe(device)?;
             let wanted = config.width.zip(config.height);
-            let choice = super::v4l2::choose_format(device, &caps, wanted)?;
+            let choice = super::v4l2::choose_format(device, &device_caps, wanted)?;
+            log::info!(
+                "camera {}: {} ({}, {}): {}",
+                config.name,
+                device.display(),
+                device_caps.driver,
+                device_caps.card,
+                choice.reason(wanted)
+            );
             let src = gst::ElementFactory::make("v4l2src")
                 .property("device", device.to_string_lossy().as_ref())
                 .build()
@@ -345,7 +354,7 @@ pub fn build(
                 height: None,
                 ..config.clone()
             };
-            link_fixed_head(
+            let mut chosen = link_fixed_head(
                 &pipeline,
                 &src,
                 caps,
@@ -354,13 +363,15 @@ pub fn build(
                 &target,
                 generation,
             )?;
+            chosen.input_codec = choice.input_name();
+            record_chosen(&target, &chosen);
         }
     }
     Ok(pipeline)
 }
 
 /// A source whose output is known when the pipeline is built (test pattern, V4L2): source ->
-/// capsfilter -> tail.
+/// capsfilter -> tail. Returns what the tail chose, for the caller to record.
 fn link_fixed_head(
     pipeline: &gst::Pipeline,
     src: &gst::Element,
@@ -369,14 +380,13 @@ fn link_fixed_head(
     codec: Codec,
     target: &Arc<FrameTarget>,
     generation: u64,
-) -> Result<()> {
+) -> Result<Chosen> {
     let filter = caps_filter(caps)?;
     add(pipeline, &[src, &filter])?;
     link(src, &filter)?;
     let (sink, chosen) = build_tail(pipeline, config, codec, None, target, generation)?;
     link(&filter, &sink)?;
-    record_chosen(target, &chosen);
-    Ok(())
+    Ok(chosen)
 }
 
 /// rtspsrc made a pad: pick depayloader, parser, decoder for its codec and link the tail.

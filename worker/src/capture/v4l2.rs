@@ -47,6 +47,33 @@ impl Choice {
         self.fourcc == "MJPG"
     }
 
+    /// The status's `input_codec` for this choice: `mjpeg`, or the raw FourCC in lower case
+    /// (`yuyv`, `nv12`), so the status says the format the device delivers.
+    pub fn input_name(&self) -> String {
+        if self.is_mjpeg() {
+            "mjpeg".into()
+        } else {
+            self.fourcc.to_ascii_lowercase()
+        }
+    }
+
+    /// Why `choose_format` chose this, for the log: the rule applied to what was asked.
+    pub fn reason(&self, wanted: Option<(u32, u32)>) -> String {
+        let size = format!("{}x{}", self.width, self.height);
+        match (self.is_mjpeg(), wanted) {
+            (true, Some(_)) => format!("MJPEG at {size} offered: its JPEG passes through"),
+            (true, None) => format!("MJPEG offered, largest size {size}: its JPEG passes through"),
+            (false, Some(_)) => format!(
+                "no MJPEG at {size}: capturing {} {size} and encoding JPEG",
+                self.fourcc
+            ),
+            (false, None) => format!(
+                "no MJPEG offered: capturing {} at its largest size {size} and encoding JPEG",
+                self.fourcc
+            ),
+        }
+    }
+
     /// The GStreamer format name of a raw FourCC (`YUYV` -> `YUY2`).
     pub fn gst_raw_format(&self) -> &str {
         match self.fourcc.as_str() {

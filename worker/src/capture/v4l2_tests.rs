@@ -68,6 +68,11 @@ fn mjpeg_at_the_requested_size_when_offered() {
         }
     );
     assert!(choice.is_mjpeg());
+    assert_eq!(choice.input_name(), "mjpeg");
+    assert_eq!(
+        choice.reason(Some((1280, 720))),
+        "MJPEG at 1280x720 offered: its JPEG passes through"
+    );
 }
 
 #[test]
@@ -94,6 +99,11 @@ fn raw_when_mjpeg_lacks_the_size() {
         }
     );
     assert_eq!(choice.gst_raw_format(), "YUY2");
+    assert_eq!(choice.input_name(), "yuyv");
+    assert_eq!(
+        choice.reason(Some((160, 90))),
+        "no MJPEG at 160x90: capturing YUYV 160x90 and encoding JPEG"
+    );
     assert_eq!(
         choose_format(dev(), &yuyv_only(), None).unwrap(),
         Choice {
