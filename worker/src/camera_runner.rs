@@ -225,7 +225,12 @@ impl CameraRunner {
 
     fn teardown(&mut self) {
         if let Some(p) = self.pipeline.take() {
-            let _ = p.set_state(gst::State::Null);
+            let change = p.set_state(gst::State::Null);
+            log::debug!(
+                "camera {}: pipeline stopped ({change:?}), {} reference(s) left",
+                self.config.name,
+                p.ref_count()
+            );
         }
         self.target.last_frame.store(0, Ordering::Release);
     }

@@ -61,6 +61,11 @@ const FILES: &[Entry] = &[
 
 /// `cargo xtask dist [--target T]`; None: the host.
 pub fn main(target: Option<&str>) -> Result<(), String> {
+    build(target).map(|_| ())
+}
+
+/// Builds the tarball for `target` (the host when `None`) and returns its path.
+pub fn build(target: Option<&str>) -> Result<PathBuf, String> {
     let host = host_triple()?;
     let (triple, out, strip) = match target.filter(|t| *t != host) {
         None => {
@@ -146,7 +151,7 @@ pub fn main(target: Option<&str>) -> Result<(), String> {
         println!("  {}  {}", size_text(file)?, rel.display());
     }
     println!("  {}  {}", size_text(&tarball)?, tarball.display());
-    Ok(())
+    Ok(tarball)
 }
 
 /// The tarball: sorted, owned by root, dated by the last commit (SOURCE_DATE_EPOCH when set),

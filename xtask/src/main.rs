@@ -21,6 +21,7 @@ mod sysroot;
 mod systemd;
 mod test;
 mod toolchain;
+mod vm;
 mod yocto;
 
 use args::{Command, Parsed};
@@ -81,6 +82,11 @@ const COMMANDS: &[Command] = &[
         "cross-build (sysroot from Debian); --test: ring tests + smoke test under qemu",
     ),
     Command::new(
+        "vm-test",
+        "[--only webcams,replug,decoder,systemd]",
+        "camd against real drivers (vivid, visl) and systemd in a qemu guest (needs root)",
+    ),
+    Command::new(
         "dist",
         "[--target aarch64|armv7|TRIPLE]",
         "target/dist/camd-VERSION-TRIPLE.tar.gz (install prefix layout)",
@@ -129,6 +135,7 @@ fn run(a: &Parsed) -> Result<(), String> {
             None => Err(a.usage_error("--target is required")),
         },
         ("dist", []) => dist::main(a.value("--target")),
+        ("vm-test", []) => vm::run_vm_test(a.value("--only")),
         ("miri", []) => checks::miri(),
         ("msrv", []) => checks::msrv(),
         ("pristine", []) => pristine::main(),

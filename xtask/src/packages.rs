@@ -84,7 +84,15 @@ pub const TEST: &[(&str, &str)] = &[
         "the armv7 cross build's C compiler and linker",
     ),
     ("qemu-user-static", "runs the aarch64 tests"),
-    ("mmdebstrap", "extracts the cross build's Debian sysroot"),
+    (
+        "mmdebstrap",
+        "extracts the cross build's Debian sysroot; makes the pristine and vm-test roots",
+    ),
+    (
+        "qemu-system-x86",
+        "boots the vm-test guest (real V4L2 drivers, systemd)",
+    ),
+    ("e2fsprogs", "mkfs.ext4, the vm-test guest's disks"),
     (
         "openssl",
         "the throwaway CA and camera certificates of the RTSPS tests (tests/support/test_certs.rs)",

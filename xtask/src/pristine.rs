@@ -14,7 +14,7 @@
 
 use crate::gst_inventory::{self, INVENTORY};
 use crate::packages;
-use crate::process::{succeeds, target_dir};
+use crate::process::succeeds;
 use crate::sysroot::{self, SUITE};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -45,6 +45,8 @@ const TOOLS: &[(&str, &str)] = &[
     ),
     ("command -v qemu-aarch64-static", "qemu-user-static"),
     ("command -v mmdebstrap", "mmdebstrap"),
+    ("command -v qemu-system-x86_64", "qemu-system-x86"),
+    ("command -v mkfs.ext4", "e2fsprogs"),
     ("command -v openssl", "openssl"),
     ("perl -MRTSP::Server -e 1", "rtsp-server-perl"),
     (
@@ -129,17 +131,8 @@ pub fn main() -> Result<(), String> {
 /// or renamed), and a root that old no longer says what a new machine would get.
 const MAX_AGE: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
 
-/// Outside the checkout, so that CI's fresh clones share it: `$XDG_CACHE_HOME/camd-xtask/
-/// pristine`, else `~/.cache/...`, else the target directory.
 fn cache_dir() -> std::path::PathBuf {
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .filter(|d| !d.is_empty())
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cache")));
-    match base {
-        Some(base) => base.join("camd-xtask/pristine"),
-        None => target_dir().join("pristine"),
-    }
+    crate::process::cache_dir("pristine")
 }
 
 /// The root, made if missing or stale.

@@ -119,6 +119,19 @@ pub fn succeeds(cmd: &mut Command) -> bool {
 }
 
 /// Cargo's target directory: $CARGO_TARGET_DIR, else `target/` in the workspace.
+/// A cache outside the checkout, so that CI's fresh clones share it: `$XDG_CACHE_HOME/
+/// camd-xtask/NAME`, else `~/.cache/camd-xtask/NAME`, else `NAME` in the target directory.
+pub fn cache_dir(name: &str) -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")));
+    match base {
+        Some(base) => base.join("camd-xtask").join(name),
+        None => target_dir().join(name),
+    }
+}
+
 pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => root().join(dir),

@@ -15,7 +15,9 @@
 //! 4. the protocol tests under miri;
 //! 5. the header fuzzer for 30 s from the committed corpus (10 s with --quick);
 //! 6. the aarch64 cross build, the ring's tests and the capture smoke test under qemu
-//!    (`cargo xtask cross --target aarch64-unknown-linux-gnu --test`).
+//!    (`cargo xtask cross --target aarch64-unknown-linux-gnu --test`);
+//! 7. camd against real kernel drivers (vivid webcams, the visl stateless decoder) and under
+//!    systemd, in a qemu guest (`cargo xtask vm-test`).
 //!
 //! The last line sums the test counts of step 2: `tests: N passed, M failed`.
 
@@ -80,6 +82,7 @@ pub fn run(quick: bool, yes: bool) -> Result<(), String> {
         timed("cross", &mut || {
             crate::cross::main("aarch64-unknown-linux-gnu", true)
         })?;
+        timed("vm", &mut || crate::vm::run_vm_test(None))?;
     }
     eprintln!("\nxtask test steps:");
     for (name, secs) in &steps {
