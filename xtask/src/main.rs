@@ -6,6 +6,7 @@
 
 mod args;
 mod bench;
+mod bitbake;
 mod checks;
 mod cross;
 mod demo;
@@ -23,6 +24,7 @@ mod test;
 mod toolchain;
 mod vm;
 mod yocto;
+mod yocto_check;
 
 use args::{Command, Parsed};
 use std::process::ExitCode;
@@ -65,6 +67,11 @@ const COMMANDS: &[Command] = &[
         "yocto-crates",
         "[--check]",
         "write (or check) the Yocto recipe's camd-crates.inc",
+    ),
+    Command::new(
+        "yocto-check",
+        "",
+        "the Yocto layer without bitbake: crates, do_install files, offline parse, oelint",
     ),
     Command::new(
         "oelint",
@@ -141,6 +148,7 @@ fn run(a: &Parsed) -> Result<(), String> {
         ("pristine", []) => pristine::main(),
         ("demo", _) => demo::run_demo(a.has("--yes"), &a.passed_on),
         ("yocto-crates", []) => yocto::crates(a.has("--check")),
+        ("yocto-check", []) => yocto_check::run(),
         ("oelint", []) => oelint::run_lint(),
         ("systemd-check", []) => systemd::check(),
         ("fake-cameras", _) => process::run(

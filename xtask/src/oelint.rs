@@ -77,25 +77,7 @@ fn generated_layout(finding: &str) -> bool {
 
 /// The recipes and appends of the layer, sorted.
 fn recipes(layer: &Path) -> Result<Vec<PathBuf>, String> {
-    let mut found = Vec::new();
-    let mut dirs = vec![layer.to_owned()];
-    while let Some(dir) = dirs.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
-        for entry in entries {
-            let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else if matches!(
-                path.extension().and_then(|e| e.to_str()),
-                Some("bb" | "bbappend")
-            ) {
-                found.push(path);
-            }
-        }
-    }
-    found.sort();
-    Ok(found)
+    crate::bitbake::layer_files(layer, &["bb", "bbappend"])
 }
 
 /// The venv's oelint-adv, installed from the pinned requirements when they changed.

@@ -4,8 +4,9 @@
 //! machine's GStreamer registry against the element inventory (`gst_inventory`), naming each
 //! missing element with its package.
 //!
-//! 1. rustfmt and clippy (warnings are errors); the device files: camd-crates.inc against
-//!    Cargo.lock, oelint-adv on the Yocto layer, systemd-analyze on the unit; the package list
+//! 1. rustfmt and clippy (warnings are errors); the device files: the Yocto layer (`cargo xtask
+//!    yocto-check`: camd-crates.inc against Cargo.lock, do_install's files, no network at
+//!    parse time, oelint-adv, licence checksums), systemd-analyze on the unit; the package list
 //!    on a pristine Debian root (`cargo xtask pristine`);
 //! 2. every test of the workspace with the default toolchain: unit, protocol, bad files, writer
 //!    lifecycle, layout (Rust = C header = docs), cross-language (C, Python, Rust and the spec
@@ -56,8 +57,7 @@ pub fn run(quick: bool, yes: bool) -> Result<(), String> {
             "warnings",
         ]))
     })?;
-    timed("crates", &mut || crate::yocto::crates(true))?;
-    timed("oelint", &mut crate::oelint::run_lint)?;
+    timed("yocto", &mut crate::yocto_check::run)?;
     timed("systemd", &mut crate::systemd::check)?;
     timed("pristine", &mut crate::pristine::main)?;
     let (mut passed, mut failed) = (0u64, 0u64);

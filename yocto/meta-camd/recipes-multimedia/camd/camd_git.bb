@@ -39,8 +39,13 @@ require ${BPN}-crates.inc
 inherit cargo cargo-update-recipe-crates pkgconfig python3-dir systemd useradd
 
 # v4l2: webcam capabilities through the v4l crate, whose bindings bindgen makes with libclang
-# (clang-native: oe-core on wrynose, meta-clang on scarthgap).
-PACKAGECONFIG ??= "v4l2"
+# (clang-native). On by default where a clang-native recipe exists: meta-clang (collection
+# clang-layer) or oe-core's own (wrynose has one, scarthgap none). Elsewhere camd is built
+# without it (RTSP, files and test patterns still work) and do_configure says so in its log.
+# Decided at parse time from the layer list and the files of oe-core: no network, no provider
+# lookup. CAMD_HAVE_CLANG = "1" or "0" in local.conf overrides the guess.
+CAMD_HAVE_CLANG ??= "${@'1' if bb.utils.contains('BBFILE_COLLECTIONS', 'clang-layer', True, False, d) or os.path.isdir(os.path.join(d.getVar('COREBASE'), 'meta/recipes-devtools/clang')) else '0'}"
+PACKAGECONFIG ??= "${@'v4l2' if d.getVar('CAMD_HAVE_CLANG') == '1' else ''}"
 PACKAGECONFIG[v4l2] = ",,clang-native"
 CAMD_FEATURES = "${@bb.utils.contains('PACKAGECONFIG', 'v4l2', '--features camd-worker/v4l2', '', d)}"
 
@@ -51,6 +56,14 @@ export CARGO_PROFILE_RELEASE_STRIP = "false"
 # bindgen (v4l2): libclang from clang-native, headers from the target sysroot.
 export LIBCLANG_PATH = "${STAGING_LIBDIR_NATIVE}"
 export BINDGEN_EXTRA_CLANG_ARGS = "--sysroot=${STAGING_DIR_TARGET}"
+
+do_configure:prepend() {
+    if [ -z "${@bb.utils.filter('PACKAGECONFIG', 'v4l2', d)}" ]; then
+        bbnote "camd: built without V4L2 webcam support (PACKAGECONFIG v4l2 off, CAMD_HAVE_CLANG = ${CAMD_HAVE_CLANG}):" \
+               "a /dev/videoN camera fails with 'this camd was built without V4L2 support';" \
+               "V4L2 needs clang-native: meta-clang on scarthgap, oe-core's own on wrynose"
+    fi
+}
 
 CAMD_RING_VERSION = "${@d.getVar('PV').split('+')[0]}"
 
