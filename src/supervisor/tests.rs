@@ -156,3 +156,25 @@ fn a_ready_worker_that_stays_silent_is_hung_after_hang_timeout_from_its_ready() 
     until_reaped(&mut s);
     s.shutdown();
 }
+
+#[test]
+fn workers_start_with_gstreamer_draining_v4l2_pools() {
+    let scratch = Scratch::new("env");
+    let clock = ManualClock::starting_at(1_000 * 1_000_000_000);
+    let seen = scratch.0.join("seen");
+    let script = format!(
+        "#!/bin/sh\nread -r setup\nprintf '%s' \"$GST_V4L2_FORCE_DRAIN\" > {}.tmp\nmv {0}.tmp {0}\nexec sleep 600\n",
+        seen.display()
+    );
+    let mut s = supervisor(&scratch.0, &script, &clock);
+    let give_up = Instant::now() + Duration::from_secs(10);
+    while !seen.exists() {
+        assert!(
+            Instant::now() < give_up,
+            "the stand-in worker wrote nothing"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(std::fs::read_to_string(&seen).unwrap(), "1");
+    s.shutdown();
+}

@@ -15,6 +15,15 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 
+/// Set in every worker's environment. GStreamer's V4L2 elements (plugins-good: v4l2src, the
+/// stateful v4l2 decoders) "orphan" their buffer pool when they stop, and in GStreamer 1.22 an
+/// orphaned pool was never freed: it kept its duplicate of the device's fd. Measured in the
+/// vm-test guest (docs/vm-test.md): after a webcam was unplugged, or only stopped by a reload,
+/// the worker still held `/dev/video0`, so the replugged device came back as `/dev/video2` and
+/// its driver could not be unloaded. Any value of this variable makes the element drain the
+/// pool instead (the guest then showed no fd and no V4L2 object left).
+const WORKER_ENV: &[(&str, &str)] = &[("GST_V4L2_FORCE_DRAIN", "1")];
+
 /// Room for the worker's process title (see process_title): the argument area is this long.
 const TITLE_ROOM: usize = 1024;
 /// A report line longer than this is not one (a worker's stray output): it is dropped.
@@ -59,6 +68,7 @@ impl WorkerProcess {
         for name in CHILD_ENV_REMOVE {
             command.env_remove(name);
         }
+        command.envs(WORKER_ENV.iter().copied());
         crate::parent_death::die_with_parent(&mut command);
         let mut child = command.spawn()?;
         let stdin = child.stdin.take();

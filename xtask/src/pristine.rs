@@ -148,16 +148,12 @@ fn prepare() -> Result<std::path::PathBuf, String> {
     let dir = cache_dir();
     let root = dir.join("root");
     let stamp = dir.join("root.key");
-    let age = std::fs::metadata(&stamp)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok());
-    let fresh = age.is_some_and(|age| age < MAX_AGE);
-    if fresh && std::fs::read_to_string(&stamp).is_ok_and(|k| k == key) && root.is_dir() {
+    if let Some(age) = crate::process::fresh_cache(&stamp, &key, MAX_AGE).filter(|_| root.is_dir())
+    {
         eprintln!(
             "pristine: {} (cached {} h ago; same packages and sources)",
             root.display(),
-            age.unwrap_or_default().as_secs() / 3600
+            age.as_secs() / 3600
         );
         return Ok(root);
     }

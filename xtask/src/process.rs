@@ -1,8 +1,9 @@
 //! Running commands from the workspace root, echoing them first, with errors that say which
 //! command failed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -130,6 +131,16 @@ pub fn cache_dir(name: &str) -> PathBuf {
         Some(base) => base.join("camd-xtask").join(name),
         None => target_dir().join(name),
     }
+}
+
+/// How old the cache entry whose key is stored in `stamp` is, if that key is `key` and it is
+/// younger than `max_age`: `None` means build it again.
+pub fn fresh_cache(stamp: &Path, key: &str, max_age: Duration) -> Option<Duration> {
+    let age = std::fs::metadata(stamp)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())?;
+    (age < max_age && std::fs::read_to_string(stamp).is_ok_and(|k| k == key)).then_some(age)
 }
 
 pub fn target_dir() -> PathBuf {

@@ -93,9 +93,8 @@ const MASKED: &[&str] = &[
 
 /// The parts of checks.py, in its order.
 const PARTS: &[&str] = &["webcams", "replug", "decoder", "systemd"];
-/// What `cargo xtask test` runs: all but `replug`, which fails on a camd bug still open (the
-/// worker keeps a vanished V4L2 node open: docs/vm-test.md, issue 15).
-const DEFAULT_PARTS: &[&str] = &["webcams", "decoder", "systemd"];
+/// What `cargo xtask test` runs: every part.
+const DEFAULT_PARTS: &[&str] = PARTS;
 
 const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// From qemu's start to the guest's `done` line (measured: docs/vm-test.md).
@@ -215,20 +214,14 @@ fn prepare_image() -> Result<Image, String> {
         initrd: done.join("initrd.img"),
         disk: done.join("root.img"),
     };
-    let age = std::fs::metadata(&stamp)
-        .and_then(|m| m.modified())
-        .ok()
-        .and_then(|t| t.elapsed().ok());
-    if age.is_some_and(|a| a < MAX_AGE)
-        && std::fs::read_to_string(&stamp).is_ok_and(|k| k == key)
-        && [&image.kernel, &image.initrd, &image.disk]
-            .iter()
-            .all(|p| p.is_file())
-    {
+    let complete = [&image.kernel, &image.initrd, &image.disk]
+        .iter()
+        .all(|p| p.is_file());
+    if let Some(age) = process::fresh_cache(&stamp, &key, MAX_AGE).filter(|_| complete) {
         eprintln!(
             "vm-test: guest image {} (cached {} h ago; same packages, sources and files)",
             done.display(),
-            age.unwrap_or_default().as_secs() / 3600
+            age.as_secs() / 3600
         );
         return Ok(image);
     }

@@ -164,8 +164,17 @@ pub fn probe(device: &Path) -> Result<DeviceCaps> {
         ),
         ));
     }
-    let dev = v4l::Device::with_path(device)
-        .map_err(|e| Error::new(Kind::Device, format!("{name}: cannot open: {e}")))?;
+    let dev = v4l::Device::with_path(device).map_err(|e| {
+        // Seen in the vm-test guest with the unit's DeviceAllow= removed: "Operation not
+        // permitted (os error 1)".
+        let hint = if e.kind() == std::io::ErrorKind::PermissionDenied {
+            " (camd's user needs the video group; under systemd, the unit's DeviceAllow= must \
+             include the device)"
+        } else {
+            ""
+        };
+        Error::new(Kind::Device, format!("{name}: cannot open: {e}{hint}"))
+    })?;
     // The v4l crate unwraps the driver's name strings as UTF-8: a device reporting anything
     // else would panic this camera's thread (or `camd probe`). Make it this device's error.
     let not_utf8 = |what: &str| {
