@@ -302,9 +302,9 @@ fn camera_names_filter_the_listing_and_an_unknown_one_is_an_error() {
 }
 
 #[test]
-fn the_table_is_aligned_and_says_everything() {
+fn the_wide_table_is_aligned_and_says_everything() {
     let site = site("status-table");
-    let table = camd_ok(&["status", "--dir", site.dir()]);
+    let table = camd_ok(&["status", "--dir", site.dir(), "--wide"]);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 5, "{table}");
     let header = lines[0];
@@ -388,6 +388,71 @@ fn the_table_is_aligned_and_says_everything() {
     assert!(broken[14].contains("header.magic"), "{}", broken[14]);
     row("we\"ird");
     assert!(!table.contains('\x1b'), "no terminal codes into a pipe");
+}
+
+/// The default table fits 100 columns (issue 19): the cause is cut at a word boundary, the
+/// whole text stays in --wide and json; the decoder column says passthrough for a camera whose
+/// JPEG is passed through.
+#[test]
+fn the_default_table_fits_100_columns_and_says_what_matters() {
+    let site = site("status-narrow");
+    let table = camd_ok(&["status", "--dir", site.dir()]);
+    for line in table.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "{} columns: {line}\n{table}",
+            line.chars().count()
+        );
+    }
+    let header = table.lines().next().unwrap();
+    let words: Vec<&str> = header.split_whitespace().collect();
+    assert_eq!(
+        words,
+        ["CAMERA", "STATUS", "FPS", "AGE", "SIZE", "DECODER", "RETRY", "CAUSE"]
+    );
+    let cause_at = header.find("CAUSE").unwrap();
+    let row = |name: &str| -> String {
+        table
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} row:\n{table}"))
+            .to_owned()
+    };
+    let door = row("door");
+    assert!(door.contains(" retrying "), "{door}");
+    assert!(door.contains(" avdec_h264 "), "{door}");
+    assert!(door.contains(" 2/5 in "), "{door}");
+    let cause = door[cause_at..].to_owned();
+    let wide = camd_ok(&["status", "--dir", site.dir(), "--wide"]);
+    let whole = wide
+        .lines()
+        .find(|l| l.starts_with("door "))
+        .and_then(|l| l.find("rtsp://door.local").map(|i| l[i..].to_owned()))
+        .unwrap();
+    assert!(
+        whole.chars().count() > cause.chars().count(),
+        "{whole} / {cause}"
+    );
+    let kept = cause
+        .strip_suffix('…')
+        .unwrap_or_else(|| panic!("not cut: {cause:?}"));
+    assert!(
+        whole.starts_with(kept),
+        "{kept:?} is not the start of {whole:?}"
+    );
+    assert!(
+        whole[kept.len()..].starts_with(' ') || whole[kept.len()..].starts_with([',', ':', '(']),
+        "cut mid-word: {kept:?} | {whole:?}"
+    );
+    let yard = row("yard");
+    assert!(yard.contains(" ok "), "{yard}");
+    assert!(yard.contains(" passthrough "), "{yard}");
+    assert!(
+        yard.trim_end().ends_with(" -"),
+        "an ok camera shows no cause: {yard}"
+    );
+    assert!(row("broken").contains(" unreadable "), "{table}");
+    assert!(!table.contains('\x1b'), "no colour into a pipe");
 }
 
 /// Checks Prometheus' text exposition format: every sample line is
@@ -608,7 +673,7 @@ fn a_dead_writer_is_not_alive() {
         f["porch.status"], r#""ok""#,
         "the state is the last one written"
     );
-    let table = camd_ok(&["status", "--dir", d]);
+    let table = camd_ok(&["status", "--dir", d, "--wide"]);
     let header = table.lines().next().unwrap();
     let alive_column = header.find(" ALIVE").unwrap() + 1;
     let row = table.lines().nth(1).unwrap();

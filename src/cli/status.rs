@@ -1,4 +1,4 @@
-//! `camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]`:
+//! `camd status [--dir DIR] [--format table|json|prometheus] [--wide] [--watch [SECONDS]] [CAMERA...]`:
 //! every camera's state, read from the rings alone.
 //!
 //! It opens each `*.ring` file of DIR (default `/run/camd`; dotfiles, which are rings being
@@ -14,7 +14,9 @@
 //! configured camera whose ring the supervisor could not make (no space, something else at its
 //! path): `missing-rings.toml` in DIR, written by the supervisor, gives its name and reason.
 //!
-//! Formats: `table` (aligned columns for people); `json` (one line: `{"cameras":[{...}]}`, the
+//! Formats: `table` (aligned columns for people: by default what fits 100 columns, the cause
+//! cut at a word boundary, the status in colour on a terminal unless `NO_COLOR` is set;
+//! `--wide` every column above, whole); `json` (one line: `{"cameras":[{...}]}`, the
 //! same snake_case keys in every object, `null` where a value is unknown, numbers as numbers,
 //! durations in milliseconds); `prometheus` (text exposition for node_exporter's textfile
 //! collector: `camd_camera_up`, `camd_camera_state` one-hot over every state including
@@ -47,11 +49,15 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str =
-    "usage: camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]";
+    "usage: camd status [--dir DIR] [--format table|json|prometheus] [--wide] [--watch [SECONDS]] [CAMERA...]";
 
 const DIR: Flag = Flag::value("--dir");
 const FORMAT: Flag = Flag::value("--format");
 const WATCH: Flag = Flag::optional_number("--watch");
+const WIDE: Flag = Flag::switch("--wide");
+
+/// The default table's width: it fits a 100-column terminal (`--wide` shows every column).
+pub const NARROW_WIDTH: usize = 100;
 
 /// The status of a camera whose ring could not be read.
 const UNREADABLE: &str = "unreadable";
@@ -68,14 +74,23 @@ fn all_states() -> impl Iterator<Item = &'static str> {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Format {
-    Table,
+    Table(Look),
     Json,
     Prometheus,
 }
 
+/// How the table is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Look {
+    /// Every column, whole (`--wide`); else the narrow table of `NARROW_COLUMNS`.
+    wide: bool,
+    /// Status in colour: stdout is a terminal and `NO_COLOR` is not set (no-color.org).
+    colour: bool,
+}
+
 /// Runs `camd status` with the arguments after `status`.
 pub fn main(args: &[OsString]) -> Result<ExitCode> {
-    let parsed = args::parse(args, &[DIR, FORMAT, WATCH])
+    let parsed = args::parse(args, &[DIR, FORMAT, WATCH, WIDE])
         .map_err(|e| Error::new(Kind::Usage, format!("status: {e}\n{USAGE}")))?;
     let dir = parsed
         .path(DIR)
@@ -85,7 +100,11 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
         .map_err(|e| Error::new(Kind::Usage, format!("status: {e}")))?
         .unwrap_or("table")
     {
-        "table" => Format::Table,
+        "table" => Format::Table(Look {
+            wide: parsed.has(WIDE),
+            colour: std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty()),
+        }),
         "json" => Format::Json,
         "prometheus" => Format::Prometheus,
         other => {
@@ -164,7 +183,7 @@ fn watch_loop(
                 "every {}, Ctrl-C to stop\n\n{text}",
                 human_duration(interval)
             )
-        } else if !first && format == Format::Table {
+        } else if !first && matches!(format, Format::Table(_)) {
             format!("\n{text}")
         } else {
             text
@@ -334,7 +353,8 @@ fn millis(d: Duration) -> u64 {
 
 fn render(format: Format, dir: &Path, cameras: &[Camera]) -> String {
     match format {
-        Format::Table => table(dir, cameras),
+        Format::Table(look) if look.wide => table(dir, cameras),
+        Format::Table(look) => narrow_table(dir, cameras, look.colour),
         Format::Json => {
             let cameras = cameras.iter().map(camera_json).collect();
             let mut text = Value::Object(vec![("cameras", Value::Array(cameras))]).to_json();
@@ -431,6 +451,122 @@ fn table_row(camera: &Camera) -> Vec<String> {
         format!("{}/{}/{}", s.drops, s.oversize, s.reconnects),
         last_error,
     ]
+}
+
+/// The narrow table's columns: what a person looks at first. `--wide` has the rest.
+const NARROW_COLUMNS: &[&str] = &[
+    "CAMERA", "STATUS", "FPS", "AGE", "SIZE", "DECODER", "RETRY", "CAUSE",
+];
+
+/// Widest a camera name is shown in the narrow table (cut with "…"; `--wide` shows it whole).
+const NAME_WIDTH: usize = 16;
+
+/// At most `NARROW_WIDTH` columns: the cause (the last error, while the camera is not ok) is
+/// cut at a word boundary to what is left; the whole text is in `--wide` and `--format json`.
+fn narrow_table(dir: &Path, cameras: &[Camera], colour: bool) -> String {
+    if cameras.is_empty() {
+        return format!("no camera rings in {}\n", dir.display());
+    }
+    let rows: Vec<Vec<String>> = cameras.iter().map(narrow_row).collect();
+    let last = NARROW_COLUMNS.len() - 1;
+    let mut widths: Vec<usize> = NARROW_COLUMNS.iter().map(|c| c.chars().count()).collect();
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(&row[..last]) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let used: usize = widths[..last].iter().map(|w| w + 2).sum();
+    let cause_width = NARROW_WIDTH
+        .saturating_sub(used)
+        .max(NARROW_COLUMNS[last].len());
+    let header: Vec<String> = NARROW_COLUMNS.iter().map(|c| c.to_string()).collect();
+    let mut out = String::new();
+    for (n, row) in std::iter::once(&header).chain(&rows).enumerate() {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i == last {
+                line.push_str(&cut_at_word(cell, cause_width));
+                continue;
+            }
+            let pad = widths[i] - cell.chars().count();
+            let shown = match (colour, i, n) {
+                (true, 1, 1..) => paint(cell),
+                _ => cell.clone(),
+            };
+            let _ = write!(line, "{shown}{}  ", " ".repeat(pad));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn narrow_row(camera: &Camera) -> Vec<String> {
+    let dash = || "-".to_owned();
+    let name = cut_at_word(&one_line(&camera.name), NAME_WIDTH);
+    let r = match &camera.reading {
+        Ok(r) => r,
+        Err(e) => {
+            let mut row = vec![name, UNREADABLE.to_owned()];
+            row.resize(NARROW_COLUMNS.len() - 1, dash());
+            row.push(one_line(&e.to_string()));
+            return row;
+        }
+    };
+    let s = &r.snapshot.status;
+    // What turns the camera's stream into JPEG: its decoder, else its raw input encoded, else
+    // the camera's own JPEG passed through.
+    let decoder = match (text(&s.decoder), text(&s.encoder), text(&s.input_codec)) {
+        (Some(d), _, _) => one_line(d),
+        (None, Some(_), Some(input)) => one_line(input),
+        (None, None, Some(_)) => "passthrough".to_owned(),
+        _ => dash(),
+    };
+    let retry = match (r.retry(), r.next_retry_in()) {
+        (Some((n, max)), Some(next)) => format!("{n}/{max} in {}", human_duration(next)),
+        (Some((n, max)), None) => format!("{n}/{max}"),
+        _ => dash(),
+    };
+    let cause = match text(&s.last_error) {
+        Some(e) if r.state() != State::Ok => one_line(e),
+        _ => dash(),
+    };
+    vec![
+        name,
+        r.state().as_str().to_owned(),
+        format!("{:.1}", r.snapshot.fps()),
+        r.frame_age.map_or_else(dash, human_duration),
+        r.resolution()
+            .map_or_else(dash, |(w, h)| format!("{w}x{h}")),
+        decoder,
+        retry,
+        cause,
+    ]
+}
+
+/// A status in its colour: ok green, retrying and starting yellow, the rest red.
+fn paint(status: &str) -> String {
+    let code = match status {
+        "ok" => "32",
+        "retrying" | "starting" => "33",
+        "stopped" => "2",
+        _ => "31",
+    };
+    format!("\x1b[{code}m{status}\x1b[0m")
+}
+
+/// `text` in at most `width` characters: whole, or cut after a whole word with "…".
+fn cut_at_word(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let room = width.saturating_sub(1);
+    let head: String = text.chars().take(room).collect();
+    let cut = head
+        .rfind(' ')
+        .filter(|&space| space > room / 2)
+        .map_or(head.as_str(), |space| &head[..space]);
+    format!("{}…", cut.trim_end_matches([' ', ',', ';', ':', '(']))
 }
 
 /// A text for one table cell: control characters (a newline in an error) become spaces.
