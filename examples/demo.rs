@@ -201,6 +201,8 @@ fn run(options: &Options) -> Result<(), String> {
          PYTHONPATH={} CAMD_RING_LIB={} python3 -c \
          'import camd_ring; r = camd_ring.Reader(\"{}/door.ring\"); m, jpeg = r.copy_latest(); \
          print(r.status().state, m.seq, m.width, m.height, len(jpeg))'\n\
+         See the pictures (every camera's latest frame as DIR/CAMERA.jpg):\n  \
+         {} snapshot --all -o /tmp/camd-demo-pictures --dir {}\n\
          Ctrl-C stops everything.\n",
         big.0,
         big.1,
@@ -216,6 +218,8 @@ fn run(options: &Options) -> Result<(), String> {
             .join("ring/python")
             .display(),
         camd.with_file_name("libcamd_ring.so").display(),
+        rings.display(),
+        camd.display(),
         rings.display(),
     );
     // Time to read the lines above before the display takes the screen.

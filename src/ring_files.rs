@@ -24,6 +24,18 @@ pub fn camera_of(file_name: &str) -> Option<&str> {
         .filter(|name| !name.starts_with('.'))
 }
 
+/// The cameras that have a ring in `dir`, sorted by name.
+pub fn cameras_in(dir: &Path) -> std::io::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        if let Some(name) = camera_of(&entry?.file_name().to_string_lossy()) {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
 /// Opens the camera's ring for writing: takes over an existing one of the right shape (a
 /// restarted worker), or creates it. Either way the file ends with mode 0640 and `group` (or,
 /// without one, camd's own group): a changed `ring_group` applies to existing rings. The error

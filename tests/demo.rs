@@ -88,6 +88,7 @@ fn cameras_come_up_gate_drops_out_and_returns_ctrl_c_leaves_nothing() {
     }
     let text = std::fs::read_to_string(dir.path().join("demo.out")).unwrap();
     assert!(text.contains("python3 -c"), "{text}");
+    assert!(text.contains(" snapshot --all -o "), "{text}");
     assert!(
         text.contains(&format!("rings: {}", dir.path().join("rings").display())),
         "{text}"

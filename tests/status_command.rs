@@ -725,6 +725,38 @@ fn watch_lists_again_with_fresh_values() {
 }
 
 #[test]
+fn snapshot_all_writes_every_camera_that_has_a_frame() {
+    let site = site("snapshot-all");
+    let out_dir = TempDir::new("snapshot-all-out");
+    let into = out_dir.join("sheet");
+    let out = camd(&[
+        "snapshot",
+        "--all",
+        "-o",
+        into.to_str().unwrap(),
+        "--dir",
+        site.dir(),
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert_eq!(
+        std::fs::read(into.join("yard.jpg")).unwrap(),
+        site.yard_frame
+    );
+    assert!(stdout.starts_with("yard: frame 1, 320x240, "), "{stdout}");
+    // door has no frame: said, not fatal; no file for it.
+    assert!(
+        stderr.contains("camera door has no frame yet (status retrying"),
+        "{stderr}"
+    );
+    assert!(!into.join("door.jpg").exists());
+    let err = camd_fails(&["snapshot", "--all", "--dir", site.dir()]);
+    assert!(err.contains("--all needs a directory"), "{err}");
+    let err = camd_fails(&["snapshot", "--all", "yard", "-o", "x", "--dir", site.dir()]);
+    assert!(err.contains("--all or camera names"), "{err}");
+}
+
+#[test]
 fn snapshot_writes_exactly_the_latest_frame() {
     let mut site = site("snapshot");
     let out_dir = TempDir::new("snapshot-out");

@@ -1,12 +1,15 @@
 //! `camd snapshot CAMERA -o FILE [--dir DIR]`: saves a camera's latest JPEG frame, read from its
 //! ring (`DIR/CAMERA.ring`, DIR defaults to `/run/camd`) like any reader, with no daemon involved.
+//! `camd snapshot --all -o OUTDIR` saves every camera's, as `OUTDIR/CAMERA.jpg` (OUTDIR is made
+//! if missing); a camera without a frame is said on stderr and the others are still saved.
 //!
 //! The file is written under a temporary name in FILE's directory and renamed over FILE, so a
 //! program watching FILE never sees half a JPEG. `-o -` writes the JPEG to stdout. The summary
 //! line (`CAMERA: frame SEQ, WxH, N bytes, age X ms -> FILE`) goes to stdout, or to stderr when
 //! stdout carries the frame. A camera with no frame yet is an error that says its status.
 //!
-//! Exit status: 0 when the frame was written; 2 (an `Err` the caller prints) otherwise.
+//! Exit status: 0 when the frame was written (with `--all`: every camera that has a frame); 2
+//! (an `Err` the caller prints) otherwise.
 
 use crate::error::{Error, Kind, Result, Subject};
 
@@ -21,19 +24,33 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: camd snapshot CAMERA -o FILE.jpg|- [--dir DIR]";
+const USAGE: &str = "usage: camd snapshot CAMERA -o FILE.jpg|- [--dir DIR]\n       camd snapshot --all -o DIR [--dir DIR]   every camera, as DIR/CAMERA.jpg";
 
 const DIR: Flag = Flag::value("--dir");
 const OUTPUT: Flag = Flag::value("-o");
 const OUTPUT_LONG: Flag = Flag::value("--output");
+const ALL: Flag = Flag::switch("--all");
 
 /// Runs `camd snapshot` with the arguments after `snapshot`.
 pub fn main(args: &[OsString]) -> Result<ExitCode> {
-    let parsed = args::parse(args, &[DIR, OUTPUT, OUTPUT_LONG])
+    let parsed = args::parse(args, &[DIR, OUTPUT, OUTPUT_LONG, ALL])
         .map_err(|e| Error::new(Kind::Usage, format!("snapshot: {e}\n{USAGE}")))?;
     let cameras = parsed
         .text_positionals()
         .map_err(|e| Error::new(Kind::Usage, format!("snapshot: {e}")))?;
+    if parsed.has(ALL) {
+        if !cameras.is_empty() {
+            return Err(Error::new(
+                Kind::Usage,
+                format!("snapshot: --all or camera names, not both\n{USAGE}"),
+            ));
+        }
+        let dir = parsed
+            .path(DIR)
+            .unwrap_or_else(|| DEFAULT_RUNTIME_DIR.into());
+        let out = parsed.path(OUTPUT).or(parsed.path(OUTPUT_LONG));
+        return all(&dir, out.as_deref());
+    }
     let camera = match cameras.as_slice() {
         [camera] => *camera,
         [] => {
@@ -106,6 +123,65 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
     } else {
         write_atomically(&output, &frame)?;
         println!("{}", summary(&output.display().to_string()));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--all -o OUTDIR`: every camera's latest frame as `OUTDIR/CAMERA.jpg`.
+fn all(dir: &Path, out: Option<&Path>) -> Result<ExitCode> {
+    let out = out
+        .filter(|o| !o.as_os_str().is_empty() && o.as_os_str() != "-")
+        .ok_or_else(|| {
+            Error::new(
+                Kind::Usage,
+                format!("snapshot: --all needs a directory to write into (-o DIR)\n{USAGE}"),
+            )
+        })?;
+    let cameras = crate::ring_files::cameras_in(dir).map_err(|e| {
+        Error::new(
+            Kind::Usage,
+            format!("snapshot: cannot list {}: {e}", dir.display()),
+        )
+    })?;
+    if cameras.is_empty() {
+        return Err(Error::new(
+            Kind::Usage,
+            format!("snapshot: no camera rings in {}", dir.display()),
+        ));
+    }
+    std::fs::create_dir_all(out).map_err(|e| {
+        Error::new(
+            Kind::Usage,
+            format!("snapshot: cannot make {}: {e}", out.display()),
+        )
+    })?;
+    let mut written = 0;
+    for camera in &cameras {
+        let to = out.join(format!("{camera}.jpg"));
+        let saved = Reader::open(ring_path(dir, camera))
+            .map_err(|e| Error::from(e).about(SNAPSHOT))
+            .and_then(|reader| {
+                let mut frame = Vec::new();
+                let meta = reader
+                    .copy_latest(&mut frame)
+                    .map_err(|e| Error::from(e).about(SNAPSHOT))?
+                    .ok_or_else(|| Error::new(Kind::Usage, no_frame(camera, &reader)))?;
+                write_atomically(&to, &frame)?;
+                Ok(meta)
+            });
+        match saved {
+            Ok(meta) => {
+                written += 1;
+                println!("{}", summary(camera, &meta, &to.display().to_string()));
+            }
+            Err(e) => eprintln!("{e}"),
+        }
+    }
+    if written == 0 {
+        return Err(Error::new(
+            Kind::Usage,
+            format!("snapshot: no camera of {} has a frame", dir.display()),
+        ));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -38,7 +38,7 @@ pub mod json;
 
 use super::args::{self, Flag};
 use crate::config::DEFAULT_RUNTIME_DIR;
-use crate::ring_files::{camera_of, ring_path};
+use crate::ring_files::ring_path;
 use camd_ring::{FrameMeta, Reader, State, StatusSnapshot, DEFAULT_ALIVE_TIMEOUT};
 use json::Value;
 use std::ffi::OsString;
@@ -241,13 +241,7 @@ fn list(dir: &Path, filter: &[String]) -> Result<Vec<Camera>> {
             format!("status: cannot list {}: {e}", dir.display()),
         )
     };
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(cannot)? {
-        let file_name = entry.map_err(cannot)?.file_name();
-        if let Some(name) = camera_of(&file_name.to_string_lossy()) {
-            names.push(name.to_owned());
-        }
-    }
+    let mut names = crate::ring_files::cameras_in(dir).map_err(cannot)?;
     // Cameras whose ring could not be made, as the supervisor recorded them, with the reason.
     // A list this user may not read adds nothing: the rings themselves are still listed.
     let missing = crate::missing_rings::read(dir).unwrap_or_default();
