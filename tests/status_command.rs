@@ -724,6 +724,70 @@ fn watch_lists_again_with_fresh_values() {
     assert!(seen, "the watch never showed frame 2");
 }
 
+/// On a terminal (a pseudo-terminal from util-linux's `script`), `--watch` redraws in place:
+/// every listing starts at the cursor's home and clears what is left below it, each is the same
+/// number of lines, none wider than 100 columns, so the screen never scrolls. Colour is on.
+#[test]
+fn watch_on_a_terminal_redraws_one_screen_in_place() {
+    let site = site("status-tty");
+    let command = format!("{CAMD} status --watch 0.2 --dir {}", site.dir());
+    let mut child = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("util-linux's script (a pseudo-terminal)");
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+    child.wait().unwrap();
+    let screens: Vec<&str> = out
+        .split("\x1b[H")
+        .skip(1)
+        .filter_map(|s| s.split("\x1b[J").next())
+        .collect();
+    assert!(
+        screens.len() >= 4,
+        "{} listings in 1.5 s: {out:?}",
+        screens.len()
+    );
+    let strip = |line: &str| -> String {
+        let mut plain = String::new();
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            } else if c != '\r' {
+                plain.push(c);
+            }
+        }
+        plain
+    };
+    let heights: Vec<usize> = screens.iter().map(|s| s.lines().count()).collect();
+    assert!(heights.windows(2).all(|w| w[0] == w[1]), "{heights:?}");
+    for screen in &screens {
+        for line in screen.lines() {
+            assert!(strip(line).chars().count() <= 100, "{:?}", strip(line));
+        }
+    }
+    assert!(
+        screens[1].contains("every 200ms, Ctrl-C to stop"),
+        "{:?}",
+        screens[1]
+    );
+    assert!(
+        out.contains("\x1b[32mok\x1b[0m"),
+        "no colour for ok: {out:?}"
+    );
+}
+
 #[test]
 fn snapshot_all_writes_every_camera_that_has_a_frame() {
     let site = site("snapshot-all");
