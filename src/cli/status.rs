@@ -413,12 +413,7 @@ fn table_row(camera: &Camera) -> Vec<String> {
     let name = one_line(&camera.name);
     let r = match &camera.reading {
         Ok(r) => r,
-        Err(e) => {
-            let mut row = vec![name, UNREADABLE.to_owned()];
-            row.resize(COLUMNS.len() - 1, dash());
-            row.push(one_line(&e.to_string()));
-            return row;
-        }
+        Err(e) => return unreadable_row(name, COLUMNS.len(), e),
     };
     let s = &r.snapshot.status;
     let last_error = match (text(&s.last_error), r.last_error_age) {
@@ -500,12 +495,7 @@ fn narrow_row(camera: &Camera) -> Vec<String> {
     let name = cut_at_word(&one_line(&camera.name), NAME_WIDTH);
     let r = match &camera.reading {
         Ok(r) => r,
-        Err(e) => {
-            let mut row = vec![name, UNREADABLE.to_owned()];
-            row.resize(NARROW_COLUMNS.len() - 1, dash());
-            row.push(one_line(&e.to_string()));
-            return row;
-        }
+        Err(e) => return unreadable_row(name, NARROW_COLUMNS.len(), e),
     };
     let s = &r.snapshot.status;
     // What turns the camera's stream into JPEG: its decoder, else its raw input encoded, else
@@ -536,6 +526,14 @@ fn narrow_row(camera: &Camera) -> Vec<String> {
         retry,
         cause,
     ]
+}
+
+/// The row of a ring that cannot be read: its name, `unreadable`, dashes, and why last.
+fn unreadable_row(name: String, columns: usize, error: &Error) -> Vec<String> {
+    let mut row = vec![name, UNREADABLE.to_owned()];
+    row.resize(columns - 1, "-".to_owned());
+    row.push(one_line(&error.to_string()));
+    row
 }
 
 /// A status in its colour: ok green, retrying and starting yellow, the rest red.
