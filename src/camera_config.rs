@@ -14,6 +14,28 @@ pub enum Transport {
     Udp,
 }
 
+/// Which frames of an H.264/H.265 camera are decoded (`decode`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Decode {
+    /// Every frame.
+    #[default]
+    All,
+    /// Keyframes only: every other frame (a buffer the parser flags `DELTA_UNIT`) is dropped
+    /// before the decoder, for cameras sampled at a few frames per second. MJPEG and raw
+    /// sources have only keyframes: there it changes nothing.
+    Keyframes,
+}
+
+impl Decode {
+    /// The config's spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::All => "all",
+            Self::Keyframes => "keyframes",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct CameraConfig {
     /// Ring file name and display name.
@@ -29,6 +51,8 @@ pub struct CameraConfig {
     pub transport: Transport,
     /// rtspsrc jitter-buffer latency, ms.
     pub latency_ms: u32,
+    /// Which frames are decoded: all, or keyframes only (H.264/H.265).
+    pub decode: Decode,
     /// Element overrides (otherwise hardware first, see capture::elements).
     pub decoder: Option<String>,
     pub encoder: Option<String>,
@@ -109,6 +133,7 @@ impl CameraConfig {
             jpeg_quality: 85,
             transport: Transport::Auto,
             latency_ms: 200,
+            decode: Decode::All,
             decoder: None,
             encoder: None,
             slot_count: 4,

@@ -243,24 +243,42 @@ fn retries_exhausted_means_connection_failed_with_the_maximum_count() {
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }
 
-/// A frame-rate limit: a 15 fps camera limited to 5 fps publishes 5 fps.
+/// A frame-rate limit: a 15 fps camera limited to 5 fps publishes 5 fps, H.264 (decoded, the
+/// rate limit before the scaler) and MJPEG (passed through undecoded, rate-limited as JPEG).
 #[test]
 fn a_frame_rate_limit_is_applied() {
     gst::init().unwrap();
-    let server =
-        fake_cameras::serve(0, &[MountSpec::new("cam", Codec::H264, 320, 240, 15)]).unwrap();
+    let server = fake_cameras::serve(
+        0,
+        &[
+            MountSpec::new("cam", Codec::H264, 320, 240, 15),
+            MountSpec::new("mjpeg", Codec::Mjpeg, 320, 240, 15),
+        ],
+    )
+    .unwrap();
     let dir = TempDir::new("rtsp");
     let mut cam = camera("limited", &server.url("cam"));
     cam.max_fps = Some(5);
-    let worker = Worker::start(vec![cam], dir.path(), None).unwrap();
-    let reader = open(&dir, "limited");
-    until_state(&reader, State::Ok, Duration::from_secs(3));
-    // Measured after a second of settling, over 4 s: on a loaded machine (this binary's tests
-    // run in parallel) the frames of the first second can arrive in a burst (8 fps was seen
-    // over a 3 s window right after `ok`).
-    std::thread::sleep(Duration::from_secs(1));
-    let fps = frames_in(&reader, Duration::from_secs(4)) as f64 / 4.0;
-    assert!((fps - 5.0).abs() <= 0.75, "{fps} fps, expected 5");
+    (cam.width, cam.height) = (Some(160), Some(120));
+    let mut mjpeg = camera("limited-mjpeg", &server.url("mjpeg"));
+    mjpeg.max_fps = Some(5);
+    let worker = Worker::start(vec![cam, mjpeg], dir.path(), None).unwrap();
+    for (name, size, elements) in [
+        ("limited", (160, 120), ("avdec_h264", "jpegenc")),
+        ("limited-mjpeg", (320, 240), ("", "")),
+    ] {
+        let reader = open(&dir, name);
+        until_state(&reader, State::Ok, Duration::from_secs(3));
+        // Measured after a second of settling, over 4 s: on a loaded machine (this binary's
+        // tests run in parallel) the frames of the first second can arrive in a burst (8 fps was
+        // seen over a 3 s window right after `ok`).
+        std::thread::sleep(Duration::from_secs(1));
+        let fps = frames_in(&reader, Duration::from_secs(4)) as f64 / 4.0;
+        assert!((fps - 5.0).abs() <= 0.75, "{name}: {fps} fps, expected 5");
+        check_jpegs(&reader, size);
+        let s = status(&reader).status;
+        assert_eq!((s.decoder.as_str(), s.encoder.as_str()), elements, "{name}");
+    }
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }
 

@@ -3,7 +3,9 @@
 //! the supervisor uses to hand a worker its cameras. One list: a key added here is accepted,
 //! checked and passed on, or the round-trip test fails.
 
-use crate::camera_config::{format_fingerprint, parse_fingerprint, CameraConfig, Transport};
+use crate::camera_config::{
+    format_fingerprint, parse_fingerprint, CameraConfig, Decode, Transport,
+};
 use crate::error::{Error, Kind, Result};
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
@@ -19,6 +21,7 @@ pub const SETTING_KEYS: &[&str] = &[
     "jpeg_quality",
     "transport",
     "latency_ms",
+    "decode",
     "decoder",
     "encoder",
     "slot_count",
@@ -58,6 +61,18 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool>
             }
         }
         "latency_ms" => camera.latency_ms = integer(value, 0..=10_000)? as u32,
+        "decode" => {
+            camera.decode = match string(value)? {
+                "all" => Decode::All,
+                "keyframes" => Decode::Keyframes,
+                other => {
+                    return Err(Error::new(
+                        Kind::Config,
+                        format!("{other:?} is not one of \"all\", \"keyframes\""),
+                    ))
+                }
+            }
+        }
         "decoder" => camera.decoder = Some(element_name(value)?),
         "encoder" => camera.encoder = Some(element_name(value)?),
         "slot_count" => camera.slot_count = integer(value, 2..=64)? as u32,
@@ -205,6 +220,7 @@ pub fn to_inline_table(camera: &CameraConfig, worker: Option<&str>) -> String {
     };
     kv("transport", quote(transport));
     kv("latency_ms", camera.latency_ms.to_string());
+    kv("decode", quote(camera.decode.name()));
     if let Some(decoder) = &camera.decoder {
         kv("decoder", quote(decoder));
     }

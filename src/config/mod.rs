@@ -11,7 +11,7 @@ mod problems;
 pub use names::check_camera_name;
 pub use problems::{Problem, Problems, Warnings};
 
-use crate::camera_config::{CameraConfig, Transport};
+use crate::camera_config::{CameraConfig, Decode, Transport};
 use crate::source::Source;
 use problems::Collector;
 use std::path::{Path, PathBuf};
@@ -548,6 +548,18 @@ fn parse_camera(
             format!("{path}.transport"),
             "\"udp\" over rtsps:// sends the video unencrypted beside the TLS connection (only \
              the RTSP requests are encrypted): \"auto\" or \"tcp\" keeps it inside",
+        );
+    }
+    if camera.decode == Decode::Keyframes && !matches!(camera.source, Source::Rtsp { .. }) {
+        // Only an RTSP camera's H.264/H.265 reaches camd's parser; which codec it sends is known
+        // at connect (the worker logs it for an MJPEG one).
+        let span = table.get_key_value("decode").and_then(|(k, _)| k.span());
+        c.warn(
+            span,
+            format!("{path}.decode"),
+            "\"keyframes\" changes nothing here: only rtsp:// and rtsps:// cameras sending H.264 \
+             or H.265 have frames that are not keyframes to skip (webcams and test patterns \
+             deliver whole pictures; a file is decoded whole by decodebin)",
         );
     }
     let entry = (c.problems.len() == before && name.is_some() && source.is_some())

@@ -1,7 +1,7 @@
 //! The config parser's unit tests: every key, every default, every problem with its line.
 
 use super::*;
-use crate::camera_config::Transport;
+use crate::camera_config::{Decode, Transport};
 
 fn parse(text: &str) -> Result<Config, Problems> {
     Config::parse(text, Path::new("camd.toml"), &SecretSource::default())
@@ -204,7 +204,7 @@ fn every_setting_key_is_handed_on() {
     let ca = ca_file("handed-on");
     let config = parse(&format!(
         "[[camera]]\nname = \"c\"\nurl = \"rtsps://h/s\"\nwidth = 64\nheight = 64\nmax_fps = 1\n\
-         decoder = \"d\"\nencoder = \"e\"\nslot_capacity = 5000\nprobe_interval_s = 5\n\
+         decode = \"keyframes\"\ndecoder = \"d\"\nencoder = \"e\"\nslot_capacity = 5000\nprobe_interval_s = 5\n\
          tls_ca_file = \"{}\"\ntls_fingerprint = \"{PIN}\"\nallow_basic_auth = true\n",
         ca.display()
     ))
@@ -223,6 +223,7 @@ fn every_setting_key_is_handed_on() {
         "{line}"
     );
     assert!(entry.camera.allow_basic_auth);
+    assert_eq!(entry.camera.decode, Decode::Keyframes);
     assert_eq!(entry.camera.tls.ca_file.as_deref(), Some(ca.as_path()));
     std::fs::remove_file(ca).unwrap();
 }
@@ -718,4 +719,55 @@ fn udp_over_rtsps_is_a_warning() {
         Config::parse_with_warnings(&plain, Path::new("camd.toml"), &SecretSource::default())
             .unwrap();
     assert!(warnings.is_empty(), "{warnings}");
+}
+
+#[test]
+fn decode_is_all_or_keyframes_and_keyframes_warns_where_it_changes_nothing() {
+    let camera =
+        |url: &str, keys: &str| format!("[[camera]]\nname = \"c\"\nurl = \"{url}\"\n{keys}\n");
+    let config = parse(&camera("rtsp://h/s", "")).unwrap();
+    assert_eq!(config.cameras[0].camera.decode, Decode::All, "the default");
+    let with_warnings = |text: &str| {
+        Config::parse_with_warnings(text, Path::new("camd.toml"), &SecretSource::default()).unwrap()
+    };
+    let (config, warnings) = with_warnings(&camera("rtsp://h/s", "decode = \"keyframes\""));
+    assert_eq!(config.cameras[0].camera.decode, Decode::Keyframes);
+    assert!(warnings.is_empty(), "{warnings}");
+    let defaults = "[daemon.defaults]\ndecode = \"keyframes\"\n";
+    let (config, _) = with_warnings(&format!("{defaults}{}", camera("rtsps://h/s", "")));
+    assert_eq!(config.cameras[0].camera.decode, Decode::Keyframes);
+    for (keys, expected) in [
+        (
+            "decode = \"some\"",
+            "4: camera[0].decode: \"some\" is not one of \"all\", \"keyframes\"",
+        ),
+        (
+            "decode = true",
+            "4: camera[0].decode: must be a string, not a boolean",
+        ),
+    ] {
+        let found = problems(&camera("rtsp://h/s", keys)).join("\n");
+        assert!(found.contains(expected), "{keys}: {found}");
+    }
+    let found = problems(&format!(
+        "[daemon.defaults]\ndecode = \"I\"\n{}",
+        camera("rtsp://h/s", "")
+    ))
+    .join("\n");
+    assert!(
+        found.contains("2: daemon.defaults.decode: \"I\" is not one of"),
+        "{found}"
+    );
+    for url in ["test:ball", "/dev/video0", "file:///clip.mkv"] {
+        let (_, warnings) = with_warnings(&camera(url, "decode = \"keyframes\""));
+        let said = warnings.to_string();
+        assert!(
+            said.contains(
+                "camd.toml:4: camera[0].decode: warning: \"keyframes\" changes nothing here"
+            ),
+            "{url}: {said}"
+        );
+        let (_, warnings) = with_warnings(&camera(url, "decode = \"all\""));
+        assert!(warnings.is_empty(), "{url}: {warnings}");
+    }
 }

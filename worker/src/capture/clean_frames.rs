@@ -9,6 +9,10 @@
 //! - a decoder that can drop what it knows is corrupt (avdec's `output-corrupt`) does, and a
 //!   frame any decoder flags `CORRUPTED` is dropped after it.
 //!
+//! With `decode = "keyframes"` the parser's output drops every frame that is not a keyframe, on
+//! purpose, before any decoder: those are skipped, not held back, and never counted (frames are
+//! then counted from the decoder's input).
+//!
 //! Every frame held back is counted in the ring's `status.drops`. The depayloader (waiting for a
 //! keyframe), the parser's gate and the decoder (avdec with `output-corrupt=false`) drop frames
 //! without telling anyone, so they are found by timestamp: a frame whose PTS entered the
@@ -101,13 +105,25 @@ pub fn configure_depayloader(depay: &gst::Element) {
 /// where frames enter the capture side: the depayloader, or the decoder itself) and the
 /// decoder's output: those the depayloader drops waiting for a keyframe, the parser's gate and
 /// what the decoder swallows.
+///
+/// `keyframes_only` (`decode = "keyframes"`, with `keyframes_only` on the parser): the frames
+/// that are not keyframes never reach the decoder, on purpose, so they are not held back:
+/// frames are then counted from the decoder's input (`drops` counts the keyframes the decoder
+/// did not output). Counted from the depayloader, the frames it drops waiting for a keyframe
+/// (at every join mid-interval, after every loss) would count, and they are the frames this
+/// mode skips.
 pub fn guard_decoder(
     decoder: &gst::Element,
     entry: Option<&gst::Element>,
     target: &Arc<FrameTarget>,
+    keyframes_only: bool,
 ) {
     set_if_present(decoder, "output-corrupt", false);
-    let entry = entry.unwrap_or(decoder);
+    let entry = if keyframes_only {
+        decoder
+    } else {
+        entry.unwrap_or(decoder)
+    };
     let (Some(sink), Some(src)) = (entry.static_pad("sink"), decoder.static_pad("src")) else {
         return;
     };
@@ -137,6 +153,22 @@ pub fn guard_decoder(
         } else {
             gst::PadProbeReturn::Ok
         }
+    });
+}
+
+/// `decode = "keyframes"`: a parser's output passes only keyframes (buffers without
+/// `DELTA_UNIT`), so no other frame reaches the decoder, hardware or software; those before the
+/// first keyframe included (`hold_until_keyframe` is not needed). Not counted anywhere: these
+/// frames are skipped, not lost (`guard_decoder` counts from the decoder's input).
+pub fn keyframes_only(parser: &gst::Element) {
+    let Some(pad) = parser.static_pad("src") else {
+        return;
+    };
+    pad.add_probe(gst::PadProbeType::BUFFER, |_, info| match info.buffer() {
+        Some(buffer) if buffer.flags().contains(gst::BufferFlags::DELTA_UNIT) => {
+            gst::PadProbeReturn::Drop
+        }
+        _ => gst::PadProbeReturn::Ok,
     });
 }
 

@@ -1,7 +1,10 @@
 //! Building a camera's GStreamer pipeline. The head depends on the source (rtspsrc, whose codec
 //! is only known when its pad appears; videotestsrc; a file through decodebin); the tail is
-//! parse → decoder → [scale] → [rate] → convert → JPEG encoder → appsink, or, for MJPEG that
-//! needs no scaling, jpegparse → appsink (passthrough: no decode, no encode). The appsink keeps
+//! parse → decoder → [rate] → [scale] → convert → JPEG encoder → appsink (`tail_steps`: the
+//! rate limit drops frames before the scaler and the converter see them), or, for MJPEG that
+//! needs no scaling, jpegparse → [rate] → appsink (passthrough: no decode, no encode). With
+//! `decode = "keyframes"` an H.264/H.265 camera's other frames are dropped before the decoder
+//! (`clean_frames`). The appsink keeps
 //! only the newest buffer (max-buffers=1, drop) and its callback copies the JPEG into the ring:
 //! the one copy between the encoder and the inference program.
 //!
@@ -12,7 +15,7 @@ use super::capture_time::{Arrivals, CaptureTime};
 use super::clean_frames;
 use super::elements::{self, Codec};
 use super::rtsp_security::{self, TlsRefusal};
-use camd::camera_config::CameraConfig;
+use camd::camera_config::{CameraConfig, Decode};
 use camd::clock::Clock;
 use camd::error::{Error, Kind, Result};
 use camd::source::Source;
@@ -467,6 +470,55 @@ fn record_chosen(target: &FrameTarget, chosen: &Chosen) {
     }
 }
 
+/// One step of a pipeline's tail, in the order `tail_steps` gives them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// h264parse / h265parse / jpegparse.
+    Parse,
+    /// The decoder (hardware first), guarded by `clean_frames`.
+    Decode,
+    /// `max_fps`: videorate (drop-only) and a framerate caps filter.
+    Rate(u32),
+    /// `width`/`height`: videoscale and a size caps filter.
+    Scale {
+        width: Option<u32>,
+        height: Option<u32>,
+    },
+    /// videoconvert, for the encoder.
+    Convert,
+    /// The JPEG encoder (hardware first).
+    Encode,
+}
+
+/// The tail for `codec` (before the appsink). A frame is dropped as early as it can be:
+/// `max_fps` drops decoded frames before the scaler and the converter, so those never see
+/// them; MJPEG that needs no scaling passes through undecoded, rate-limited if asked (videorate
+/// takes `image/jpeg`: every JPEG stands alone); `decode = "keyframes"` drops before the
+/// decoder (`clean_frames::guard_decoder`).
+fn tail_steps(codec: Codec, config: &CameraConfig) -> Vec<Step> {
+    let scale = (config.width.is_some() || config.height.is_some()).then_some(Step::Scale {
+        width: config.width,
+        height: config.height,
+    });
+    let rate = config.max_fps.map(Step::Rate);
+    let passthrough = codec == Codec::Mjpeg && scale.is_none() && config.decoder.is_none();
+    let mut steps = Vec::new();
+    if codec != Codec::Raw {
+        steps.push(Step::Parse);
+    }
+    if passthrough {
+        steps.extend(rate);
+        return steps;
+    }
+    if codec != Codec::Raw {
+        steps.push(Step::Decode);
+    }
+    steps.extend(rate);
+    steps.extend(scale);
+    steps.extend([Step::Convert, Step::Encode]);
+    steps
+}
+
 /// Adds the tail for `codec` to the pipeline (elements synced to its state) and returns its
 /// first element, to link the head to. `entry` is the element before it where frames enter
 /// (the depayloader), for counting the frames held back.
@@ -478,78 +530,99 @@ fn build_tail(
     target: &Arc<FrameTarget>,
     generation: u64,
 ) -> Result<(gst::Element, Chosen)> {
-    let reshape = config.width.is_some() || config.height.is_some() || config.max_fps.is_some();
     let mut chain: Vec<gst::Element> = Vec::new();
     let mut chosen = Chosen {
         input_codec: codec.name().into(),
         ..Chosen::default()
     };
-    let passthrough = codec == Codec::Mjpeg && !reshape && config.decoder.is_none();
-    if passthrough {
-        chain.push(make("jpegparse")?);
-    } else {
-        match codec {
-            Codec::H264 | Codec::H265 => {
-                let parser = make(if codec == Codec::H264 {
-                    "h264parse"
-                } else {
-                    "h265parse"
+    let steps = tail_steps(codec, config);
+    let decoded = steps.contains(&Step::Decode);
+    if config.decode == Decode::Keyframes && codec == Codec::Mjpeg {
+        log::info!(
+            "camera {}: decode = \"keyframes\" changes nothing for MJPEG: every frame is a \
+             keyframe",
+            config.name
+        );
+    }
+    for step in steps {
+        match step {
+            Step::Parse => {
+                let parser = make(match codec {
+                    Codec::H264 => "h264parse",
+                    Codec::H265 => "h265parse",
+                    _ => "jpegparse",
                 })?;
-                clean_frames::hold_until_keyframe(&parser, entry.is_some(), target);
+                if matches!(codec, Codec::H264 | Codec::H265) {
+                    match config.decode {
+                        Decode::All => {
+                            clean_frames::hold_until_keyframe(&parser, entry.is_some(), target)
+                        }
+                        Decode::Keyframes => clean_frames::keyframes_only(&parser),
+                    }
+                }
                 chain.push(parser);
             }
-            Codec::Mjpeg => chain.push(make("jpegparse")?),
-            Codec::Raw => {}
-        }
-        if codec != Codec::Raw {
-            let decoder = elements::choose(
-                "decoder",
-                config.decoder.as_deref(),
-                elements::decoder_candidates(codec),
-                elements::registry_has,
-            )?;
-            let element = make(&decoder)?;
-            clean_frames::guard_decoder(&element, entry, target);
-            chain.push(element);
-            chosen.decoder = decoder;
-        }
-        if config.width.is_some() || config.height.is_some() {
-            chain.push(make("videoscale")?);
-            let mut caps = gst::Caps::builder("video/x-raw");
-            if let Some(w) = config.width {
-                caps = caps.field("width", w as i32);
+            Step::Decode => {
+                let decoder = elements::choose(
+                    "decoder",
+                    config.decoder.as_deref(),
+                    elements::decoder_candidates(codec),
+                    elements::registry_has,
+                )?;
+                let element = make(&decoder)?;
+                // Every frame of MJPEG is a keyframe: there is nothing to skip.
+                let keyframes_only = config.decode == Decode::Keyframes
+                    && matches!(codec, Codec::H264 | Codec::H265);
+                clean_frames::guard_decoder(&element, entry, target, keyframes_only);
+                chain.push(element);
+                chosen.decoder = decoder;
             }
-            if let Some(h) = config.height {
-                caps = caps.field("height", h as i32);
+            Step::Rate(fps) => {
+                chain.push(
+                    gst::ElementFactory::make("videorate")
+                        .property("drop-only", true)
+                        .build()
+                        .map_err(unmade("videorate"))?,
+                );
+                // Before a decoder (MJPEG passed through) the frames are still JPEG.
+                let media = if decoded || codec == Codec::Raw {
+                    "video/x-raw"
+                } else {
+                    "image/jpeg"
+                };
+                chain.push(caps_filter(
+                    gst::Caps::builder(media)
+                        .field("framerate", gst::Fraction::new(fps as i32, 1))
+                        .build(),
+                )?);
             }
-            chain.push(caps_filter(caps.build())?);
+            Step::Scale { width, height } => {
+                chain.push(make("videoscale")?);
+                let mut caps = gst::Caps::builder("video/x-raw");
+                if let Some(w) = width {
+                    caps = caps.field("width", w as i32);
+                }
+                if let Some(h) = height {
+                    caps = caps.field("height", h as i32);
+                }
+                chain.push(caps_filter(caps.build())?);
+            }
+            Step::Convert => chain.push(make("videoconvert")?),
+            Step::Encode => {
+                let encoder = elements::choose(
+                    "JPEG encoder",
+                    config.encoder.as_deref(),
+                    elements::ENCODER_CANDIDATES,
+                    elements::registry_has,
+                )?;
+                let enc = make(&encoder)?;
+                if enc.find_property("quality").is_some() {
+                    enc.set_property("quality", config.jpeg_quality.clamp(1, 100) as i32);
+                }
+                chain.push(enc);
+                chosen.encoder = encoder;
+            }
         }
-        if let Some(fps) = config.max_fps {
-            chain.push(
-                gst::ElementFactory::make("videorate")
-                    .property("drop-only", true)
-                    .build()
-                    .map_err(unmade("videorate"))?,
-            );
-            chain.push(caps_filter(
-                gst::Caps::builder("video/x-raw")
-                    .field("framerate", gst::Fraction::new(fps as i32, 1))
-                    .build(),
-            )?);
-        }
-        chain.push(make("videoconvert")?);
-        let encoder = elements::choose(
-            "JPEG encoder",
-            config.encoder.as_deref(),
-            elements::ENCODER_CANDIDATES,
-            elements::registry_has,
-        )?;
-        let enc = make(&encoder)?;
-        if enc.find_property("quality").is_some() {
-            enc.set_property("quality", config.jpeg_quality.clamp(1, 100) as i32);
-        }
-        chain.push(enc);
-        chosen.encoder = encoder;
     }
     let appsink = gst_app::AppSink::builder()
         .caps(&gst::Caps::builder("image/jpeg").build())
@@ -650,4 +723,63 @@ fn forward_bus(
         }
         gst::BusSyncReply::Drop
     });
+}
+
+#[cfg(test)]
+mod tests {
+    // Not `super::*`: `Step::Decode` would clash with the config's `Decode`.
+    use super::{tail_steps, CameraConfig, Codec, Source, Step};
+
+    fn camera(width: Option<u32>, max_fps: Option<u32>) -> CameraConfig {
+        let mut config = CameraConfig::new("c", Source::parse("rtsp://cam/s").unwrap());
+        (config.width, config.height, config.max_fps) = (width, width.map(|w| w / 2), max_fps);
+        config
+    }
+
+    #[test]
+    fn the_rate_limit_drops_frames_before_the_scaler_and_the_converter() {
+        let scale = Step::Scale {
+            width: Some(640),
+            height: Some(320),
+        };
+        use Step::*;
+        let resized_and_limited = camera(Some(640), Some(3));
+        let decoded: &[Step] = &[Parse, Decode];
+        for (codec, head) in [
+            (Codec::H264, decoded),
+            (Codec::H265, decoded),
+            (Codec::Mjpeg, decoded),
+            (Codec::Raw, &[][..]),
+        ] {
+            let steps = tail_steps(codec, &resized_and_limited);
+            let tail = [Rate(3), scale, Convert, Encode];
+            assert_eq!(steps, [head, &tail[..]].concat(), "{codec:?}");
+        }
+        assert_eq!(
+            tail_steps(Codec::H264, &camera(None, Some(3))),
+            [Parse, Decode, Rate(3), Convert, Encode]
+        );
+        assert_eq!(
+            tail_steps(Codec::H264, &camera(Some(640), None)),
+            [Parse, Decode, scale, Convert, Encode]
+        );
+    }
+
+    #[test]
+    fn mjpeg_without_a_new_size_passes_through_rate_limited_or_not() {
+        use Step::*;
+        assert_eq!(tail_steps(Codec::Mjpeg, &camera(None, None)), [Parse]);
+        assert_eq!(
+            tail_steps(Codec::Mjpeg, &camera(None, Some(5))),
+            [Parse, Rate(5)],
+            "no decode, no encode: videorate takes image/jpeg"
+        );
+        let mut decoded = camera(None, Some(5));
+        decoded.decoder = Some("jpegdec".into());
+        assert_eq!(
+            tail_steps(Codec::Mjpeg, &decoded),
+            [Parse, Decode, Rate(5), Convert, Encode],
+            "a decoder override decodes"
+        );
+    }
 }
