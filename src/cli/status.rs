@@ -421,13 +421,8 @@ fn table_row(camera: &Camera) -> Vec<String> {
         (Some(e), Some(age)) => format!("{} ({} ago)", one_line(e), human_duration(age)),
         (Some(e), None) => one_line(e),
     };
-    vec![
-        name,
-        r.state().as_str().to_owned(),
-        format!("{:.1}", r.snapshot.fps()),
-        r.frame_age.map_or_else(dash, human_duration),
-        r.resolution()
-            .map_or_else(dash, |(w, h)| format!("{w}x{h}")),
+    let mut row = leading_cells(name, r);
+    row.extend([
         text(&s.input_codec).map_or_else(dash, one_line),
         text(&s.decoder).map_or_else(dash, one_line),
         text(&s.encoder).map_or_else(dash, one_line),
@@ -439,6 +434,20 @@ fn table_row(camera: &Camera) -> Vec<String> {
         r.snapshot.latest_seq.to_string(),
         format!("{}/{}/{}", s.drops, s.oversize, s.reconnects),
         last_error,
+    ]);
+    row
+}
+
+/// The cells both tables start with: name, status, fps, frame age, size.
+fn leading_cells(name: String, r: &Reading) -> Vec<String> {
+    let dash = || "-".to_owned();
+    vec![
+        name,
+        r.state().as_str().to_owned(),
+        format!("{:.1}", r.snapshot.fps()),
+        r.frame_age.map_or_else(dash, human_duration),
+        r.resolution()
+            .map_or_else(dash, |(w, h)| format!("{w}x{h}")),
     ]
 }
 
@@ -515,17 +524,9 @@ fn narrow_row(camera: &Camera) -> Vec<String> {
         Some(e) if r.state() != State::Ok => one_line(e),
         _ => dash(),
     };
-    vec![
-        name,
-        r.state().as_str().to_owned(),
-        format!("{:.1}", r.snapshot.fps()),
-        r.frame_age.map_or_else(dash, human_duration),
-        r.resolution()
-            .map_or_else(dash, |(w, h)| format!("{w}x{h}")),
-        decoder,
-        retry,
-        cause,
-    ]
+    let mut row = leading_cells(name, r);
+    row.extend([decoder, retry, cause]);
+    row
 }
 
 /// The row of a ring that cannot be read: its name, `unreadable`, dashes, and why last.
