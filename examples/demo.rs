@@ -2,8 +2,13 @@
 //! cameras on 127.0.0.1, `camd run` on a config made for them, and `camd status --watch` live.
 //!
 //! ```text
-//! demo [--dir DIR] [--up SECONDS] [--down SECONDS] [--small]
+//! demo [--dir DIR] [--up SECONDS] [--down SECONDS] [--small] [--pictures OUT]
 //! ```
+//!
+//! `--pictures OUT`: instead of the live display, waits until the four cameras are ok, writes
+//! `OUT/status.txt` (`camd status` as it reads in 100 columns), each camera's latest frame
+//! (`camd snapshot --all -o OUT/frames`) and `OUT/contact-sheet.jpg` (the four, labelled, 2x2),
+//! then stops. docs/first-screen.md shows them.
 //!
 //! Cameras: `door` (H.264 1280x720, 15 fps, a moving textured scene), `yard` (MJPEG 1280x720,
 //! 15 fps, passed through without re-encoding), `gate` (H.264 640x360 on a second server that
@@ -36,13 +41,15 @@ usage: demo [--dir DIR] [--up SECONDS] [--down SECONDS] [--small]
                   (default $XDG_RUNTIME_DIR/camd-demo-rtsp, else /tmp/camd-demo-rtsp-UID)
   --up SECONDS    how long the `gate` camera serves between outages (default 20)
   --down SECONDS  how long each outage of `gate` lasts (default 10)
-  --small         320x240 RTSP cameras instead of 1280x720 and 640x360";
+  --small         320x240 RTSP cameras instead of 1280x720 and 640x360
+  --pictures OUT  write the status, each camera's frame and a contact sheet into OUT, then stop";
 
 struct Options {
     dir: PathBuf,
     up: Duration,
     down: Duration,
     small: bool,
+    pictures: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -73,6 +80,7 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         up: Duration::from_secs(20),
         down: Duration::from_secs(10),
         small: false,
+        pictures: None,
     };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
@@ -94,6 +102,7 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
             "--up" => options.up = seconds("--up", value("--up")?)?,
             "--down" => options.down = seconds("--down", value("--down")?)?,
             "--small" => options.small = true,
+            "--pictures" => options.pictures = Some(PathBuf::from(value("--pictures")?)),
             "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -222,6 +231,14 @@ fn run(options: &Options) -> Result<(), String> {
         camd.display(),
         rings.display(),
     );
+    if let Some(out) = &options.pictures {
+        let taken = pictures(&camd, &rings, out, &mut flaky, options);
+        let _ = kill(Pid::from_raw(daemon.id() as i32), Signal::SIGTERM);
+        let _ = daemon.wait();
+        drop(steady);
+        drop(flaky.server.take());
+        return taken;
+    }
     // Time to read the lines above before the display takes the screen.
     std::thread::sleep(Duration::from_secs(2));
     let mut display = child(
@@ -265,6 +282,110 @@ fn run(options: &Options) -> Result<(), String> {
         log_path.display()
     );
     Ok(())
+}
+
+/// The demo's cameras, in the contact sheet's order (left to right, top to bottom).
+const CAMERAS: [&str; 4] = ["door", "yard", "gate", "pattern"];
+
+/// `--pictures OUT`: once every camera is ok, the status table, each frame, a contact sheet.
+fn pictures(
+    camd: &Path,
+    rings: &Path,
+    out: &Path,
+    flaky: &mut Flaky,
+    options: &Options,
+) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        flaky.tick(options)?;
+        let json = Command::new(camd)
+            .args(["status", "--format", "json", "--dir"])
+            .arg(rings)
+            .output()
+            .map_err(|e| format!("cannot run camd status: {e}"))?;
+        let json = String::from_utf8_lossy(&json.stdout);
+        let ok = |name: &str| json.contains(&format!("\"name\":\"{name}\",\"status\":\"ok\""));
+        if CAMERAS.iter().all(|c| ok(c)) {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the cameras were not all ok within 60 s: {json}"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // A few seconds of frames, so that the counters and ages read as they do in use.
+    std::thread::sleep(Duration::from_secs(3));
+    std::fs::create_dir_all(out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let status = Command::new(camd)
+        .args(["status", "--dir"])
+        .arg(rings)
+        .output()
+        .map_err(|e| format!("cannot run camd status: {e}"))?;
+    std::fs::write(out.join("status.txt"), &status.stdout).map_err(|e| e.to_string())?;
+    let frames = out.join("frames");
+    let snapshot = Command::new(camd)
+        .args(["snapshot", "--all", "-o"])
+        .arg(&frames)
+        .arg("--dir")
+        .arg(rings)
+        .status()
+        .map_err(|e| format!("cannot run camd snapshot: {e}"))?;
+    if !snapshot.success() {
+        return Err(format!("camd snapshot --all failed ({snapshot})"));
+    }
+    contact_sheet(&frames, &out.join("contact-sheet.jpg"))?;
+    println!(
+        "camd demo: pictures in {} (status.txt, frames/, contact-sheet.jpg)",
+        out.display()
+    );
+    Ok(())
+}
+
+/// The four frames, each scaled to 640x360 and labelled with its camera, tiled 2x2 into one
+/// JPEG: GStreamer's compositor, fed by one held frame (imagefreeze) per camera.
+fn contact_sheet(frames: &Path, to: &Path) -> Result<(), String> {
+    gstreamer::init().map_err(|e| e.to_string())?;
+    let (w, h) = (640, 360);
+    let mut description = format!(
+        "compositor name=sheet background=black ! videoconvert ! jpegenc quality=90 ! \
+         filesink location=\"{}\"",
+        to.display()
+    );
+    for (i, camera) in CAMERAS.iter().enumerate() {
+        let (x, y) = ((i % 2) * w, (i / 2) * h);
+        description.push_str(&format!(
+            " filesrc location=\"{}\" ! jpegdec ! videoconvert ! videoscale ! \
+             video/x-raw,width={w},height={h},pixel-aspect-ratio=1/1 ! imagefreeze num-buffers=1 ! \
+             textoverlay text=\"{camera}\" valignment=bottom halignment=left font-desc=\"Sans 20\" ! \
+             videoconvert ! sheet.sink_{i}",
+            frames.join(format!("{camera}.jpg")).display()
+        ));
+        description = description.replacen(
+            "compositor name=sheet",
+            &format!("compositor name=sheet sink_{i}::xpos={x} sink_{i}::ypos={y}"),
+            1,
+        );
+    }
+    let pipeline = gstreamer::parse::launch(&description)
+        .map_err(|e| format!("contact sheet pipeline: {e}"))?;
+    use gstreamer::prelude::*;
+    pipeline
+        .set_state(gstreamer::State::Playing)
+        .map_err(|e| format!("contact sheet: {e}"))?;
+    let bus = pipeline.bus().expect("a pipeline has a bus");
+    let result = match bus.timed_pop_filtered(
+        gstreamer::ClockTime::from_seconds(20),
+        &[gstreamer::MessageType::Eos, gstreamer::MessageType::Error],
+    ) {
+        Some(m) => match m.view() {
+            gstreamer::MessageView::Eos(_) => Ok(()),
+            gstreamer::MessageView::Error(e) => Err(format!("contact sheet: {}", e.error())),
+            _ => Ok(()),
+        },
+        None => Err("contact sheet: no end within 20 s".into()),
+    };
+    let _ = pipeline.set_state(gstreamer::State::Null);
+    result
 }
 
 /// Starts `command` so that it dies with the demo.

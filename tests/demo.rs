@@ -122,3 +122,44 @@ fn cameras_come_up_gate_drops_out_and_returns_ctrl_c_leaves_nothing() {
     }
     eprintln!("gate back {back_after:?} after it was seen retrying");
 }
+
+/// `--pictures OUT` (what docs/first-screen.md was made with): once the four cameras are ok,
+/// the status as it reads (at most 100 columns, every camera ok), each camera's frame, and a
+/// contact sheet of the four, a JPEG twice a frame's size each way; then it stops by itself.
+#[test]
+fn pictures_mode_writes_the_status_the_frames_and_a_contact_sheet() {
+    let dir = TempDir::new("camd-demo-pictures");
+    let out = dir.path().join("out");
+    let status = Command::new(demo_executable())
+        .args(["--small", "--dir"])
+        .arg(dir.path())
+        .arg("--pictures")
+        .arg(&out)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "demo --pictures: {status}");
+    let table = std::fs::read_to_string(out.join("status.txt")).unwrap();
+    assert!(table.starts_with("CAMERA "), "{table}");
+    for camera in ["door", "yard", "gate", "pattern"] {
+        let row = table
+            .lines()
+            .find(|l| l.starts_with(&format!("{camera} ")))
+            .unwrap_or_else(|| panic!("no {camera} in\n{table}"));
+        assert!(row.contains(" ok "), "{row}");
+        let frame = std::fs::read(out.join(format!("frames/{camera}.jpg"))).unwrap();
+        assert_eq!(&frame[..2], [0xff, 0xd8], "{camera}.jpg is not a JPEG");
+    }
+    assert!(table.lines().all(|l| l.chars().count() <= 100), "{table}");
+    let sheet = std::fs::read(out.join("contact-sheet.jpg")).unwrap();
+    assert_eq!(&sheet[..2], [0xff, 0xd8], "the contact sheet is not a JPEG");
+    // The SOF0 marker's size: 2x2 tiles of 640x360.
+    let sof = sheet
+        .windows(2)
+        .position(|w| w == [0xff, 0xc0])
+        .expect("a SOF0 marker");
+    let h = u16::from_be_bytes([sheet[sof + 5], sheet[sof + 6]]);
+    let w = u16::from_be_bytes([sheet[sof + 7], sheet[sof + 8]]);
+    assert_eq!((w, h), (1280, 720));
+}

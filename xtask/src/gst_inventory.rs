@@ -38,6 +38,8 @@ pub enum Use {
     Tests,
     /// A benchmark's own pipeline.
     Bench,
+    /// The demo's own pipeline: the contact sheet of `--pictures` (examples/demo.rs).
+    Demo,
     /// Created inside another element of this inventory, never named by camd's code.
     Inside(&'static str),
 }
@@ -59,14 +61,17 @@ impl Element {
 
     /// Needed by `cargo xtask demo`: capture, the fake cameras, and what those create inside.
     pub fn for_demo(&self) -> bool {
-        self.uses
-            .iter()
-            .any(|u| matches!(u, Use::Capture | Use::FakeCameras | Use::Inside(_)))
+        self.uses.iter().any(|u| {
+            matches!(
+                u,
+                Use::Capture | Use::FakeCameras | Use::Demo | Use::Inside(_)
+            )
+        })
     }
 }
 
 use Provider::{Debian, Hardware};
-use Use::{Bench, Capture, FakeCameras, Inside, Tests};
+use Use::{Bench, Capture, Demo, FakeCameras, Inside, Tests};
 
 const CORE: Provider = Debian("libgstreamer1.0-0");
 const BASE: Provider = Debian("gstreamer1.0-plugins-base");
@@ -157,7 +162,11 @@ pub const INVENTORY: &[Element] = &[
     // The tests' own pipelines (a clip for the file source, the test support's rtspsrc client
     // of the TLS fake cameras), the capture benchmark's bare one.
     e("matroskamux", GOOD, &[Tests]),
-    e("filesink", CORE, &[Tests]),
+    e("filesink", CORE, &[Tests, Demo]),
+    // The demo's contact sheet (`--pictures`): each camera's JPEG held, labelled, tiled.
+    e("imagefreeze", GOOD, &[Demo]),
+    e("textoverlay", X, &[Demo]),
+    e("compositor", BASE, &[Demo]),
     e("fakesink", CORE, &[Bench, Tests]),
 ];
 

@@ -55,7 +55,7 @@ const COMMANDS: &[Command] = &[
     ),
     Command::new(
         "demo",
-        "[--yes] [--dir DIR] [--up S] [--down S] [--small]",
+        "[--yes] [--dir DIR] [--up S] [--down S] [--small] [--pictures OUT]",
         "install what is missing, build, run the demo (examples/demo.rs)",
     ),
     Command::new(

@@ -261,7 +261,7 @@ fn uses_for(file: &Path) -> &'static [Use] {
     } else if f.starts_with("benches/") {
         &[Use::Bench]
     } else if f.starts_with("examples/") {
-        &[Use::Capture, Use::FakeCameras]
+        &[Use::Capture, Use::FakeCameras, Use::Demo]
     } else {
         &[Use::Tests]
     }
