@@ -786,6 +786,20 @@ fn watch_on_a_terminal_redraws_one_screen_in_place() {
         out.contains("\x1b[32mok\x1b[0m"),
         "no colour for ok: {out:?}"
     );
+
+    // NO_COLOR (no-color.org): the same screen, without colour.
+    let once = format!("{CAMD} status --dir {}", site.dir());
+    let plain = Command::new("script")
+        .args(["-q", "-e", "-c", &once, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let plain = String::from_utf8_lossy(&plain.stdout);
+    assert!(
+        plain.contains("yard ") && !plain.contains("\x1b[3"),
+        "{plain:?}"
+    );
 }
 
 #[test]
