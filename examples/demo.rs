@@ -346,26 +346,23 @@ fn pictures(
 fn contact_sheet(frames: &Path, to: &Path) -> Result<(), String> {
     gstreamer::init().map_err(|e| e.to_string())?;
     let (w, h) = (640, 360);
-    let mut description = format!(
-        "compositor name=sheet background=black ! videoconvert ! jpegenc quality=90 ! \
-         filesink location=\"{}\"",
-        to.display()
-    );
+    let (mut positions, mut branches) = (String::new(), String::new());
     for (i, camera) in CAMERAS.iter().enumerate() {
         let (x, y) = ((i % 2) * w, (i / 2) * h);
-        description.push_str(&format!(
+        positions.push_str(&format!(" sink_{i}::xpos={x} sink_{i}::ypos={y}"));
+        branches.push_str(&format!(
             " filesrc location=\"{}\" ! jpegdec ! videoconvert ! videoscale ! \
              video/x-raw,width={w},height={h},pixel-aspect-ratio=1/1 ! imagefreeze num-buffers=1 ! \
              textoverlay text=\"{camera}\" valignment=bottom halignment=left font-desc=\"Sans 20\" ! \
              videoconvert ! sheet.sink_{i}",
             frames.join(format!("{camera}.jpg")).display()
         ));
-        description = description.replacen(
-            "compositor name=sheet",
-            &format!("compositor name=sheet sink_{i}::xpos={x} sink_{i}::ypos={y}"),
-            1,
-        );
     }
+    let description = format!(
+        "compositor name=sheet{positions} background=black ! videoconvert ! jpegenc quality=90 ! \
+         filesink location=\"{}\"{branches}",
+        to.display()
+    );
     let pipeline = gstreamer::parse::launch(&description)
         .map_err(|e| format!("contact sheet pipeline: {e}"))?;
     use gstreamer::prelude::*;

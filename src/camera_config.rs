@@ -14,6 +14,17 @@ pub enum Transport {
     Udp,
 }
 
+impl Transport {
+    /// Each value with its spelling in the config (`transport`).
+    pub const CHOICES: &'static [(&'static str, Self)] =
+        &[("auto", Self::Auto), ("tcp", Self::Tcp), ("udp", Self::Udp)];
+
+    /// The config's spelling.
+    pub fn name(self) -> &'static str {
+        choice_name(Self::CHOICES, self)
+    }
+}
+
 /// Which frames of an H.264/H.265 camera are decoded (`decode`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Decode {
@@ -27,13 +38,22 @@ pub enum Decode {
 }
 
 impl Decode {
+    /// Each value with its spelling in the config (`decode`).
+    pub const CHOICES: &'static [(&'static str, Self)] =
+        &[("all", Self::All), ("keyframes", Self::Keyframes)];
+
     /// The config's spelling.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::All => "all",
-            Self::Keyframes => "keyframes",
-        }
+        choice_name(Self::CHOICES, self)
     }
+}
+
+/// The spelling of `value` in its `CHOICES` table (every value is in its table).
+fn choice_name<T: Copy + PartialEq>(choices: &[(&'static str, T)], value: T) -> &'static str {
+    choices
+        .iter()
+        .find(|(_, v)| *v == value)
+        .map_or("?", |(name, _)| name)
 }
 
 #[derive(Clone, Debug, PartialEq)]

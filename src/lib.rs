@@ -11,6 +11,7 @@ pub mod camera_state;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod cut_text;
 pub mod error;
 pub mod logging;
 pub mod missing_rings;

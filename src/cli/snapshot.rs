@@ -101,12 +101,7 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
             ),
         ));
     }
-    let reader = Reader::open(&path).map_err(|e| Error::from(e).about(SNAPSHOT))?;
-    let mut frame = Vec::new();
-    let meta = reader
-        .copy_latest(&mut frame)
-        .map_err(|e| Error::from(e).about(SNAPSHOT))?
-        .ok_or_else(|| Error::new(Kind::Usage, no_frame(camera, &reader)))?;
+    let (meta, frame) = latest(&path, camera)?;
     let summary = |to: &str| summary(camera, &meta, to);
     if output.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();
@@ -158,17 +153,10 @@ fn all(dir: &Path, out: Option<&Path>) -> Result<ExitCode> {
     let mut written = 0;
     for camera in &cameras {
         let to = out.join(format!("{camera}.jpg"));
-        let saved = Reader::open(ring_path(dir, camera))
-            .map_err(|e| Error::from(e).about(SNAPSHOT))
-            .and_then(|reader| {
-                let mut frame = Vec::new();
-                let meta = reader
-                    .copy_latest(&mut frame)
-                    .map_err(|e| Error::from(e).about(SNAPSHOT))?
-                    .ok_or_else(|| Error::new(Kind::Usage, no_frame(camera, &reader)))?;
-                write_atomically(&to, &frame)?;
-                Ok(meta)
-            });
+        let saved = latest(&ring_path(dir, camera), camera).and_then(|(meta, frame)| {
+            write_atomically(&to, &frame)?;
+            Ok(meta)
+        });
         match saved {
             Ok(meta) => {
                 written += 1;
@@ -184,6 +172,17 @@ fn all(dir: &Path, out: Option<&Path>) -> Result<ExitCode> {
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The camera's latest frame (a copy, never torn), or why there is none.
+fn latest(ring: &Path, camera: &str) -> Result<(FrameMeta, Vec<u8>)> {
+    let reader = Reader::open(ring).map_err(|e| Error::from(e).about(SNAPSHOT))?;
+    let mut frame = Vec::new();
+    let meta = reader
+        .copy_latest(&mut frame)
+        .map_err(|e| Error::from(e).about(SNAPSHOT))?
+        .ok_or_else(|| Error::new(Kind::Usage, no_frame(camera, &reader)))?;
+    Ok((meta, frame))
 }
 
 fn summary(camera: &str, meta: &FrameMeta, to: &str) -> String {

@@ -347,8 +347,19 @@ fn millis(d: Duration) -> u64 {
 
 fn render(format: Format, dir: &Path, cameras: &[Camera]) -> String {
     match format {
-        Format::Table(look) if look.wide => table(dir, cameras),
-        Format::Table(look) => narrow_table(dir, cameras, look.colour),
+        Format::Table(_) if cameras.is_empty() => {
+            format!("no camera rings in {}\n", dir.display())
+        }
+        Format::Table(look) if look.wide => {
+            let rows: Vec<Vec<String>> = cameras.iter().map(table_row).collect();
+            aligned(COLUMNS, &rows, None, false)
+        }
+        // At most NARROW_WIDTH columns: the cause (the last error, while the camera is not ok)
+        // cut at a word boundary to what is left; whole in `--wide` and `--format json`.
+        Format::Table(look) => {
+            let rows: Vec<Vec<String>> = cameras.iter().map(narrow_row).collect();
+            aligned(NARROW_COLUMNS, &rows, Some(NARROW_WIDTH), look.colour)
+        }
         Format::Json => {
             let cameras = cameras.iter().map(camera_json).collect();
             let mut text = Value::Object(vec![("cameras", Value::Array(cameras))]).to_json();
@@ -380,27 +391,37 @@ const COLUMNS: &[&str] = &[
     "LAST ERROR",
 ];
 
-fn table(dir: &Path, cameras: &[Camera]) -> String {
-    if cameras.is_empty() {
-        return format!("no camera rings in {}\n", dir.display());
-    }
-    let rows: Vec<Vec<String>> = cameras.iter().map(table_row).collect();
-    let mut widths: Vec<usize> = COLUMNS.iter().map(|c| c.chars().count()).collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
+/// Aligned columns, two spaces apart, the last one unpadded. With `fit`, no line is wider
+/// than `fit` columns: the last cell is cut after a whole word to what the others leave.
+/// `colour`: the status (the second cell) painted, on every row but the header.
+fn aligned(columns: &[&str], rows: &[Vec<String>], fit: Option<usize>, colour: bool) -> String {
+    let last = columns.len() - 1;
+    let mut widths: Vec<usize> = columns.iter().map(|c| c.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(&row[..last]) {
             *width = (*width).max(cell.chars().count());
         }
     }
+    let used: usize = widths[..last].iter().map(|w| w + 2).sum();
+    let last_width = fit.map(|fit| fit.saturating_sub(used).max(columns[last].len()));
+    let header: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
     let mut out = String::new();
-    let header: Vec<String> = COLUMNS.iter().map(|c| c.to_string()).collect();
-    for row in std::iter::once(&header).chain(&rows) {
+    for (n, row) in std::iter::once(&header).chain(rows).enumerate() {
         let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}  ");
+        for (i, cell) in row.iter().enumerate() {
+            if i == last {
+                match last_width {
+                    Some(width) => line.push_str(&cut(cell, width)),
+                    None => line.push_str(cell),
+                }
+                continue;
             }
+            let pad = widths[i] - cell.chars().count();
+            let shown = match (colour, i, n) {
+                (true, 1, 1..) => paint(cell),
+                _ => cell.clone(),
+            };
+            let _ = write!(line, "{shown}{}  ", " ".repeat(pad));
         }
         out.push_str(line.trim_end());
         out.push('\n');
@@ -459,49 +480,9 @@ const NARROW_COLUMNS: &[&str] = &[
 /// Widest a camera name is shown in the narrow table (cut with "…"; `--wide` shows it whole).
 const NAME_WIDTH: usize = 16;
 
-/// At most `NARROW_WIDTH` columns: the cause (the last error, while the camera is not ok) is
-/// cut at a word boundary to what is left; the whole text is in `--wide` and `--format json`.
-fn narrow_table(dir: &Path, cameras: &[Camera], colour: bool) -> String {
-    if cameras.is_empty() {
-        return format!("no camera rings in {}\n", dir.display());
-    }
-    let rows: Vec<Vec<String>> = cameras.iter().map(narrow_row).collect();
-    let last = NARROW_COLUMNS.len() - 1;
-    let mut widths: Vec<usize> = NARROW_COLUMNS.iter().map(|c| c.chars().count()).collect();
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(&row[..last]) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let used: usize = widths[..last].iter().map(|w| w + 2).sum();
-    let cause_width = NARROW_WIDTH
-        .saturating_sub(used)
-        .max(NARROW_COLUMNS[last].len());
-    let header: Vec<String> = NARROW_COLUMNS.iter().map(|c| c.to_string()).collect();
-    let mut out = String::new();
-    for (n, row) in std::iter::once(&header).chain(&rows).enumerate() {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i == last {
-                line.push_str(&cut_at_word(cell, cause_width));
-                continue;
-            }
-            let pad = widths[i] - cell.chars().count();
-            let shown = match (colour, i, n) {
-                (true, 1, 1..) => paint(cell),
-                _ => cell.clone(),
-            };
-            let _ = write!(line, "{shown}{}  ", " ".repeat(pad));
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 fn narrow_row(camera: &Camera) -> Vec<String> {
     let dash = || "-".to_owned();
-    let name = cut_at_word(&one_line(&camera.name), NAME_WIDTH);
+    let name = cut(&one_line(&camera.name), NAME_WIDTH);
     let r = match &camera.reading {
         Ok(r) => r,
         Err(e) => return unreadable_row(name, NARROW_COLUMNS.len(), e),
@@ -548,18 +529,9 @@ fn paint(status: &str) -> String {
     format!("\x1b[{code}m{status}\x1b[0m")
 }
 
-/// `text` in at most `width` characters: whole, or cut after a whole word with "…".
-fn cut_at_word(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_owned();
-    }
-    let room = width.saturating_sub(1);
-    let head: String = text.chars().take(room).collect();
-    let cut = head
-        .rfind(' ')
-        .filter(|&space| space > room / 2)
-        .map_or(head.as_str(), |space| &head[..space]);
-    format!("{}…", cut.trim_end_matches([' ', ',', ';', ':', '(']))
+/// `text` in at most `width` columns, cut after a whole word with "…".
+fn cut(text: &str, width: usize) -> String {
+    crate::cut_text::cut_at_word(text, width, crate::cut_text::Units::Chars)
 }
 
 /// A text for one table cell: control characters (a newline in an error) become spaces.

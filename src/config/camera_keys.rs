@@ -47,32 +47,9 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool>
         "height" => camera.height = Some(integer(value, 16..=8192)? as u32),
         "max_fps" => camera.max_fps = Some(integer(value, 1..=240)? as u32),
         "jpeg_quality" => camera.jpeg_quality = integer(value, 1..=100)? as u32,
-        "transport" => {
-            camera.transport = match string(value)? {
-                "auto" => Transport::Auto,
-                "tcp" => Transport::Tcp,
-                "udp" => Transport::Udp,
-                other => {
-                    return Err(Error::new(
-                        Kind::Config,
-                        format!("{other:?} is not one of \"auto\", \"tcp\", \"udp\""),
-                    ))
-                }
-            }
-        }
+        "transport" => camera.transport = choice(value, Transport::CHOICES)?,
         "latency_ms" => camera.latency_ms = integer(value, 0..=10_000)? as u32,
-        "decode" => {
-            camera.decode = match string(value)? {
-                "all" => Decode::All,
-                "keyframes" => Decode::Keyframes,
-                other => {
-                    return Err(Error::new(
-                        Kind::Config,
-                        format!("{other:?} is not one of \"all\", \"keyframes\""),
-                    ))
-                }
-            }
-        }
+        "decode" => camera.decode = choice(value, Decode::CHOICES)?,
         "decoder" => camera.decoder = Some(element_name(value)?),
         "encoder" => camera.encoder = Some(element_name(value)?),
         "slot_count" => camera.slot_count = integer(value, 2..=64)? as u32,
@@ -213,12 +190,7 @@ pub fn to_inline_table(camera: &CameraConfig, worker: Option<&str>) -> String {
         kv("max_fps", fps.to_string());
     }
     kv("jpeg_quality", camera.jpeg_quality.to_string());
-    let transport = match camera.transport {
-        Transport::Auto => "auto",
-        Transport::Tcp => "tcp",
-        Transport::Udp => "udp",
-    };
-    kv("transport", quote(transport));
+    kv("transport", quote(camera.transport.name()));
     kv("latency_ms", camera.latency_ms.to_string());
     kv("decode", quote(camera.decode.name()));
     if let Some(decoder) = &camera.decoder {
@@ -334,6 +306,22 @@ pub(crate) fn boolean(value: &Item) -> Result<bool> {
 
 /// A string value: every string the config holds is read through here, so none holds a control
 /// character (a newline, NUL, ESC, DEL: `names::check_no_control`).
+/// A string that must be one of `choices`' spellings: its value, or an error listing them.
+fn choice<T: Copy>(value: &Item, choices: &[(&str, T)]) -> Result<T> {
+    let text = string(value)?;
+    choices
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, v)| *v)
+        .ok_or_else(|| {
+            let names: Vec<String> = choices.iter().map(|(n, _)| format!("{n:?}")).collect();
+            Error::new(
+                Kind::Config,
+                format!("{text:?} is not one of {}", names.join(", ")),
+            )
+        })
+}
+
 pub(crate) fn string(value: &Item) -> Result<&str> {
     let text = any_string(value)?;
     super::names::check_no_control(text)?;

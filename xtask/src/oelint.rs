@@ -12,7 +12,8 @@ use crate::process::{root, run, target_dir};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const LAYER: &str = "yocto/meta-camd";
+/// The layer, from the repository root.
+pub const LAYER: &str = "yocto/meta-camd";
 const REQUIREMENTS: &str = "yocto/oelint-requirements.txt";
 /// LAYERSERIES_COMPAT of conf/layer.conf.
 const RELEASES: [&str; 2] = ["scarthgap", "wrynose"];

@@ -93,8 +93,6 @@ const MASKED: &[&str] = &[
 
 /// The parts of checks.py, in its order.
 const PARTS: &[&str] = &["webcams", "replug", "decoder", "systemd"];
-/// What `cargo xtask test` runs: every part.
-const DEFAULT_PARTS: &[&str] = PARTS;
 
 const MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
 /// From qemu's start to the guest's `done` line (measured: docs/vm-test.md).
@@ -102,10 +100,7 @@ const GUEST_TIMEOUT: Duration = Duration::from_secs(12 * 60);
 
 pub fn run_vm_test(only: Option<&str>) -> Result<(), String> {
     let parts = match only {
-        None => DEFAULT_PARTS
-            .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>(),
+        None => PARTS.iter().map(|p| p.to_string()).collect::<Vec<_>>(),
         Some(list) => {
             let parts: Vec<String> = list.split(',').map(str::to_owned).collect();
             if let Some(bad) = parts.iter().find(|p| !PARTS.contains(&p.as_str())) {

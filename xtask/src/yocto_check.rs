@@ -12,11 +12,11 @@
 //! 4. oelint-adv for each release and the `LIC_FILES_CHKSUM` md5s (`oelint::run_lint`).
 
 use crate::bitbake::{self, Uri};
+use crate::oelint::LAYER;
 use crate::process::root;
 use std::path::Path;
 use std::process::Command;
 
-const LAYER: &str = "yocto/meta-camd";
 const RECIPE: &str = "yocto/meta-camd/recipes-multimedia/camd/camd_git.bb";
 /// The recipe's name, `${BPN}` and `${PN}` in what it `require`s.
 const BPN: &str = "camd";

@@ -18,7 +18,6 @@ import grp
 import json
 import os
 import pwd
-import re
 import shutil
 import signal
 import subprocess
@@ -118,26 +117,11 @@ class Daemon:
             stderr=subprocess.STDOUT,
         )
 
-    def status(self):
-        out = sh("camd", "status", "--dir", self.dir, "--format", "json", check_rc=False)
-        if not out.stdout.strip():
-            raise CheckFailed(f"camd status printed nothing: {out.stderr.strip()}")
-        return parse_status(out.stdout)
-
     def camera(self, name):
-        cams = self.status()
-        if name not in cams:
-            raise CheckFailed(f"camera {name} not in camd status ({sorted(cams)})")
-        return cams[name]
+        return camera_in(self.dir, name)
 
     def wait_state(self, name, state, deadline_s=DEADLINE_S):
-        def seen():
-            c = self.camera(name)
-            if c["status"] == state and (state != "ok" or (c.get("frames") or 0) > 0):
-                return c
-            raise CheckFailed(f"{name}: {short(c)}")
-
-        return wait_for(f"camera {name} {state}", seen, deadline_s)
+        return wait_state_in(self.dir, name, state, deadline_s)
 
     def frames_advance(self, name, seconds=3.0):
         """The camera's frame count grows over `seconds`: frames per second."""
@@ -164,12 +148,27 @@ class Daemon:
                 self.proc.wait()
 
 
-def parse_status(text):
-    """`camd status --format json`: {"cameras": [...]} -> {name: camera}."""
-    cams = json.loads(text)
-    if isinstance(cams, dict):
-        cams = cams.get("cameras", [])
-    return {c["name"]: c for c in cams}
+def camera_in(ring_dir, name):
+    """One camera of `camd status --format json` for the rings of `ring_dir`."""
+    out = sh("camd", "status", "--dir", ring_dir, "--format", "json", check_rc=False)
+    if not out.stdout.strip():
+        raise CheckFailed(f"camd status printed nothing: {out.stderr.strip()}")
+    cams = {c["name"]: c for c in json.loads(out.stdout)["cameras"]}
+    if name not in cams:
+        raise CheckFailed(f"camera {name} not in camd status ({sorted(cams)})")
+    return cams[name]
+
+
+def wait_state_in(ring_dir, name, state, deadline_s=DEADLINE_S):
+    """Waits until the camera is in `state` (and, for ok, has published a frame)."""
+
+    def seen():
+        c = camera_in(ring_dir, name)
+        if c["status"] == state and (state != "ok" or (c.get("frames") or 0) > 0):
+            return c
+        raise CheckFailed(f"{name}: {short(c)}")
+
+    return wait_for(f"camera {name} {state}", seen, deadline_s)
 
 
 def short(c):
@@ -565,23 +564,11 @@ def systemd_checks():
 
 
 def unit_status(name):
-    out = sh("camd", "status", "--dir", "/run/camd", "--format", "json", check_rc=False)
-    if not out.stdout.strip():
-        raise CheckFailed(f"camd status printed nothing: {out.stderr.strip()}")
-    cams = parse_status(out.stdout)
-    if name not in cams:
-        raise CheckFailed(f"{name} not in camd status: {sorted(cams)} {out.stderr.strip()}")
-    return cams[name]
+    return camera_in("/run/camd", name)
 
 
 def unit_ok(name):
-    def seen():
-        c = unit_status(name)
-        if c["status"] == "ok" and (c.get("frames") or 0) > 0:
-            return c
-        raise CheckFailed(short(c))
-
-    return wait_for(f"{name} ok under systemd", seen)
+    return wait_state_in("/run/camd", name, "ok")
 
 
 def unit_start():

@@ -111,23 +111,7 @@ fn is_location(line: &str) -> bool {
 
 /// `text` in at most `MAX_LEN` bytes, cut after a whole word with "…" when it is longer.
 pub fn fit(text: &str) -> String {
-    let text = text.trim();
-    if text.len() <= MAX_LEN {
-        return text.to_owned();
-    }
-    let room = MAX_LEN - "…".len();
-    let mut end = room;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    let cut = text[..end]
-        .rfind(char::is_whitespace)
-        .filter(|&space| space > room / 2)
-        .unwrap_or(end);
-    format!(
-        "{}…",
-        text[..cut].trim_end_matches([' ', ',', ';', ':', '('])
-    )
+    camd::cut_text::cut_at_word(text, MAX_LEN, camd::cut_text::Units::Bytes)
 }
 
 #[cfg(test)]

@@ -537,6 +537,9 @@ fn build_tail(
     };
     let steps = tail_steps(codec, config);
     let decoded = steps.contains(&Step::Decode);
+    // `decode = "keyframes"` skips frames only where there are frames that are not keyframes.
+    let skip_deltas =
+        config.decode == Decode::Keyframes && matches!(codec, Codec::H264 | Codec::H265);
     if config.decode == Decode::Keyframes && codec == Codec::Mjpeg {
         log::info!(
             "camera {}: decode = \"keyframes\" changes nothing for MJPEG: every frame is a \
@@ -552,13 +555,10 @@ fn build_tail(
                     Codec::H265 => "h265parse",
                     _ => "jpegparse",
                 })?;
-                if matches!(codec, Codec::H264 | Codec::H265) {
-                    match config.decode {
-                        Decode::All => {
-                            clean_frames::hold_until_keyframe(&parser, entry.is_some(), target)
-                        }
-                        Decode::Keyframes => clean_frames::keyframes_only(&parser),
-                    }
+                if skip_deltas {
+                    clean_frames::keyframes_only(&parser);
+                } else if codec != Codec::Mjpeg {
+                    clean_frames::hold_until_keyframe(&parser, entry.is_some(), target);
                 }
                 chain.push(parser);
             }
@@ -570,10 +570,7 @@ fn build_tail(
                     elements::registry_has,
                 )?;
                 let element = make(&decoder)?;
-                // Every frame of MJPEG is a keyframe: there is nothing to skip.
-                let keyframes_only = config.decode == Decode::Keyframes
-                    && matches!(codec, Codec::H264 | Codec::H265);
-                clean_frames::guard_decoder(&element, entry, target, keyframes_only);
+                clean_frames::guard_decoder(&element, entry, target, skip_deltas);
                 chain.push(element);
                 chosen.decoder = decoder;
             }
