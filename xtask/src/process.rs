@@ -43,7 +43,35 @@ pub fn build_daemon_release(example: &str) -> Result<(), String> {
 pub fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
+    if let Some(dir) = target_dir_override() {
+        cmd.env("CARGO_TARGET_DIR", dir);
+    }
     cmd
+}
+
+/// Set by [`with_target_dir`]: where `cargo()` builds and `target_dir()` points meanwhile.
+static TARGET_DIR: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+fn target_dir_override() -> Option<PathBuf> {
+    TARGET_DIR.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Runs `f` with cargo's output in `dir` instead of the checkout's target directory: every
+/// `cargo()` it starts builds there and `target_dir()` names it (vm-test's release build,
+/// kept outside the clone so the next clone reuses its compiled dependencies).
+pub fn with_target_dir<T>(dir: &Path, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<PathBuf>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            *TARGET_DIR.lock().unwrap_or_else(|e| e.into_inner()) = self.0.take();
+        }
+    }
+    let previous = TARGET_DIR
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace(dir.to_owned());
+    let _restore = Restore(previous);
+    f()
 }
 
 /// `cargo` for a rustup toolchain (`+1.75`, `+nightly`). Clears the variables cargo sets for
@@ -144,6 +172,9 @@ pub fn fresh_cache(stamp: &Path, key: &str, max_age: Duration) -> Option<Duratio
 }
 
 pub fn target_dir() -> PathBuf {
+    if let Some(dir) = target_dir_override() {
+        return dir;
+    }
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) if !dir.is_empty() => root().join(dir),
         _ => root().join("target"),

@@ -647,13 +647,12 @@ def main():
     ))
     log(sh("camd", "--version", check_rc=False).stdout.strip())
     sh("ldconfig")
-    # GStreamer's first start in this boot scans every plugin (the root's registry is not
-    # kept: the disk is a snapshot), as a board's first start does: measured, for the docs.
-    # camd run as root below reuses this registry; under systemd (user camd, its own cache)
-    # camd's worker scans again, as on a board.
+    # The image holds root's plugin registry, scanned when it was made (xtask/src/vm.rs,
+    # PRESCAN): camd run as root below starts without a scan. Under systemd (user camd, the
+    # unit's own cache) camd's first worker scans every plugin, as on a board's first boot.
     start = time.monotonic()
     sh("gst-inspect-1.0", "--version")
-    say(f"measure gstreamer first registry scan: {time.monotonic() - start:.1f} s")
+    say(f"measure gstreamer start with the image's registry: {time.monotonic() - start:.1f} s")
     # vivid first, whatever the parts: its webcams are /dev/video0 and 1, visl takes the next.
     vivid()
     # `cargo xtask vm-test --only PART,...` writes the parts to run into the payload.
