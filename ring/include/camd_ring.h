@@ -58,8 +58,14 @@ extern "C" {
 #define CAMD_RING_STATE_NO_SIGNAL 4u
 #define CAMD_RING_STATE_STOPPED 5u
 
-/* camd_ring_info.codec */
+/* camd_ring_info.codec: what the frames are. JPEG: whole baseline JPEG files. The others are
+ * raw pixels laid out as camd_ring_get_pixel_layout() says (docs/ring-format.md, "Raw frames"):
+ * NV12: a Y plane (1 byte per pixel) then an interleaved U,V plane (half width, half height);
+ * RGB and BGR: packed 24-bit pixels in that byte order (BGR is OpenCV's). */
 #define CAMD_RING_CODEC_JPEG 1u
+#define CAMD_RING_CODEC_NV12 2u
+#define CAMD_RING_CODEC_RGB 3u
+#define CAMD_RING_CODEC_BGR 4u
 
 /* header.compat_features bit 0: the writer wakes the futex on index.notify after every
  * publish, so a blocked reader sleeps in FUTEX_WAIT and writes nothing (camd 0.2). Without it
@@ -103,6 +109,19 @@ typedef struct camd_ring_info {
     uint64_t created_realtime_ns;
 } camd_ring_info;
 
+/* Where a raw frame's pixels are. Every frame of a raw ring is frame_size bytes (a frame of
+ * another length is corrupt); row r of plane p starts at plane_offsets[p] + r * plane_strides[p]
+ * from the frame's first byte. NV12 has planes 0 (Y, height rows) and 1 (UV, height / 2 rows);
+ * RGB and BGR have plane 0 only. For a JPEG ring every field but codec, width, height is 0. */
+typedef struct camd_pixel_layout {
+    uint32_t codec; /* CAMD_RING_CODEC_* */
+    uint32_t width;
+    uint32_t height;
+    uint32_t frame_size;
+    uint32_t plane_offsets[2];
+    uint32_t plane_strides[2];
+} camd_pixel_layout;
+
 typedef struct camd_ring_status {
     uint32_t state; /* CAMD_RING_STATE_*; camd_ring_state_name() gives the string */
     uint32_t retry_count;
@@ -138,6 +157,8 @@ const char *camd_ring_state_name(uint32_t state);
 int camd_ring_open(const char *path, camd_ring **out);
 void camd_ring_close(camd_ring *ring);
 int camd_ring_get_info(const camd_ring *ring, camd_ring_info *out);
+/* The frames' pixel layout (validated when the ring was opened). CAMD_RING_OK. */
+int camd_ring_get_pixel_layout(const camd_ring *ring, camd_pixel_layout *out);
 
 /* Sequence number of the newest frame (0: none yet). One atomic load. */
 uint64_t camd_ring_latest_seq(const camd_ring *ring);
@@ -187,7 +208,10 @@ typedef struct camd_ring_file_header { /* offset 0, immutable after creation */
     uint32_t incompat_features;
     uint64_t created_realtime_ns;
     char name[64];
-    uint8_t reserved[112];
+    uint32_t plane_offsets[2]; /* raw codecs: camd_pixel_layout; 0 for JPEG */
+    uint32_t plane_strides[2];
+    uint32_t frame_size;
+    uint8_t reserved[92];
 } camd_ring_file_header;
 
 typedef struct camd_ring_file_index { /* offset 256 */
@@ -269,6 +293,7 @@ CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_file_slot, ts_camera_ns) == 40, "slot
 CAMD_RING_STATIC_ASSERT(sizeof(camd_frame_meta) == 40, "camd_frame_meta");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_frame_view) == 2 * sizeof(void *) + 40, "camd_frame_view");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_ring_info) == 104, "camd_ring_info");
+CAMD_RING_STATIC_ASSERT(sizeof(camd_pixel_layout) == 32, "camd_pixel_layout");
 CAMD_RING_STATIC_ASSERT(sizeof(camd_ring_status) == 480, "camd_ring_status");
 CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_status, fps_milli) == 64, "camd_ring_status.fps_milli");
 CAMD_RING_STATIC_ASSERT(offsetof(camd_ring_status, input_codec) == 112, "camd_ring_status.input_codec");

@@ -51,6 +51,17 @@ pub struct CRingInfo {
     pub created_realtime_ns: u64,
 }
 
+/// A raw frame's layout (`camd_pixel_layout`).
+#[repr(C)]
+pub struct CPixelLayout {
+    pub codec: u32,
+    pub width: u32,
+    pub height: u32,
+    pub frame_size: u32,
+    pub plane_offsets: [u32; 2],
+    pub plane_strides: [u32; 2],
+}
+
 /// A status snapshot (`camd_ring_status`).
 #[repr(C)]
 pub struct CRingStatus {
@@ -232,6 +243,44 @@ pub unsafe extern "C" fn camd_ring_get_info(ring: *const Reader, out: *mut CRing
         copy_text(&g.name, &mut info.name);
         // SAFETY: `out` is not null (checked) and, by the contract, valid to write.
         unsafe { out.write(info) };
+        Ok(CAMD_RING_OK)
+    })
+}
+
+/// # Safety
+/// `ring` a live handle; `out` a valid pointer.
+#[no_mangle]
+pub unsafe extern "C" fn camd_ring_get_pixel_layout(
+    ring: *const Reader,
+    out: *mut CPixelLayout,
+) -> i32 {
+    guarded(|| {
+        // SAFETY: the caller passes null or a live handle from camd_ring_open (the contract above).
+        let ring = unsafe { reader(ring) }?;
+        if out.is_null() {
+            return Err(argument("out is NULL"));
+        }
+        let g = ring.geometry();
+        let layout = match &g.layout {
+            Some(l) => CPixelLayout {
+                codec: g.codec,
+                width: l.width,
+                height: l.height,
+                frame_size: l.frame_size,
+                plane_offsets: l.plane_offsets,
+                plane_strides: l.plane_strides,
+            },
+            None => CPixelLayout {
+                codec: g.codec,
+                width: g.width,
+                height: g.height,
+                frame_size: 0,
+                plane_offsets: [0; 2],
+                plane_strides: [0; 2],
+            },
+        };
+        // SAFETY: `out` is not null (checked) and, by the contract, valid to write.
+        unsafe { out.write(layout) };
         Ok(CAMD_RING_OK)
     })
 }

@@ -116,6 +116,19 @@ fn look(region: &Region, seq: u64) -> Result<Look, FormatError> {
             ),
         ));
     }
+    if let Some(layout) = &region.geometry.layout {
+        if meta.len != layout.frame_size {
+            return Err(FormatError::new(
+                format!("slot[{index}].len"),
+                format!(
+                    "is {} bytes, but every {} frame of this ring is {}",
+                    meta.len,
+                    layout.codec.name(),
+                    layout.frame_size
+                ),
+            ));
+        }
+    }
     Ok(Look::Frame(meta))
 }
 

@@ -1,6 +1,7 @@
 //! Entry point for the fuzz target (`ring/fuzz/fuzz_targets/header.rs`): treats arbitrary bytes
 //! as a whole ring file, validates it, and if it passes, reads every frame (with its camera
-//! time) and the status from it exactly as a reader would from a mapping. Any panic or
+//! time, and a raw frame's every row) and the status from it exactly as a reader would from a
+//! mapping. Any panic or
 //! out-of-bounds access is a bug.
 
 use crate::frames;
@@ -24,7 +25,23 @@ pub fn read_file_image(bytes: &[u8]) {
     let region = unsafe { Region::new(base, bytes.len(), geometry) };
     let mut out = Vec::new();
     let _ = frames::latest(&region);
-    let _ = frames::copy_latest(&region, &mut out);
+    if let (Ok(Some(_)), Some(layout)) = (
+        frames::copy_latest(&region, &mut out),
+        region.geometry.layout,
+    ) {
+        // A raw frame's planes, each row of pixels read as a reader of the layout would.
+        if let Some(planes) = layout.planes(&out) {
+            for (plane, bytes) in planes.iter().enumerate().take(layout.codec.plane_count()) {
+                let (row, rows) = layout.plane_shape(plane);
+                let stride = layout.plane_strides[plane] as usize;
+                for r in 0..rows {
+                    let _ = bytes[r * stride..r * stride + row]
+                        .iter()
+                        .fold(0u8, |a, b| a ^ b);
+                }
+            }
+        }
+    }
     if let Ok(Some(frame)) = frames::borrow_latest(&region) {
         // SAFETY: no other writer exists here; each byte is read once.
         let _ = unsafe { frame.bytes() }.iter().fold(0u8, |a, b| a ^ b);

@@ -47,8 +47,13 @@ pub const CODEC_LEN: usize = 16;
 pub const ELEMENT_LEN: usize = 48;
 pub const ERROR_LEN: usize = 256;
 
-/// `codec` values: what the slots' frame bytes are.
+/// `codec` values: what the slots' frame bytes are (`pixels::Codec`).
 pub const CODEC_JPEG: u32 = 1;
+/// Raw frames laid out as `header.plane_offsets`, `header.plane_strides` and
+/// `header.frame_size` say (`pixels.rs`).
+pub const CODEC_NV12: u32 = 2;
+pub const CODEC_RGB: u32 = 3;
+pub const CODEC_BGR: u32 = 4;
 
 /// Feature bits. A reader ignores `compat_features` bits it does not know and rejects a file
 /// with any `incompat_features` bit it does not know. Version 1 defines no incompatible bit.
@@ -89,7 +94,12 @@ pub struct StaticHeader {
     pub incompat_features: u32,
     pub created_realtime_ns: u64,
     pub name: [u8; NAME_LEN],
-    pub reserved: [u8; 112],
+    /// Raw codecs only (zero for JPEG): where each plane starts in a frame, the bytes from one
+    /// of its rows to the next, and every frame's size.
+    pub plane_offsets: [u32; 2],
+    pub plane_strides: [u32; 2],
+    pub frame_size: u32,
+    pub reserved: [u8; 92],
 }
 
 /// The frame index: the hot line every reader polls and the futex word blocked readers sleep on.
@@ -228,6 +238,9 @@ pub fn field_offsets() -> Vec<(&'static str, usize)> {
             incompat_features,
             created_realtime_ns,
             name,
+            plane_offsets,
+            plane_strides,
+            frame_size,
             reserved,
         ]
     ));

@@ -20,6 +20,7 @@ mod frames;
 mod futex;
 mod fuzz_entry;
 pub mod layout;
+mod pixels;
 #[cfg(test)]
 mod protocol_tests;
 mod publish;
@@ -36,6 +37,7 @@ pub use files::{describe as describe_file_type, free_bytes, lock_path, remove_ri
 pub use frames::{BorrowedFrame, FrameGone, FrameMeta};
 #[doc(hidden)]
 pub use fuzz_entry::read_file_image;
+pub use pixels::{Codec, PixelLayout};
 pub use publish::FrameInfo;
 pub use reader::{Reader, StatusSnapshot, DEFAULT_ALIVE_TIMEOUT};
 pub use status::{State, Status};

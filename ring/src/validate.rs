@@ -5,6 +5,7 @@
 
 use crate::error::FormatError;
 use crate::layout::*;
+use crate::pixels::{validate_layout, Codec, PixelLayout};
 use zerocopy::FromBytes;
 
 /// The validated shape and identity of a ring file.
@@ -17,6 +18,8 @@ pub struct Geometry {
     pub slot_count: u32,
     pub slot_capacity: u32,
     pub codec: u32,
+    /// Where a raw frame's pixels are (`header.codec` 2 to 4); `None` for JPEG.
+    pub layout: Option<PixelLayout>,
     /// `header.compat_features`: bits a reader may ignore (see `COMPAT_WAKE_EVERY_PUBLISH` and
     /// `COMPAT_CAMERA_TIME`).
     pub compat_features: u32,
@@ -160,10 +163,13 @@ pub fn validate_header(bytes: &[u8], file_len: u64) -> Result<Geometry, FormatEr
             ))
         }
     }
-    if header.codec != CODEC_JPEG {
+    if Codec::from_value(header.codec).is_none() {
         return Err(FormatError::new(
             "header.codec",
-            format!("codec {} is unknown (1 = JPEG)", header.codec),
+            format!(
+                "codec {} is unknown (1 = JPEG, 2 = NV12, 3 = RGB, 4 = BGR)",
+                header.codec
+            ),
         ));
     }
     if header.width > MAX_DIMENSION || header.height > MAX_DIMENSION {
@@ -184,6 +190,7 @@ pub fn validate_header(bytes: &[u8], file_len: u64) -> Result<Geometry, FormatEr
     if name.is_empty() {
         return Err(FormatError::new("header.name", "is empty"));
     }
+    let layout = validate_layout(&header)?;
     Ok(Geometry {
         name: name.to_owned(),
         file_size: header.file_size,
@@ -192,6 +199,7 @@ pub fn validate_header(bytes: &[u8], file_len: u64) -> Result<Geometry, FormatEr
         slot_count: header.slot_count,
         slot_capacity: header.slot_capacity,
         codec: header.codec,
+        layout,
         compat_features: header.compat_features,
         width: header.width,
         height: header.height,

@@ -7,6 +7,7 @@ use crate::clock;
 use crate::error::{ErrorKind, FormatError, Result, RingError};
 use crate::files::{self, allocate, legacy_doorbell_path, lock_writer, open_regular};
 use crate::layout::*;
+use crate::pixels::{Codec, PixelLayout};
 use crate::publish::{FrameInfo, Publisher};
 use crate::region::Region;
 use crate::shared_bytes;
@@ -32,9 +33,12 @@ pub struct WriterOptions {
     pub slot_count: u32,
     /// Largest frame in bytes (1 to 256 MiB). Larger frames are counted, not written.
     pub slot_capacity: u32,
-    /// Output size the camera is configured for (0 if unknown).
+    /// Output size the camera is configured for (0 if unknown; required for raw codecs).
     pub width: u32,
     pub height: u32,
+    /// What the frames are: JPEG (the default) or raw pixels, laid out by
+    /// `PixelLayout::packed` at `width` x `height`.
+    pub codec: Codec,
     /// File mode of the ring (default 0640). Readers need only read permission.
     pub mode: u32,
     /// Group owning the ring file (the inference program's group); `None` keeps the creating
@@ -50,6 +54,7 @@ impl WriterOptions {
             slot_capacity,
             width: 0,
             height: 0,
+            codec: Codec::Jpeg,
             mode: 0o640,
             group: None,
         }
@@ -82,6 +87,18 @@ impl WriterOptions {
                 self.width, self.height
             ));
         }
+        if let Some(layout) = self.layout().map_err(|m| RingError::invalid(path, m))? {
+            if layout.frame_size > self.slot_capacity {
+                return invalid(format!(
+                    "slot_capacity {} is smaller than one {} frame of {}x{} ({} bytes)",
+                    self.slot_capacity,
+                    self.codec.name(),
+                    self.width,
+                    self.height,
+                    layout.frame_size
+                ));
+            }
+        }
         if self.file_size() > MAX_FILE_SIZE {
             return invalid(format!(
                 "{} slots of {} bytes exceed the {MAX_FILE_SIZE}-byte file limit",
@@ -99,9 +116,19 @@ impl WriterOptions {
         u64::from(HEADER_SIZE) + u64::from(self.slot_count) * slot_stride(self.slot_capacity)
     }
 
+    /// The raw frames' layout these options make; `None` for JPEG.
+    pub fn layout(&self) -> std::result::Result<Option<PixelLayout>, String> {
+        if !self.codec.is_raw() {
+            return Ok(None);
+        }
+        PixelLayout::packed(self.codec, self.width, self.height).map(Some)
+    }
+
     pub(crate) fn static_header(&self) -> StaticHeader {
         let mut name = [0u8; NAME_LEN];
         encode_text(&self.name, &mut name);
+        // `check` refused options without a layout.
+        let layout = self.layout().ok().flatten();
         StaticHeader {
             magic: MAGIC,
             version: FORMAT_VERSION,
@@ -112,14 +139,17 @@ impl WriterOptions {
             slot_count: self.slot_count,
             slot_capacity: self.slot_capacity,
             slot_header_size: SLOT_HEADER_SIZE,
-            codec: CODEC_JPEG,
+            codec: self.codec.value(),
             width: self.width,
             height: self.height,
             compat_features: WRITER_COMPAT_FEATURES,
             incompat_features: 0,
             created_realtime_ns: clock::realtime_ns(),
             name,
-            reserved: [0; 112],
+            plane_offsets: layout.map_or([0; 2], |l| l.plane_offsets),
+            plane_strides: layout.map_or([0; 2], |l| l.plane_strides),
+            frame_size: layout.map_or(0, |l| l.frame_size),
+            reserved: [0; 92],
         }
     }
 }
@@ -279,10 +309,27 @@ impl Writer {
         &self.publisher.region.geometry
     }
 
-    /// Copies `bytes` (one JPEG) into the next slot and makes it the latest frame; returns its
-    /// sequence number. A frame larger than the slot capacity is counted in `oversize` and
-    /// refused with `ErrorKind::Oversize`; nothing is truncated and the previous frame stays.
+    /// Copies `bytes` (one JPEG, or one raw frame in the ring's layout) into the next slot and
+    /// makes it the latest frame; returns its sequence number. A frame larger than the slot
+    /// capacity is counted in `oversize` and refused with `ErrorKind::Oversize`; nothing is
+    /// truncated and the previous frame stays. A raw frame must be exactly the layout's
+    /// `frame_size` (`ErrorKind::Invalid` otherwise, nothing written).
     pub fn publish(&mut self, bytes: &[u8], info: &FrameInfo) -> Result<u64> {
+        if let Some(layout) = &self.publisher.region.geometry.layout {
+            if bytes.len() != layout.frame_size as usize {
+                return Err(RingError::invalid(
+                    &self.path,
+                    format!(
+                        "a {} frame of {}x{} is {} bytes, not {}",
+                        layout.codec.name(),
+                        layout.width,
+                        layout.height,
+                        layout.frame_size,
+                        bytes.len()
+                    ),
+                ));
+            }
+        }
         self.publisher
             .publish(bytes, info)
             .map_err(|kind| RingError::with_kind(&self.path, kind))

@@ -234,3 +234,107 @@ fn every_prefix_and_byte_flip_of_the_header_is_handled() {
         }
     }
 }
+
+/// A ring of 4x2 NV12 frames (Y 4x2 then UV 4x1: 12 bytes each) with one frame published.
+fn raw_ring(dir: &TempDir) -> PathBuf {
+    let path = dir.join("raw.ring");
+    let options = WriterOptions {
+        width: 4,
+        height: 2,
+        codec: camd_ring::Codec::Nv12,
+        ..WriterOptions::new("raw", 4, 64)
+    };
+    let mut writer = Writer::create(&path, &options).unwrap();
+    writer.publish(&[7u8; 12], &FrameInfo::default()).unwrap();
+    path
+}
+
+#[test]
+fn raw_layouts_that_leave_the_frame_or_the_slot() {
+    let dir = TempDir::new("bad");
+    let u32s = |v: &[u32]| -> Vec<u8> { v.iter().flat_map(|x| x.to_le_bytes()).collect() };
+    // (field patched, its new value, field the error must name, words in the message)
+    let cases: [(&str, Vec<u8>, &str, &str); 7] = [
+        ("header.width", u32s(&[3]), "header.width", "even"),
+        (
+            "header.plane_strides",
+            u32s(&[3, 4]),
+            "header.plane_strides",
+            "plane 0",
+        ),
+        (
+            "header.plane_strides",
+            u32s(&[4, 3]),
+            "header.plane_strides",
+            "plane 1",
+        ),
+        (
+            "header.plane_offsets",
+            u32s(&[0, 4]),
+            "header.plane_offsets",
+            "inside the plane before",
+        ),
+        (
+            "header.plane_offsets",
+            u32s(&[0, 9]),
+            "header.frame_size",
+            "plane 1 ends at byte 13",
+        ),
+        (
+            "header.frame_size",
+            u32s(&[11]),
+            "header.frame_size",
+            "ends at byte 12",
+        ),
+        (
+            "header.frame_size",
+            u32s(&[65]),
+            "header.frame_size",
+            "slot capacity 64",
+        ),
+    ];
+    for (field, value, named, words) in cases {
+        let path = raw_ring(&dir);
+        patch(&path, field, &value);
+        let message = open_error(&path, named);
+        assert!(message.contains(words), "{field} {value:?}: {message}");
+    }
+    // An RGB ring says nothing about a second plane.
+    let path = dir.join("rgb.ring");
+    let options = WriterOptions {
+        width: 2,
+        height: 2,
+        codec: camd_ring::Codec::Rgb,
+        ..WriterOptions::new("rgb", 2, 64)
+    };
+    drop(Writer::create(&path, &options).unwrap());
+    patch(&path, "header.plane_strides", &u32s(&[8, 8]));
+    let message = open_error(&path, "header.plane_offsets");
+    assert!(message.contains("1 plane"), "{message}");
+}
+
+#[test]
+fn a_raw_frame_of_another_length_is_corrupt() {
+    let dir = TempDir::new("bad");
+    let path = raw_ring(&dir);
+    let reader = Reader::open(&path).unwrap();
+    let slot1 = 4096 + reader.geometry().slot_stride + offset_of("slot.len");
+    patch_at(&path, slot1, &11u32.to_le_bytes());
+    for result in [
+        reader.latest().map(|_| ()),
+        reader.copy_latest(&mut Vec::new()).map(|_| ()),
+        reader.borrow_latest().map(|_| ()),
+    ] {
+        let error = result.expect_err("a raw frame of 11 bytes must be refused");
+        let message = error.to_string();
+        assert_eq!(
+            error.format_error().unwrap().field,
+            "slot[1].len",
+            "{message}"
+        );
+        assert!(
+            message.contains("every nv12 frame of this ring is 12"),
+            "{message}"
+        );
+    }
+}

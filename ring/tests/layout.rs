@@ -72,14 +72,25 @@ fn c_header_offsets_match_rust() {
     assert_eq!(c, expected);
 }
 
-/// The feature and flag bits by their names in `camd_ring.h` (without `CAMD_RING_`).
-fn rust_bits() -> [(&'static str, u32); 3] {
+/// The feature and flag bits and the codecs by their names in `camd_ring.h` (without
+/// `CAMD_RING_`).
+fn rust_bits() -> Vec<(String, u32)> {
     use camd_ring::layout::*;
-    [
+    let mut all: Vec<(String, u32)> = [
         ("COMPAT_WAKE_EVERY_PUBLISH", COMPAT_WAKE_EVERY_PUBLISH),
         ("COMPAT_CAMERA_TIME", COMPAT_CAMERA_TIME),
         ("SLOT_FLAG_CAMERA_TIME", SLOT_FLAG_CAMERA_TIME),
     ]
+    .into_iter()
+    .map(|(n, v)| (n.to_owned(), v))
+    .collect();
+    for codec in camd_ring::Codec::ALL {
+        all.push((
+            format!("CODEC_{}", codec.name().to_uppercase()),
+            codec.value(),
+        ));
+    }
+    all
 }
 
 #[test]
@@ -194,4 +205,27 @@ fn documented_bits_match_rust() {
         documented_bits("slot.flags"),
         expected(&[("camera time", SLOT_FLAG_CAMERA_TIME)])
     );
+}
+
+#[test]
+fn documented_codecs_match_rust() {
+    let doc = format_doc();
+    let meaning = table_rows(&doc)
+        .find(|cells| cells[4] == "`header.codec`")
+        .expect("a row for header.codec")[5]
+        .to_owned();
+    // "1 = JPEG (baseline, full frames), 2 = NV12, ...": every value and its name.
+    let documented: BTreeMap<u32, String> = meaning
+        .split(", ")
+        .filter_map(|part| {
+            let (value, name) = part.split_once(" = ")?;
+            let value = value.rsplit(' ').next()?.parse().ok()?;
+            Some((value, name.split(' ').next()?.to_lowercase()))
+        })
+        .collect();
+    let expected: BTreeMap<u32, String> = camd_ring::Codec::ALL
+        .iter()
+        .map(|c| (c.value(), c.name().to_owned()))
+        .collect();
+    assert_eq!(documented, expected, "header.codec's row: {meaning}");
 }

@@ -340,3 +340,62 @@ fn a_blocked_reader_is_woken_with_no_registration() {
         .unwrap();
     assert_eq!(waiter.join().unwrap().unwrap().seq, 1);
 }
+
+#[test]
+fn a_raw_ring_carries_its_layout_and_takes_only_whole_frames() {
+    use camd_ring::{Codec, PixelLayout};
+    let dir = TempDir::new("life");
+    let path = dir.join("rgb.ring");
+    let layout = PixelLayout::packed(Codec::Rgb, 5, 3).unwrap();
+    assert_eq!((layout.plane_strides[0], layout.frame_size), (16, 48));
+    let options = WriterOptions {
+        width: 5,
+        height: 3,
+        codec: Codec::Rgb,
+        ..WriterOptions::new("rgb", 3, layout.frame_size)
+    };
+    let mut writer = Writer::create(&path, &options).unwrap();
+    let frame: Vec<u8> = (0..48).collect();
+    let info = FrameInfo {
+        width: 5,
+        height: 3,
+        ..FrameInfo::default()
+    };
+    writer.publish(&frame, &info).unwrap();
+    let short = writer.publish(&frame[..47], &info).unwrap_err();
+    assert!(matches!(short.kind, ErrorKind::Invalid(_)), "{short}");
+    assert!(short.to_string().contains("is 48 bytes, not 47"), "{short}");
+
+    let reader = Reader::open(&path).unwrap();
+    assert_eq!(reader.geometry().codec, 3);
+    assert_eq!(reader.geometry().layout, Some(layout));
+    let mut out = Vec::new();
+    let meta = reader.copy_latest(&mut out).unwrap().unwrap();
+    assert_eq!((meta.seq, out.as_slice()), (1, frame.as_slice()));
+    let [pixels, none] = layout.planes(&out).unwrap();
+    // Row 1, pixel 2 (R, G, B) is at 16 + 6: bytes 22, 23, 24.
+    assert_eq!(&pixels[16 + 6..16 + 9], &[22, 23, 24]);
+    assert!(none.is_empty());
+}
+
+#[test]
+fn raw_options_without_a_size_or_room_are_refused() {
+    use camd_ring::Codec;
+    let dir = TempDir::new("life");
+    for (width, height, capacity, words) in [
+        (0, 0, 1000, "need a width and a height"),
+        (3, 2, 1000, "nv12 needs an even width"),
+        (4, 2, 11, "smaller than one nv12 frame of 4x2 (12 bytes)"),
+    ] {
+        let options = WriterOptions {
+            width,
+            height,
+            codec: Codec::Nv12,
+            ..WriterOptions::new("raw", 2, capacity)
+        };
+        let error = Writer::create(dir.join("raw.ring"), &options)
+            .err()
+            .expect("refused");
+        assert!(error.to_string().contains(words), "{error}");
+    }
+}
