@@ -646,7 +646,8 @@ def main():
         os.path.join(PAYLOAD, f) for f in os.listdir(PAYLOAD) if f.endswith(".tar.gz")
     ))
     log(sh("camd", "--version", check_rc=False).stdout.strip())
-    sh("ldconfig")
+    # No ldconfig, as docs/deploy.md says: the Python module (latest_frame) loads the
+    # libcamd_ring.so linked beside it.
     # GStreamer's first start in this boot scans every plugin (the root's registry is not
     # kept: the disk is a snapshot), as a board's first start does: measured, for the docs.
     # camd run as root below reuses this registry; under systemd (user camd, its own cache)
