@@ -17,21 +17,6 @@ const CAPACITY: usize = 64 * 1024;
 const BUILD_FIRST: &str =
     "run `cargo build -p camd-ring --lib --examples` first (`cargo xtask test` does)";
 
-fn lib_path() -> PathBuf {
-    [
-        target_dir().join("libcamd_ring.so"),
-        target_dir().join("deps/libcamd_ring.so"),
-    ]
-    .into_iter()
-    .find(|p| p.exists())
-    .unwrap_or_else(|| {
-        panic!(
-            "libcamd_ring.so not found in {}: {BUILD_FIRST}",
-            target_dir().display()
-        )
-    })
-}
-
 /// The C example, compiled against the header and the cdylib.
 fn c_reader(dir: &TempDir) -> PathBuf {
     let exe = dir.join("read_latest_c");
@@ -278,7 +263,6 @@ fn pkg_config_template_builds_the_c_example_shared_and_static() {
     writer
         .publish(&frame_for(1, CAPACITY), &info_for(1))
         .unwrap();
-    let template = std::fs::read_to_string(repo_root().join("ring/camd-ring.pc.in")).unwrap();
     for (kind, lib) in [("shared", "libcamd_ring.so"), ("static", "libcamd_ring.a")] {
         let prefix = dir.join(kind);
         let (libdir, includedir, pcdir) = (
@@ -295,11 +279,7 @@ fn pkg_config_template_builds_the_c_example_shared_and_static() {
             includedir.join("camd_ring.h"),
         )
         .unwrap();
-        let pc = template
-            .replace("@PREFIX@", prefix.to_str().unwrap())
-            .replace("@LIBDIR@", libdir.to_str().unwrap())
-            .replace("@INCLUDEDIR@", includedir.to_str().unwrap())
-            .replace("@VERSION@", env!("CARGO_PKG_VERSION"));
+        let pc = pkg_config_file(&prefix, env!("CARGO_PKG_VERSION"));
         std::fs::write(pcdir.join("camd-ring.pc"), pc).unwrap();
 
         let mut args = vec!["--cflags", "--libs"];

@@ -1,8 +1,9 @@
 //! `cargo xtask dist [--target T]`: a tarball under `<target dir>/dist/` laid out as an install
 //! prefix (`tar -C / -xf` installs it): the stripped release executables, the reader library
-//! (shared and static) with its header, pkg-config file and Python binding, the systemd unit and
-//! the default config. T is the host's triple (the default) or a cross target (cross.rs).
-//! It prints every file's size and the tarball's.
+//! (shared and static) with its header, pkg-config file and Python binding (with a link to the
+//! library beside it, which it loads first), the systemd unit and the default config. T is the
+//! host's triple (the default) or a cross target (cross.rs). It prints every file's size and
+//! the tarball's.
 
 use crate::cross::{self, Cross};
 use crate::process::{cargo, root, run, target_dir};
@@ -19,6 +20,8 @@ enum From {
     RepoPython(&'static str),
     /// `ring/camd-ring.pc.in` rendered for the /usr prefix.
     PkgConfig,
+    /// A symbolic link, relative, to another file of the tarball (its path there).
+    Link(&'static str),
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -51,6 +54,9 @@ const FILES: &[Entry] = &[
     Entry { from: From::Repo("ring/include/camd_ring.h"), to: "usr/include/camd_ring.h", mode: 0o644, strip: Strip::No },
     Entry { from: From::PkgConfig, to: "usr/lib/pkgconfig/camd-ring.pc", mode: 0o644, strip: Strip::No },
     Entry { from: From::RepoPython("ring/python/camd_ring"), to: "usr/lib/python3/dist-packages/camd_ring", mode: 0o644, strip: Strip::No },
+    // The binding loads the libcamd_ring.so beside it first (as the Yocto package has it): the
+    // unpacked tree needs no ldconfig, and works wherever it is unpacked.
+    Entry { from: From::Link("usr/lib/libcamd_ring.so"), to: "usr/lib/python3/dist-packages/camd_ring/libcamd_ring.so", mode: 0o777, strip: Strip::No },
     Entry { from: From::Repo("systemd/camd.service"), to: "usr/lib/systemd/system/camd.service", mode: 0o644, strip: Strip::No },
     Entry { from: From::Repo("systemd/camd.toml"), to: "etc/camd/camd.toml", mode: 0o644, strip: Strip::No },
     // The camd user and the camd-readers group the unit runs with (systemd-sysusers).
@@ -91,12 +97,54 @@ pub fn build(target: Option<&str>) -> Result<PathBuf, String> {
     if stage.exists() {
         std::fs::remove_dir_all(&stage).map_err(|e| format!("{}: {e}", stage.display()))?;
     }
+    let files = stage_files(FILES.iter(), &out, &stage, &strip, &triple)?;
+    let tarball = dist.join(format!("{name}.tar.gz"));
+    pack(&stage, &tarball)?;
+
+    println!("\n{name}:");
+    for file in &files {
+        let rel = file.strip_prefix(&stage).expect("staged");
+        match std::fs::read_link(file) {
+            Ok(target) => println!(
+                "  {:>23}  {} -> {}",
+                "link",
+                rel.display(),
+                target.display()
+            ),
+            Err(_) => println!("  {}  {}", size_text(file)?, rel.display()),
+        }
+    }
+    println!("  {}  {}", size_text(&tarball)?, tarball.display());
+    Ok(tarball)
+}
+
+/// Lays `entries` out under `stage`, the built ones from `out`, stripped with `strip`; returns
+/// the paths made.
+fn stage_files<'a>(
+    entries: impl Iterator<Item = &'a Entry>,
+    out: &Path,
+    stage: &Path,
+    strip: &str,
+    triple: &str,
+) -> Result<Vec<PathBuf>, String> {
     let mut files: Vec<PathBuf> = Vec::new();
-    for entry in FILES {
+    for entry in entries {
         let source = match entry.from {
             From::Built(file) => out.join(file),
             From::Repo(file) | From::RepoPython(file) => root().join(file),
             From::PkgConfig => root().join("ring/camd-ring.pc.in"),
+            From::Link(target) => {
+                if !FILES.iter().any(|e| e.to == target) {
+                    return Err(format!(
+                        "dist: {} links to {target}, which is not in FILES",
+                        entry.to
+                    ));
+                }
+                let dest = stage.join(entry.to);
+                link(&relative_link(entry.to, target), &dest)?;
+                files.push(dest);
+                continue;
+            }
         };
         if !source.exists() {
             return Err(format!(
@@ -134,24 +182,39 @@ pub fn build(target: Option<&str>) -> Result<PathBuf, String> {
                     Strip::Debug => Some("--strip-debug"),
                 };
                 if let Some(flag) = flag {
-                    run(Command::new(&strip).arg(flag).arg(&dest)).map_err(|e| {
+                    run(Command::new(strip).arg(flag).arg(&dest)).map_err(|e| {
                         format!("{e} (the strip of binutils for {triple} is needed)")
                     })?;
                 }
                 files.push(dest);
             }
+            From::Link(_) => unreachable!("made above"),
         }
     }
-    let tarball = dist.join(format!("{name}.tar.gz"));
-    pack(&stage, &tarball)?;
+    Ok(files)
+}
 
-    println!("\n{name}:");
-    for file in &files {
-        let rel = file.strip_prefix(&stage).expect("staged");
-        println!("  {}  {}", size_text(file)?, rel.display());
+/// The relative link at `from` (a path in the tarball) to `to` (another one):
+/// `usr/lib/a/b/x`, `usr/lib/y` -> `../../y`.
+fn relative_link(from: &str, to: &str) -> PathBuf {
+    let dir: Vec<&str> = from
+        .rsplit_once('/')
+        .map_or_else(Vec::new, |(dir, _)| dir.split('/').collect());
+    let target: Vec<&str> = to.split('/').collect();
+    let common = dir.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut link = PathBuf::new();
+    for _ in common..dir.len() {
+        link.push("..");
     }
-    println!("  {}  {}", size_text(&tarball)?, tarball.display());
-    Ok(tarball)
+    link.extend(&target[common..]);
+    link
+}
+
+fn link(target: &Path, at: &Path) -> Result<(), String> {
+    if let Some(dir) = at.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::os::unix::fs::symlink(target, at).map_err(|e| format!("{}: {e}", at.display()))
 }
 
 /// The tarball: sorted, owned by root, dated by the last commit (SOURCE_DATE_EPOCH when set),
@@ -242,4 +305,131 @@ fn host_triple() -> Result<String, String> {
         .find_map(|l| l.strip_prefix("host: "))
         .map(str::to_owned)
         .ok_or_else(|| "rustc -vV printed no host triple".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_relative_to_their_directory() {
+        let link = relative_link(
+            "usr/lib/python3/dist-packages/camd_ring/libcamd_ring.so",
+            "usr/lib/libcamd_ring.so",
+        );
+        assert_eq!(link, Path::new("../../../libcamd_ring.so"));
+        assert_eq!(relative_link("a", "b/c"), Path::new("b/c"));
+    }
+
+    /// A directory under the system's temporary one, removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// `camd_ring.library_path` and the file it resolves to, from `python3` importing the
+    /// package under `root` with `env`, without CAMD_RING_LIB or LD_LIBRARY_PATH and from a
+    /// directory outside the repository; the ImportError's text when it fails.
+    fn imported(root: &Path, env: &[(&str, &Path)]) -> Result<(String, PathBuf), String> {
+        let mut python = Command::new("python3");
+        python
+            .args([
+                "-c",
+                "import camd_ring; print(camd_ring.library_path); print(camd_ring.__file__); \
+                 print(camd_ring.format_version() == camd_ring.FORMAT_VERSION)",
+            ])
+            .current_dir(root)
+            .env("PYTHONPATH", root.join("usr/lib/python3/dist-packages"))
+            .env_remove("CAMD_RING_LIB")
+            .env_remove("LD_LIBRARY_PATH")
+            .env_remove("PKG_CONFIG_PATH")
+            .env_remove("PKG_CONFIG_SYSROOT_DIR");
+        for (name, value) in env {
+            python.env(name, value);
+        }
+        let out = python.output().map_err(|e| format!("python3: {e}"))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!("{stdout}{}", String::from_utf8_lossy(&out.stderr)));
+        }
+        let lines: Vec<&str> = stdout.lines().collect();
+        let package = root.join("usr/lib/python3/dist-packages/camd_ring/__init__.py");
+        assert_eq!(
+            lines.get(1).copied(),
+            package.to_str(),
+            "imported from elsewhere: {stdout}"
+        );
+        assert_eq!(
+            lines.get(2).copied(),
+            Some("True"),
+            "format version: {stdout}"
+        );
+        let loaded = lines[0].to_owned();
+        let file = std::fs::canonicalize(&loaded).map_err(|e| format!("{loaded}: {e}"))?;
+        Ok((loaded, file))
+    }
+
+    /// The tarball's library, pkg-config and Python entries, staged as `build` stages them
+    /// (from this workspace's debug build, stripped), packed, and unpacked into a root that is
+    /// not `/`: `import camd_ring` loads the tarball's libcamd_ring.so through the link beside
+    /// the package, with no CAMD_RING_LIB, LD_LIBRARY_PATH or ldconfig; without the link,
+    /// through the tarball's camd-ring.pc (with PKG_CONFIG_SYSROOT_DIR at the root, as a
+    /// packager's image is read).
+    #[test]
+    fn the_unpacked_tarball_imports_camd_ring_without_camd_ring_lib() {
+        let out = target_dir().join("debug");
+        assert!(
+            out.join("libcamd_ring.so").exists() && out.join("libcamd_ring.a").exists(),
+            "{} has no libcamd_ring.so and .a: run `cargo build -p camd-ring` first (`cargo \
+             xtask test` builds the workspace before its tests)",
+            out.display()
+        );
+        let scratch =
+            Scratch(std::env::temp_dir().join(format!("camd-dist-test-{}", std::process::id())));
+        let (stage, root) = (scratch.0.join("stage"), scratch.0.join("root"));
+        let _ = std::fs::remove_dir_all(&scratch.0);
+        std::fs::create_dir_all(&root).unwrap();
+        // All but the daemon's executables, which only a whole workspace build has.
+        let entries = FILES
+            .iter()
+            .filter(|e| !matches!(e.from, From::Built(file) if !file.starts_with("libcamd_ring")));
+        stage_files(entries, &out, &stage, "strip", "the host").unwrap();
+        let tarball = scratch.0.join("camd.tar.gz");
+        pack(&stage, &tarball).unwrap();
+        run(Command::new("tar")
+            .arg("-C")
+            .arg(&root)
+            .arg("-xzf")
+            .arg(&tarball))
+        .unwrap();
+
+        let library = std::fs::canonicalize(root.join("usr/lib/libcamd_ring.so")).unwrap();
+        let beside = root.join("usr/lib/python3/dist-packages/camd_ring/libcamd_ring.so");
+        let (loaded, file) = imported(&root, &[]).unwrap_or_else(|e| panic!("beside: {e}"));
+        assert_eq!(Path::new(&loaded), beside, "beside");
+        assert_eq!(file, library, "the link beside the package");
+
+        std::fs::remove_file(&beside).unwrap();
+        let pc_dir = root.join("usr/lib/pkgconfig");
+        let env = [
+            ("PKG_CONFIG_SYSROOT_DIR", root.as_path()),
+            ("PKG_CONFIG_PATH", pc_dir.as_path()),
+            ("PKG_CONFIG_LIBDIR", pc_dir.as_path()),
+        ];
+        let (loaded, file) = imported(&root, &env).unwrap_or_else(|e| {
+            panic!(
+                "through the tarball's camd-ring.pc (is a libcamd_ring.so on this machine's \
+                 system library path? it comes first): {e}"
+            )
+        });
+        assert_eq!(
+            Path::new(&loaded),
+            root.join("usr/lib/libcamd_ring.so"),
+            "pkg-config"
+        );
+        assert_eq!(file, library, "through pkg-config");
+    }
 }

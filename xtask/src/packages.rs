@@ -61,7 +61,12 @@ pub const TEST: &[(&str, &str)] = &[
     ),
     (
         "python3-venv",
-        "the venvs oelint-adv and the TCP-only RTSP server (aio-rtsp-toolkit) are installed into",
+        "the venvs oelint-adv, the TCP-only RTSP server (aio-rtsp-toolkit) and the camd_ring \
+         package (pip install ring/python) are installed into",
+    ),
+    (
+        "python3-wheel-whl",
+        "wheel for the venv's setuptools, which builds ring/python's wheel offline",
     ),
     (
         "rtsp-server-perl",

@@ -35,6 +35,7 @@ const TOOLS: &[(&str, &str)] = &[
     ("ls /usr/lib/llvm-*/lib/libclang.so", "libclang-dev"),
     ("command -v gst-launch-1.0", "gstreamer1.0-tools"),
     ("/usr/bin/python3 -m venv --help", "python3-venv"),
+    ("ls /usr/share/python-wheels/wheel-*.whl", "python3-wheel-whl"),
     ("command -v ip", "iproute2"),
     ("command -v systemd-analyze", "systemd"),
     ("command -v git", "git"),

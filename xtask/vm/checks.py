@@ -646,7 +646,8 @@ def main():
         os.path.join(PAYLOAD, f) for f in os.listdir(PAYLOAD) if f.endswith(".tar.gz")
     ))
     log(sh("camd", "--version", check_rc=False).stdout.strip())
-    sh("ldconfig")
+    # No ldconfig, as docs/deploy.md says: the Python module (latest_frame) loads the
+    # libcamd_ring.so linked beside it.
     # The image holds root's plugin registry, scanned when it was made (xtask/src/vm.rs,
     # PRESCAN): camd run as root below starts without a scan. Under systemd (user camd, the
     # unit's own cache) camd's first worker scans every plugin, as on a board's first boot.

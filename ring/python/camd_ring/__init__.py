@@ -17,15 +17,21 @@ library only; Python 3.9+.
                 keep = frame.intact()                        # False: overwritten meanwhile
             seq = meta.seq
 
-The library is found through the CAMD_RING_LIB environment variable (full path to
-libcamd_ring.so), else a libcamd_ring.so next to this file, else the system's library path.
+Install it with `pip install ring/python` (into a venv), or camd's python3-camd-ring package,
+or the dist tarball; pip builds nothing: the library is camd's own libcamd_ring.so. It is
+found, first match wins, through the CAMD_RING_LIB environment variable (full path to
+libcamd_ring.so); a libcamd_ring.so beside this file (camd's packages put a link to the
+installed library there); the system library path, as the dynamic loader searches it
+(LD_LIBRARY_PATH, the ld.so cache, /usr/lib and the other default directories: no ldconfig
+needed); the libdir `pkg-config --variable=libdir camd-ring` gives (PKG_CONFIG_PATH counts).
+`library_path` is the file loaded; the ImportError of a failed search names every place tried.
+
 Every error of the library raises RingError, whose message names the file (and, for a
 corrupt file, the field); asking about a frame the ring no longer holds raises FrameGone. One
 Reader may be used from several threads.
 """
 
 import ctypes
-import ctypes.util
 import os
 import threading
 import time
@@ -176,7 +182,88 @@ assert _RingStatus.input_codec.offset == 112, "camd_ring_status.input_codec"
 # ---- loading the library ----
 
 
-def _find_library() -> str:
+# Its one name: the library has no SONAME version (nothing installs a libcamd_ring.so.N).
+_LIB_NAME = "libcamd_ring.so"
+
+
+def _dlopen(path: str) -> ctypes.CDLL:
+    """Loads the file found at `path`: one that does not load is an error, not a reason to look
+    further (it would hide a wrong install)."""
+    try:
+        return ctypes.CDLL(path)
+    except OSError as e:
+        raise ImportError(
+            "camd_ring: cannot load %s: %s (set CAMD_RING_LIB to the full path of "
+            "libcamd_ring.so)" % (path, e)
+        ) from e
+
+
+class _DlInfo(ctypes.Structure):
+    _fields_ = [
+        ("dli_fname", ctypes.c_char_p),
+        ("dli_fbase", ctypes.c_void_p),
+        ("dli_sname", ctypes.c_char_p),
+        ("dli_saddr", ctypes.c_void_p),
+    ]
+
+
+def _loaded_file(lib: ctypes.CDLL) -> str:
+    """The file the dynamic loader chose for a library opened by its bare name: dladdr() of one
+    of its functions (in libc since glibc 2.34 and in musl, in libdl.so.2 before)."""
+    function = getattr(lib, "camd_ring_format_version", None)
+    if function is None:  # not camd's library (_declare says so); the bare name meanwhile
+        return _LIB_NAME
+    for libc in (None, "libdl.so.2"):
+        try:
+            dladdr = ctypes.CDLL(libc).dladdr
+        except (OSError, AttributeError):
+            continue
+        dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
+        dladdr.restype = ctypes.c_int
+        info = _DlInfo()
+        if dladdr(ctypes.cast(function, ctypes.c_void_p), ctypes.byref(info)) and info.dli_fname:
+            return os.path.abspath(os.fsdecode(info.dli_fname))
+    return _LIB_NAME  # no dladdr: the name it was loaded by
+
+
+def _pkg_config_libdir() -> Tuple[Optional[str], str]:
+    """camd-ring's libdir as pkg-config gives it (None if it gives none), and what was asked,
+    for the error message. PKG_CONFIG_PATH (and PKG_CONFIG_SYSROOT_DIR) count, as for a C
+    build. Imported here: only an install without the library beside or on the system path
+    gets this far."""
+    try:
+        import shutil
+        import subprocess
+    except ImportError as e:  # a trimmed Python without subprocess
+        return None, "pkg-config's libdir (cannot run programs: %s)" % e
+    asked = "`pkg-config --variable=libdir camd-ring`"
+    if os.environ.get("PKG_CONFIG_PATH"):
+        asked += " with PKG_CONFIG_PATH=%s" % os.environ["PKG_CONFIG_PATH"]
+    program = shutil.which("pkg-config")
+    if program is None:
+        return None, "pkg-config's libdir (no pkg-config on PATH)"
+    try:
+        out = subprocess.run(
+            [program, "--variable=libdir", "camd-ring"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            timeout=30,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError) as e:
+        return None, "%s (%s)" % (asked, e)
+    libdir = os.fsdecode(out.stdout).strip()
+    if out.returncode != 0 or not libdir:
+        return None, "%s (no camd-ring.pc)" % asked
+    return libdir, asked
+
+
+def _load() -> Tuple[ctypes.CDLL, str]:
+    """libcamd_ring and the path of the file loaded, from the first of: CAMD_RING_LIB; a
+    libcamd_ring.so beside this file; the system library path, searched by the dynamic loader
+    (LD_LIBRARY_PATH, the ld.so cache, then its default directories, /usr/lib among them, so
+    no ldconfig is needed); the libdir pkg-config gives for camd-ring."""
     env = os.environ.get("CAMD_RING_LIB")
     if env:
         if not os.path.isfile(env):
@@ -184,30 +271,34 @@ def _find_library() -> str:
                 "camd_ring: CAMD_RING_LIB=%r does not name a file; set it to the full path of "
                 "libcamd_ring.so (built by `cargo build -p camd-ring` into target/debug/)" % env
             )
-        return env
-    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), "libcamd_ring.so")
+        return _dlopen(env), env
+    looked = ["$CAMD_RING_LIB (not set)"]
+    beside = os.path.join(os.path.dirname(os.path.abspath(__file__)), _LIB_NAME)
     if os.path.isfile(beside):
-        return beside
-    found = ctypes.util.find_library("camd_ring")
-    if found:
-        return found
-    raise ImportError(
-        "camd_ring: libcamd_ring.so not found (looked at $CAMD_RING_LIB, %s and the system "
-        "library path); set CAMD_RING_LIB to the full path of libcamd_ring.so "
-        "(built by `cargo build -p camd-ring` into target/debug/)" % beside
-    )
-
-
-def _load() -> Tuple[ctypes.CDLL, str]:
-    path = _find_library()
+        return _dlopen(beside), beside
+    looked.append(beside)
     try:
-        lib = ctypes.CDLL(path)
+        lib = ctypes.CDLL(_LIB_NAME)
     except OSError as e:
-        raise ImportError(
-            "camd_ring: cannot load %s: %s (set CAMD_RING_LIB to the full path of "
-            "libcamd_ring.so)" % (path, e)
-        ) from e
-    return lib, path
+        search = "the ld.so cache, the default directories such as /usr/lib"
+        if os.environ.get("LD_LIBRARY_PATH"):
+            search = "LD_LIBRARY_PATH=%s, %s" % (os.environ["LD_LIBRARY_PATH"], search)
+        looked.append("the system library path (%s: %s)" % (search, e))
+    else:
+        return lib, _loaded_file(lib)
+    libdir, asked = _pkg_config_libdir()
+    if libdir is not None:
+        path = os.path.join(libdir, _LIB_NAME)
+        if os.path.isfile(path):
+            return _dlopen(path), path
+        asked = "%s, the libdir of %s" % (path, asked)
+    looked.append(asked)
+    raise ImportError(
+        "camd_ring: libcamd_ring.so not found; looked at %s. Install camd's reader library "
+        "(the libcamd-ring package or the dist tarball), or set CAMD_RING_LIB to the full path "
+        "of libcamd_ring.so (built by `cargo build -p camd-ring` into target/debug/)"
+        % "; ".join(looked)
+    )
 
 
 _lib, library_path = _load()

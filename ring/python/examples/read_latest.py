@@ -5,7 +5,8 @@
                                         the camera's capture time, when the camera gives it)
     read_latest.py RING --wait N        then wait for N new frames, printing each
 
-Needs libcamd_ring.so: set CAMD_RING_LIB=/path/to/libcamd_ring.so (cargo build -p camd-ring).
+Needs libcamd_ring.so: camd's install (found beside the package, on the system library path or
+through pkg-config), or CAMD_RING_LIB=/path/to/libcamd_ring.so (cargo build -p camd-ring).
 Output lines match the C and Rust examples byte for byte (the cross-language test compares them).
 """
 

@@ -76,6 +76,34 @@ pub fn target_dir() -> PathBuf {
         .to_owned()
 }
 
+/// This build's libcamd_ring.so (in `target_dir()`, or its `deps/` after a test-only build).
+pub fn lib_path() -> PathBuf {
+    [
+        target_dir().join("libcamd_ring.so"),
+        target_dir().join("deps/libcamd_ring.so"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap_or_else(|| {
+        panic!(
+            "libcamd_ring.so not found in {}: run `cargo build -p camd-ring --lib --examples` \
+             first (`cargo xtask test` does)",
+            target_dir().display()
+        )
+    })
+}
+
+/// `ring/camd-ring.pc.in` rendered for an install under `prefix` (`prefix/lib`,
+/// `prefix/include`) of the ring crate's `version`.
+pub fn pkg_config_file(prefix: &Path, version: &str) -> String {
+    let template = std::fs::read_to_string(repo_root().join("ring/camd-ring.pc.in")).unwrap();
+    template
+        .replace("@PREFIX@", prefix.to_str().unwrap())
+        .replace("@LIBDIR@", prefix.join("lib").to_str().unwrap())
+        .replace("@INCLUDEDIR@", prefix.join("include").to_str().unwrap())
+        .replace("@VERSION@", version)
+}
+
 /// The workspace root: this package is `ring/tests/common` in it.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
