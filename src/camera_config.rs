@@ -2,6 +2,7 @@
 
 use crate::camera_state::RetryPolicy;
 use crate::source::Source;
+use camd_ring::{Codec, PixelLayout};
 use std::path::PathBuf;
 
 /// RTSP lower transport.
@@ -48,6 +49,34 @@ impl Decode {
     }
 }
 
+/// How a frame is brought to the configured `width` x `height` when its aspect ratio differs
+/// (`resize`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Resize {
+    /// Scaled to exactly the size, the picture distorted.
+    #[default]
+    Stretch,
+    /// Scaled to fit inside the size, the aspect kept, black bars on two sides.
+    Letterbox,
+    /// Cut to the size's aspect ratio around the centre, then scaled: nothing distorted, the
+    /// edges lost.
+    Crop,
+}
+
+impl Resize {
+    /// Each value with its spelling in the config (`resize`).
+    pub const CHOICES: &'static [(&'static str, Self)] = &[
+        ("stretch", Self::Stretch),
+        ("letterbox", Self::Letterbox),
+        ("crop", Self::Crop),
+    ];
+
+    /// The config's spelling.
+    pub fn name(self) -> &'static str {
+        choice_name(Self::CHOICES, self)
+    }
+}
+
 /// The spelling of `value` in its `CHOICES` table (every value is in its table).
 fn choice_name<T: Copy + PartialEq>(choices: &[(&'static str, T)], value: T) -> &'static str {
     choices
@@ -64,6 +93,11 @@ pub struct CameraConfig {
     /// Output size; `None` keeps the camera's (MJPEG then passes through untouched).
     pub width: Option<u32>,
     pub height: Option<u32>,
+    /// What the ring holds: JPEG (the default) or raw pixels (`format`: nv12, rgb, bgr), which
+    /// need `width` and `height`.
+    pub format: Codec,
+    /// How the picture meets `width` x `height` when its aspect differs.
+    pub resize: Resize,
     /// Frame-rate limit; `None` keeps the camera's rate.
     pub max_fps: Option<u32>,
     /// JPEG quality of re-encoded frames (1-100).
@@ -76,8 +110,11 @@ pub struct CameraConfig {
     /// Element overrides (otherwise hardware first, see capture::elements).
     pub decoder: Option<String>,
     pub encoder: Option<String>,
+    /// The scaler and colour converter of raw output (otherwise hardware first).
+    pub converter: Option<String>,
     pub slot_count: u32,
-    /// Largest JPEG a slot holds; `None`: sized for the output resolution.
+    /// Largest JPEG a slot holds; `None`: sized for the output resolution. Raw frames are
+    /// always their layout's size.
     pub slot_capacity: Option<u32>,
     pub retry: RetryPolicy,
     /// rtsps:// cameras: how the camera's certificate is checked.
@@ -149,6 +186,8 @@ impl CameraConfig {
             source,
             width: None,
             height: None,
+            format: Codec::Jpeg,
+            resize: Resize::Stretch,
             max_fps: None,
             jpeg_quality: 85,
             transport: Transport::Auto,
@@ -156,6 +195,7 @@ impl CameraConfig {
             decode: Decode::All,
             decoder: None,
             encoder: None,
+            converter: None,
             slot_count: 4,
             slot_capacity: None,
             retry: RetryPolicy::default(),
@@ -168,6 +208,9 @@ impl CameraConfig {
     /// quality 85 is ~140 kB; this gives 675 kB), at least 256 KiB; 4 MiB when the output size
     /// is unknown (passthrough). Untouched slot bytes cost no memory on tmpfs.
     pub fn slot_capacity(&self) -> u32 {
+        if let Some(layout) = self.pixel_layout() {
+            return layout.frame_size;
+        }
         if let Some(capacity) = self.slot_capacity {
             return capacity;
         }
@@ -176,6 +219,17 @@ impl CameraConfig {
                 (u64::from(w) * u64::from(h) * 3 / 4).clamp(256 << 10, 64 << 20) as u32
             }
             _ => 4 << 20,
+        }
+    }
+}
+
+impl CameraConfig {
+    /// The raw frames' layout in the ring: `None` for JPEG, or when the size is missing or
+    /// wrong for the format (the config check says so: `camera_keys::check`).
+    pub fn pixel_layout(&self) -> Option<PixelLayout> {
+        match (self.format.is_raw(), self.width, self.height) {
+            (true, Some(w), Some(h)) => PixelLayout::packed(self.format, w, h).ok(),
+            _ => None,
         }
     }
 }

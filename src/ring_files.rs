@@ -53,12 +53,13 @@ pub fn open_ring(dir: &Path, config: &CameraConfig, group: Option<u32>) -> Resul
     // the futex; camd 0.2 before COMPAT_CAMERA_TIME gave them no camera times.
     let fits = Reader::open(&path).map(|r| {
         let g = r.geometry();
-        (g.slot_count, g.slot_capacity, g.width, g.height)
+        (g.slot_count, g.slot_capacity, g.width, g.height, g.codec)
             == (
                 options.slot_count,
                 options.slot_capacity,
                 options.width,
                 options.height,
+                options.codec.value(),
             )
             && g.compat_features & WRITER_COMPAT_FEATURES == WRITER_COMPAT_FEATURES
     });
@@ -75,6 +76,7 @@ fn writer_options(config: &CameraConfig) -> WriterOptions {
     WriterOptions {
         width: config.width.unwrap_or(0),
         height: config.height.unwrap_or(0),
+        codec: config.format,
         ..WriterOptions::new(
             config.name.clone(),
             config.slot_count,

@@ -1,5 +1,7 @@
 //! `camd snapshot CAMERA -o FILE [--dir DIR]`: saves a camera's latest JPEG frame, read from its
 //! ring (`DIR/CAMERA.ring`, DIR defaults to `/run/camd`) like any reader, with no daemon involved.
+//! A raw camera's frame (`format = "rgb"`...) is written as a JPEG, or a PNG when FILE ends in
+//! `.png`, encoded by `camd-worker still`.
 //! `camd snapshot --all -o OUTDIR` saves every camera's, as `OUTDIR/CAMERA.jpg` (OUTDIR is made
 //! if missing); a camera without a frame is said on stderr and the others are still saved.
 //!
@@ -18,7 +20,7 @@ const SNAPSHOT: Subject = Subject::Command("snapshot");
 use super::args::{self, Flag};
 use crate::config::DEFAULT_RUNTIME_DIR;
 use crate::ring_files::ring_path;
-use camd_ring::{FrameMeta, Reader, State};
+use camd_ring::{FrameMeta, PixelLayout, Reader, State};
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -101,7 +103,7 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
             ),
         ));
     }
-    let (meta, frame) = latest(&path, camera)?;
+    let (meta, frame) = latest(&path, camera, &output)?;
     let summary = |to: &str| summary(camera, &meta, to);
     if output.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();
@@ -153,7 +155,7 @@ fn all(dir: &Path, out: Option<&Path>) -> Result<ExitCode> {
     let mut written = 0;
     for camera in &cameras {
         let to = out.join(format!("{camera}.jpg"));
-        let saved = latest(&ring_path(dir, camera), camera).and_then(|(meta, frame)| {
+        let saved = latest(&ring_path(dir, camera), camera, &to).and_then(|(meta, frame)| {
             write_atomically(&to, &frame)?;
             Ok(meta)
         });
@@ -174,15 +176,68 @@ fn all(dir: &Path, out: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The camera's latest frame (a copy, never torn), or why there is none.
-fn latest(ring: &Path, camera: &str) -> Result<(FrameMeta, Vec<u8>)> {
+/// The camera's latest frame (a copy, never torn) as a picture for `to` (PNG when its name ends
+/// in `.png`, else JPEG), or why there is none. A JPEG ring's frame is written as it is; a raw
+/// ring's is encoded by `camd-worker still` (GStreamer lives there).
+fn latest(ring: &Path, camera: &str, to: &Path) -> Result<(FrameMeta, Vec<u8>)> {
     let reader = Reader::open(ring).map_err(|e| Error::from(e).about(SNAPSHOT))?;
     let mut frame = Vec::new();
     let meta = reader
         .copy_latest(&mut frame)
         .map_err(|e| Error::from(e).about(SNAPSHOT))?
         .ok_or_else(|| Error::new(Kind::Usage, no_frame(camera, &reader)))?;
-    Ok((meta, frame))
+    match reader.geometry().layout {
+        None => Ok((meta, frame)),
+        Some(layout) => {
+            let png = to
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+            Ok((meta, still(camera, &layout, &frame, png)?))
+        }
+    }
+}
+
+/// A raw frame as a PNG or JPEG, made by `camd-worker still` beside this executable.
+fn still(camera: &str, layout: &PixelLayout, frame: &[u8], png: bool) -> Result<Vec<u8>> {
+    use std::process::{Command, Stdio};
+    let worker = crate::supervisor::worker_executable()?;
+    let mut child = Command::new(&worker)
+        .arg("still")
+        .arg(layout.codec.name())
+        .arg(layout.width.to_string())
+        .arg(layout.height.to_string())
+        .arg(if png { "png" } else { "jpeg" })
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::new(
+                Kind::Usage,
+                format!("snapshot: cannot run {}: {e}", worker.display()),
+            )
+        })?;
+    let mut stdin = child.stdin.take().expect("piped");
+    let frame = frame.to_vec();
+    let feeder = std::thread::spawn(move || stdin.write_all(&frame));
+    let out = child.wait_with_output().map_err(|e| {
+        Error::new(
+            Kind::Usage,
+            format!("snapshot: {} failed: {e}", worker.display()),
+        )
+    })?;
+    let _ = feeder.join();
+    if !out.status.success() || out.stdout.is_empty() {
+        return Err(Error::new(
+            Kind::Usage,
+            format!(
+                "snapshot: camera {camera}: cannot encode its {} frame: {}",
+                layout.codec.name(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ),
+        ));
+    }
+    Ok(out.stdout)
 }
 
 fn summary(camera: &str, meta: &FrameMeta, to: &str) -> String {

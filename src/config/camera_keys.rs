@@ -4,9 +4,10 @@
 //! checked and passed on, or the round-trip test fails.
 
 use crate::camera_config::{
-    format_fingerprint, parse_fingerprint, CameraConfig, Decode, Transport,
+    format_fingerprint, parse_fingerprint, CameraConfig, Decode, Resize, Transport,
 };
 use crate::error::{Error, Kind, Result};
+use camd_ring::Codec;
 use std::fmt::Write as _;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ use toml_edit::Item;
 pub const SETTING_KEYS: &[&str] = &[
     "width",
     "height",
+    "format",
+    "resize",
     "max_fps",
     "jpeg_quality",
     "transport",
@@ -24,6 +27,7 @@ pub const SETTING_KEYS: &[&str] = &[
     "decode",
     "decoder",
     "encoder",
+    "converter",
     "slot_count",
     "slot_capacity",
     "max_retry_attempts",
@@ -45,6 +49,8 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool>
     match key {
         "width" => camera.width = Some(integer(value, 16..=8192)? as u32),
         "height" => camera.height = Some(integer(value, 16..=8192)? as u32),
+        "format" => camera.format = choice(value, &format_choices())?,
+        "resize" => camera.resize = choice(value, Resize::CHOICES)?,
         "max_fps" => camera.max_fps = Some(integer(value, 1..=240)? as u32),
         "jpeg_quality" => camera.jpeg_quality = integer(value, 1..=100)? as u32,
         "transport" => camera.transport = choice(value, Transport::CHOICES)?,
@@ -52,6 +58,7 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool>
         "decode" => camera.decode = choice(value, Decode::CHOICES)?,
         "decoder" => camera.decoder = Some(element_name(value)?),
         "encoder" => camera.encoder = Some(element_name(value)?),
+        "converter" => camera.converter = Some(element_name(value)?),
         "slot_count" => camera.slot_count = integer(value, 2..=64)? as u32,
         "slot_capacity" => {
             camera.slot_capacity = Some(integer(value, 4096..=64 << 20)? as u32);
@@ -84,6 +91,11 @@ pub fn apply(camera: &mut CameraConfig, key: &str, value: &Item) -> Result<bool>
         _ => return Ok(false),
     }
     Ok(true)
+}
+
+/// `format`'s spellings: the ring's codec names (jpeg, nv12, rgb, bgr).
+fn format_choices() -> Vec<(&'static str, Codec)> {
+    Codec::ALL.iter().map(|&c| (c.name(), c)).collect()
 }
 
 /// `tls_ca_file`: an absolute path to a regular file that holds a PEM certificate.
@@ -124,6 +136,31 @@ pub fn check(camera: &CameraConfig) -> Vec<(&'static str, String)> {
             problems.push(("height", "height without width: set both or neither".into()))
         }
         _ => {}
+    }
+    if camera.format.is_raw() {
+        match (camera.width, camera.height) {
+            (Some(w), Some(h)) => {
+                if let Err(why) = camd_ring::PixelLayout::packed(camera.format, w, h) {
+                    problems.push(("width", why));
+                }
+            }
+            _ => problems.push((
+                "format",
+                format!(
+                    "{:?} needs width and height: the size the model takes",
+                    camera.format.name()
+                ),
+            )),
+        }
+        if camera.slot_capacity.is_some() {
+            problems.push((
+                "slot_capacity",
+                format!(
+                    "raw frames are always their size ({} frames of width x height): remove slot_capacity",
+                    camera.format.name()
+                ),
+            ));
+        }
     }
     if camera.retry.max_delay < camera.retry.initial_delay {
         problems.push((
@@ -186,6 +223,8 @@ pub fn to_inline_table(camera: &CameraConfig, worker: Option<&str>) -> String {
         kv("width", w.to_string());
         kv("height", h.to_string());
     }
+    kv("format", quote(camera.format.name()));
+    kv("resize", quote(camera.resize.name()));
     if let Some(fps) = camera.max_fps {
         kv("max_fps", fps.to_string());
     }
@@ -198,6 +237,9 @@ pub fn to_inline_table(camera: &CameraConfig, worker: Option<&str>) -> String {
     }
     if let Some(encoder) = &camera.encoder {
         kv("encoder", quote(encoder));
+    }
+    if let Some(converter) = &camera.converter {
+        kv("converter", quote(converter));
     }
     kv("slot_count", camera.slot_count.to_string());
     if let Some(capacity) = camera.slot_capacity {

@@ -204,7 +204,7 @@ fn every_setting_key_is_handed_on() {
     let ca = ca_file("handed-on");
     let config = parse(&format!(
         "[[camera]]\nname = \"c\"\nurl = \"rtsps://h/s\"\nwidth = 64\nheight = 64\nmax_fps = 1\n\
-         decode = \"keyframes\"\ndecoder = \"d\"\nencoder = \"e\"\nslot_capacity = 5000\nprobe_interval_s = 5\n\
+         decode = \"keyframes\"\ndecoder = \"d\"\nencoder = \"e\"\nconverter = \"v\"\nslot_capacity = 5000\nprobe_interval_s = 5\n\
          tls_ca_file = \"{}\"\ntls_fingerprint = \"{PIN}\"\nallow_basic_auth = true\n",
         ca.display()
     ))
@@ -769,5 +769,37 @@ fn decode_is_all_or_keyframes_and_keyframes_warns_where_it_changes_nothing() {
         );
         let (_, warnings) = with_warnings(&camera(url, "decode = \"all\""));
         assert!(warnings.is_empty(), "{url}: {warnings}");
+    }
+}
+
+#[test]
+fn raw_formats_need_a_size_that_fits_them() {
+    let camera = |keys: &str| format!("[[camera]]\nname = \"c\"\nurl = \"test:ball\"\n{keys}\n");
+    let config = parse(&camera(
+        "width = 640\nheight = 360\nformat = \"bgr\"\nresize = \"letterbox\"\nconverter = \"videoconvertscale\"",
+    ))
+    .unwrap();
+    let c = &config.cameras[0].camera;
+    assert_eq!(
+        (c.format, c.resize),
+        (
+            camd_ring::Codec::Bgr,
+            crate::camera_config::Resize::Letterbox
+        )
+    );
+    assert_eq!(c.converter.as_deref(), Some("videoconvertscale"));
+    assert_eq!(
+        c.slot_capacity(),
+        640 * 3 * 360,
+        "a raw slot holds exactly one frame"
+    );
+    for (keys, expected) in [
+        ("format = \"rgb\"", "4: camera[0].format: \"rgb\" needs width and height: the size the model takes"),
+        ("width = 33\nheight = 20\nformat = \"nv12\"", "4: camera[0].width: nv12 needs an even width and height (got 33x20)"),
+        ("format = \"yuv\"", "4: camera[0].format: \"yuv\" is not one of \"jpeg\", \"nv12\", \"rgb\", \"bgr\""),
+        ("resize = \"fill\"", "4: camera[0].resize: \"fill\" is not one of \"stretch\", \"letterbox\", \"crop\""),
+        ("width = 64\nheight = 64\nformat = \"rgb\"\nslot_capacity = 9000", "7: camera[0].slot_capacity: raw frames are always their size (rgb frames of width x height): remove slot_capacity"),
+    ] {
+        assert_eq!(problems(&camera(keys)), [expected], "{keys}");
     }
 }

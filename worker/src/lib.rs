@@ -12,6 +12,7 @@ pub mod camera_runner;
 pub mod capture;
 pub mod probe;
 pub mod process_title;
+pub mod still;
 pub mod tls_probe;
 pub mod worker;
 pub mod worker_process;

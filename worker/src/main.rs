@@ -9,13 +9,16 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage: camd-worker worker KEY      run a group of cameras (started by `camd run`, orders on stdin)
        camd-worker probe [--format table|json]
-                                   V4L2 devices, decoders and encoders here (what `camd probe` runs)";
+                                   V4L2 devices, decoders and encoders here (what `camd probe` runs)
+       camd-worker still nv12|rgb|bgr WIDTH HEIGHT png|jpeg
+                                   a raw frame on stdin as a picture on stdout (`camd snapshot`)";
 
 fn main() -> ExitCode {
     camd::cli::command::dispatch("camd-worker", USAGE, |command, rest| {
         Some(match command {
             "worker" => Ok(camd_worker::worker_process::main()),
             "probe" => camd_worker::probe::main(rest),
+            "still" => camd_worker::still::main(rest),
             "--version" => {
                 println!("camd-worker {}", env!("CARGO_PKG_VERSION"));
                 Ok(ExitCode::SUCCESS)

@@ -86,6 +86,10 @@ const STATEFUL_V4L2: Provider = Hardware(
 );
 const STATELESS_V4L2: Provider =
     Hardware("stateless V4L2 codec: mainline Rockchip, Allwinner, i.MX8M");
+const V4L2_M2M: Provider = Hardware(
+    "V4L2 memory-to-memory converter: i.MX8 ISI/PXP, Rockchip RGA, others with a mainline m2m driver",
+);
+const G2D: Provider = Hardware("NXP i.MX G2D (gstreamer-imx / NXP BSP's imx plugins)");
 const JETSON: Provider = Hardware("NVIDIA Jetson (L4T's gst-nvvideo4linux2, nvjpeg)");
 const MPP: Provider = Hardware("Rockchip BSP (gstreamer-rockchip, MPP)");
 const VA: Provider = Hardware("VA-API on Intel/AMD graphics (va plugin, needs a render node)");
@@ -111,9 +115,10 @@ pub const INVENTORY: &[Element] = &[
     e("videoscale", BASE, &[Capture]),
     e("videorate", BASE, &[Capture]),
     e("videoconvert", BASE, &[Capture, Bench, Tests]),
+    e("aspectratiocrop", GOOD, &[Capture]),
     e("appsink", BASE, &[Capture, Tests]),
     // tests/clean_frames.rs feeds published JPEGs back through jpegdec to check their pixels.
-    e("appsrc", BASE, &[Tests]),
+    e("appsrc", BASE, &[Capture, Tests]),
     // Capture: decoders, hardware first, then software (worker/src/capture/elements.rs).
     e("v4l2h264dec", STATEFUL_V4L2, &[Capture, Tests]),
     e("v4l2h265dec", STATEFUL_V4L2, &[Capture]),
@@ -140,6 +145,14 @@ pub const INVENTORY: &[Element] = &[
     e("mppjpegenc", MPP, &[Capture]),
     e("vajpegenc", VA, &[Capture]),
     e("jpegenc", GOOD, &[Capture, FakeCameras, Bench, Tests]),
+    // Capture: converters of raw output (scale and convert), hardware first.
+    e("v4l2convert", V4L2_M2M, &[Capture]),
+    e("nvvidconv", JETSON, &[Capture]),
+    e("imxvideoconvert_g2d", G2D, &[Capture]),
+    e("vapostproc", VA, &[Capture]),
+    e("videoconvertscale", BASE, &[Capture]),
+    // `camd snapshot` of a raw camera: appsrc ! videoconvert ! pngenc|jpegenc (worker/src/still.rs).
+    e("pngenc", GOOD, &[Capture]),
     // Inside rtspsrc: the RTP session manager and the UDP transport.
     // The fake camera with a known clock (fake_cameras.rs) sets rtpbin's NTP source and the
     // media's multiudpsink (gst-rtsp-server makes both) not to sync.

@@ -1,5 +1,5 @@
-//! Choosing GStreamer elements: the board's hardware decoder or JPEG encoder when the registry
-//! has one, software otherwise, or the element a camera's configuration names. The priority
+//! Choosing GStreamer elements: the board's hardware decoder, JPEG encoder or (raw output)
+//! converter when the registry has one, software otherwise, or the element a camera's configuration names. The priority
 //! lists are the documented order (docs/hardware.md); the first name the registry knows wins.
 
 use camd::error::{Error, Kind, Result};
@@ -87,6 +87,26 @@ pub const ENCODER_CANDIDATES: &[&str] = &[
     "jpegenc",
 ];
 
+/// Scalers and colour converters for raw output, by priority: V4L2 memory-to-memory
+/// converters (i.MX8 ISI/PXP, Rockchip RGA, and others with a mainline m2m driver), NVIDIA
+/// Jetson, NXP's G2D, VA-API, then GStreamer's software `videoconvertscale` (scale and convert
+/// in one pass).
+pub const CONVERTER_CANDIDATES: &[&str] = &[
+    "v4l2convert",
+    "nvvidconv",
+    "imxvideoconvert_g2d",
+    "vapostproc",
+    "videoconvertscale",
+];
+
+/// Whether the element can letterbox (it has videoscale's `add-borders` property).
+pub fn adds_borders(name: &str) -> bool {
+    use gstreamer::prelude::*;
+    gstreamer::ElementFactory::make(name)
+        .build()
+        .is_ok_and(|e| e.find_property("add-borders").is_some())
+}
+
 /// The software elements of the priority lists (every other candidate is a hardware block's).
 const SOFTWARE: &[&str] = &[
     "avdec_h264",
@@ -95,6 +115,7 @@ const SOFTWARE: &[&str] = &[
     "libde265dec",
     "jpegdec",
     "jpegenc",
+    "videoconvertscale",
 ];
 
 /// True for the hardware decoders and encoders of the priority lists; false for the software
@@ -103,7 +124,8 @@ pub fn is_hardware(name: &str) -> bool {
     let listed = [Codec::H264, Codec::H265, Codec::Mjpeg]
         .iter()
         .any(|c| decoder_candidates(*c).contains(&name))
-        || ENCODER_CANDIDATES.contains(&name);
+        || ENCODER_CANDIDATES.contains(&name)
+        || CONVERTER_CANDIDATES.contains(&name);
     listed && !SOFTWARE.contains(&name)
 }
 
@@ -193,7 +215,7 @@ mod tests {
         let lists = [Codec::H264, Codec::H265, Codec::Mjpeg]
             .map(decoder_candidates)
             .into_iter()
-            .chain([ENCODER_CANDIDATES]);
+            .chain([ENCODER_CANDIDATES, CONVERTER_CANDIDATES]);
         for list in lists {
             let first_software = list.iter().position(|n| !is_hardware(n)).unwrap();
             assert!(

@@ -15,11 +15,11 @@ use super::capture_time::{Arrivals, CaptureTime};
 use super::clean_frames;
 use super::elements::{self, Codec};
 use super::rtsp_security::{self, TlsRefusal};
-use camd::camera_config::{CameraConfig, Decode};
+use camd::camera_config::{CameraConfig, Decode, Resize};
 use camd::clock::Clock;
 use camd::error::{Error, Kind, Result};
 use camd::source::Source;
-use camd_ring::{ErrorKind, FrameInfo, Writer};
+use camd_ring::{Codec as RingCodec, ErrorKind, FrameInfo, Writer};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
@@ -114,20 +114,28 @@ impl FrameTarget {
                 }
             }
             Err(e) => {
-                let ErrorKind::Oversize { .. } = e.kind else {
-                    log::warn!("camera {}: {e}", self.camera);
-                    return;
+                // An oversize JPEG, or a raw frame not in the ring's layout (a converter that
+                // pads its rows): what to do about it.
+                let fix = match e.kind {
+                    ErrorKind::Oversize { .. } => "raise slot_capacity",
+                    ErrorKind::Invalid(_) => {
+                        "the converter's frames are not in GStreamer's default layout: set converter = \"videoconvertscale\""
+                    }
+                    _ => {
+                        log::warn!("camera {}: {e}", self.camera);
+                        return;
+                    }
                 };
                 if !self.oversize_logged.swap(true, Ordering::Relaxed) {
                     log::warn!(
-                        "camera {}: {e} (logged once; see the oversize counter)",
+                        "camera {}: {e}; {fix} (logged once; see the oversize counter)",
                         self.camera
                     );
                 }
                 // Waiting for a first frame: this attempt cannot succeed, say why. Once frames
                 // flow, an occasional oversize frame is only counted.
                 if self.notify_next_frame.load(Ordering::Acquire) {
-                    let reason = format!("{}: raise slot_capacity", e.kind);
+                    let reason = format!("{}: {fix}", e.kind);
                     self.fail(generation, Error::new(Kind::Ring, reason));
                 }
             }
@@ -140,7 +148,9 @@ impl FrameTarget {
 pub struct Chosen {
     pub input_codec: String,
     pub decoder: String,
+    /// The JPEG encoder, or for raw output the converter (the status's `encoder` field).
     pub encoder: String,
+    pub raw_output: bool,
 }
 
 fn make(name: &str) -> Result<gst::Element> {
@@ -447,13 +457,18 @@ fn link_rtsp_pad(
 
 fn record_chosen(target: &FrameTarget, chosen: &Chosen) {
     log::info!(
-        "camera {}: input {}, decoder {}, encoder {}",
+        "camera {}: input {}, decoder {}, {} {}",
         target.camera,
         chosen.input_codec,
         if chosen.decoder.is_empty() {
             "none (passthrough)"
         } else {
             &chosen.decoder
+        },
+        if chosen.raw_output {
+            "converter"
+        } else {
+            "encoder"
         },
         if chosen.encoder.is_empty() {
             "none (passthrough)"
@@ -479,7 +494,9 @@ enum Step {
     Decode,
     /// `max_fps`: videorate (drop-only) and a framerate caps filter.
     Rate(u32),
-    /// `width`/`height`: videoscale and a size caps filter.
+    /// `resize = "crop"`: aspectratiocrop cuts the picture to the output's aspect ratio.
+    Crop { width: u32, height: u32 },
+    /// `width`/`height`: videoscale and a size caps filter (borders for `letterbox`).
     Scale {
         width: Option<u32>,
         height: Option<u32>,
@@ -488,6 +505,9 @@ enum Step {
     Convert,
     /// The JPEG encoder (hardware first).
     Encode,
+    /// Raw output (`format`): the converter (hardware first) scales and converts in one
+    /// element, to the format and size of the ring's frames.
+    Raw(RingCodec),
 }
 
 /// The tail for `codec` (before the appsink). A frame is dropped as early as it can be:
@@ -500,8 +520,13 @@ fn tail_steps(codec: Codec, config: &CameraConfig) -> Vec<Step> {
         width: config.width,
         height: config.height,
     });
+    let crop = match (config.resize, config.width, config.height) {
+        (Resize::Crop, Some(width), Some(height)) => Some(Step::Crop { width, height }),
+        _ => None,
+    };
     let rate = config.max_fps.map(Step::Rate);
-    let passthrough = codec == Codec::Mjpeg && scale.is_none() && config.decoder.is_none();
+    let raw = config.format.is_raw();
+    let passthrough = codec == Codec::Mjpeg && scale.is_none() && config.decoder.is_none() && !raw;
     let mut steps = Vec::new();
     if codec != Codec::Raw {
         steps.push(Step::Parse);
@@ -514,8 +539,13 @@ fn tail_steps(codec: Codec, config: &CameraConfig) -> Vec<Step> {
         steps.push(Step::Decode);
     }
     steps.extend(rate);
-    steps.extend(scale);
-    steps.extend([Step::Convert, Step::Encode]);
+    steps.extend(crop);
+    if raw {
+        steps.push(Step::Raw(config.format));
+    } else {
+        steps.extend(scale);
+        steps.extend([Step::Convert, Step::Encode]);
+    }
     steps
 }
 
@@ -593,16 +623,54 @@ fn build_tail(
                         .build(),
                 )?);
             }
+            Step::Crop { width, height } => {
+                chain.push(
+                    gst::ElementFactory::make("aspectratiocrop")
+                        .property(
+                            "aspect-ratio",
+                            gst::Fraction::new(width as i32, height as i32),
+                        )
+                        .build()
+                        .map_err(unmade("aspectratiocrop"))?,
+                );
+            }
             Step::Scale { width, height } => {
-                chain.push(make("videoscale")?);
-                let mut caps = gst::Caps::builder("video/x-raw");
-                if let Some(w) = width {
-                    caps = caps.field("width", w as i32);
-                }
-                if let Some(h) = height {
-                    caps = caps.field("height", h as i32);
-                }
-                chain.push(caps_filter(caps.build())?);
+                let scaler = make("videoscale")?;
+                chain.push(resized(scaler, config));
+                chain.push(caps_filter(output_caps(width, height, None))?);
+            }
+            Step::Raw(format) => {
+                let letterbox = config.resize == Resize::Letterbox;
+                let converter = elements::choose(
+                    "converter",
+                    config.converter.as_deref(),
+                    elements::CONVERTER_CANDIDATES,
+                    |name| {
+                        elements::registry_has(name) && (!letterbox || elements::adds_borders(name))
+                    },
+                )
+                .map_err(|e| {
+                    if letterbox && config.converter.is_some() {
+                        Error::new(
+                            Kind::Element,
+                            format!(
+                                "{e}; resize = \"letterbox\" needs a converter with the \
+                                 add-borders property (videoconvertscale has it)"
+                            ),
+                        )
+                    } else {
+                        e
+                    }
+                })?;
+                let element = make(&converter)?;
+                chain.push(resized(element, config));
+                chain.push(caps_filter(output_caps(
+                    config.width,
+                    config.height,
+                    Some(format),
+                ))?);
+                chosen.encoder = converter;
+                chosen.raw_output = true;
             }
             Step::Convert => chain.push(make("videoconvert")?),
             Step::Encode => {
@@ -621,8 +689,13 @@ fn build_tail(
             }
         }
     }
+    let sink_caps = if config.format.is_raw() {
+        output_caps(config.width, config.height, Some(config.format))
+    } else {
+        gst::Caps::builder("image/jpeg").build()
+    };
     let appsink = gst_app::AppSink::builder()
-        .caps(&gst::Caps::builder("image/jpeg").build())
+        .caps(&sink_caps)
         .max_buffers(1)
         .drop(true)
         // Live sources pace themselves; a file is played at its own rate, not as fast as it
@@ -665,6 +738,45 @@ fn build_tail(
         start(element)?;
     }
     Ok((chain[0].clone(), chosen))
+}
+
+/// GStreamer's name of a raw ring format (`video/x-raw`'s `format`).
+fn video_format(codec: RingCodec) -> Option<&'static str> {
+    match codec {
+        RingCodec::Nv12 => Some("NV12"),
+        RingCodec::Rgb => Some("RGB"),
+        RingCodec::Bgr => Some("BGR"),
+        RingCodec::Jpeg => None,
+    }
+}
+
+/// `video/x-raw` at the output size (square pixels once both sides are given, so the size is
+/// the picture's), in `format` when it is a raw one.
+fn output_caps(width: Option<u32>, height: Option<u32>, format: Option<RingCodec>) -> gst::Caps {
+    let mut caps = gst::Caps::builder("video/x-raw");
+    if let Some(w) = width {
+        caps = caps.field("width", w as i32);
+    }
+    if let Some(h) = height {
+        caps = caps.field("height", h as i32);
+    }
+    if width.is_some() && height.is_some() {
+        caps = caps.field("pixel-aspect-ratio", gst::Fraction::new(1, 1));
+    }
+    if let Some(name) = format.and_then(video_format) {
+        caps = caps.field("format", name);
+    }
+    caps.build()
+}
+
+/// A scaler set for `resize`: borders kept for `letterbox`, none otherwise (`stretch` fills
+/// the size; `crop` was cut to its aspect before). Elements without the property (hardware
+/// converters) only stretch: `elements::adds_borders` keeps them from letterbox cameras.
+fn resized(scaler: gst::Element, config: &CameraConfig) -> gst::Element {
+    if scaler.find_property("add-borders").is_some() {
+        scaler.set_property("add-borders", config.resize == Resize::Letterbox);
+    }
+    scaler
 }
 
 /// Sends the pipeline's errors and end of stream to the driver (from whatever thread posts
@@ -759,6 +871,43 @@ mod tests {
         assert_eq!(
             tail_steps(Codec::H264, &camera(Some(640), None)),
             [Parse, Decode, scale, Convert, Encode]
+        );
+    }
+
+    #[test]
+    fn raw_output_ends_in_one_converter_after_the_rate_limit_and_the_crop() {
+        use super::{Resize, RingCodec};
+        use Step::*;
+        let mut config = camera(Some(640), Some(3));
+        (config.format, config.resize) = (RingCodec::Rgb, Resize::Crop);
+        let crop = Crop {
+            width: 640,
+            height: 320,
+        };
+        assert_eq!(
+            tail_steps(Codec::H264, &config),
+            [Parse, Decode, Rate(3), crop, Raw(RingCodec::Rgb)]
+        );
+        config.resize = Resize::Letterbox;
+        assert_eq!(
+            tail_steps(Codec::Mjpeg, &config),
+            [Parse, Decode, Rate(3), Raw(RingCodec::Rgb)],
+            "MJPEG is decoded for raw output, never passed through"
+        );
+        assert_eq!(
+            tail_steps(Codec::Raw, &config),
+            [Rate(3), Raw(RingCodec::Rgb)]
+        );
+        config.format = RingCodec::Jpeg;
+        config.resize = Resize::Crop;
+        let scale = Scale {
+            width: Some(640),
+            height: Some(320),
+        };
+        assert_eq!(
+            tail_steps(Codec::H264, &config),
+            [Parse, Decode, Rate(3), crop, scale, Convert, Encode],
+            "JPEG output is cropped too"
         );
     }
 

@@ -163,19 +163,25 @@ fn is_description(text: &str) -> bool {
 fn looks_like_element(text: &str) -> bool {
     const ENDINGS: &[&str] = &[
         "dec", "enc", "decoder", "depay", "pay", "parse", "src", "sink", "convert", "scale",
-        "rate", "overlay", "bin", "mux", "demux", "filter",
+        "rate", "overlay", "bin", "mux", "demux", "filter", "conv", "proc",
     ];
     const STARTS: &[&str] = &["avdec_", "avenc_"];
     if !is_name(text) {
         return false;
     }
-    let plain_word = !text.contains(['-', '_'])
-        // The word "codec" ends as decoders do.
-        && !text.ends_with("codec")
-        && ENDINGS
-            .iter()
-            .any(|end| text.len() > end.len() + 1 && text.ends_with(end));
-    plain_word || STARTS.iter().any(|start| text.starts_with(start))
+    let element_word = |word: &str| {
+        !word.contains(['-', '_'])
+            // The word "codec" ends as decoders do.
+            && !word.ends_with("codec")
+            && ENDINGS
+                .iter()
+                .any(|end| word.len() > end.len() + 1 && word.ends_with(end))
+    };
+    // A vendor's variant: an element word and a suffix (`imxvideoconvert_g2d`).
+    let variant = text
+        .split_once('_')
+        .is_some_and(|(word, suffix)| element_word(word) && is_name(suffix));
+    element_word(text) || variant || STARTS.iter().any(|start| text.starts_with(start))
 }
 
 /// Calls whose first argument is a caps field or a property, never an element.
