@@ -11,7 +11,9 @@
 //!    headers (`xtask/vm/build-visl.sh`); the unit that runs the checks (`xtask/vm/guest/`);
 //!    an ext4 image of it, its kernel and initramfs.
 //! 2. The payload, made fresh: the dist tarball of this checkout (`cargo xtask dist`), the fake
-//!    RTSP cameras, `xtask/vm/checks.py`, as a second disk.
+//!    RTSP cameras, `xtask/vm/checks.py`, as a second disk. Their release build happens in a
+//!    target directory beside the image (`~/.cache/camd-xtask/vm-build`), so a fresh clone
+//!    compiles only camd's own crates.
 //! 3. qemu (TCG: the KVM here cannot boot Linux; `CAMD_VM_ACCEL=kvm` where it can), the root
 //!    disk a snapshot, the serial console read line by line: each `camd-vm: ok|FAIL` line is
 //!    a check, `camd-vm: done` the end. A failed check, a missing end, or a guest that runs
