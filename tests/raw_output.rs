@@ -217,3 +217,31 @@ fn snapshot_of_a_raw_camera_is_a_picture() {
     }
     assert!(worker.stop(Duration::from_secs(5)).is_empty());
 }
+
+/// A converter override that cannot do what the camera asks is that camera's error, named and
+/// with the fix; its neighbour in the worker runs on.
+#[test]
+fn a_converter_that_cannot_letterbox_is_the_cameras_error() {
+    let dir = TempDir::new("raw");
+    let mut boxed = raw_camera("boxed", "test:red", Codec::Rgb, (64, 48));
+    // identity: in every registry, passes frames through, has no add-borders.
+    (boxed.resize, boxed.converter) = (Resize::Letterbox, Some("identity".into()));
+    let plain = raw_camera("plain", "test:red", Codec::Rgb, (64, 48));
+    let worker = Worker::start(vec![boxed, plain], dir.path(), None).unwrap();
+    let boxed = open(&dir, "boxed");
+    let status = wait_for(Duration::from_secs(3), || {
+        let s = boxed.status().unwrap().status;
+        (s.state == State::Retrying).then_some(s)
+    })
+    .expect("retrying");
+    assert!(
+        status
+            .last_error
+            .contains("converter \"identity\" cannot letterbox")
+            && status.last_error.contains("videoconvertscale"),
+        "{}",
+        status.last_error
+    );
+    latest_raw(&open(&dir, "plain"));
+    assert!(worker.stop(Duration::from_secs(5)).is_empty());
+}

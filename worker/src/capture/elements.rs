@@ -99,6 +99,23 @@ pub const CONVERTER_CANDIDATES: &[&str] = &[
     "videoconvertscale",
 ];
 
+/// Whether the element's source pad template says it can give system-memory `video/x-raw`
+/// in `format` (GStreamer's name: NV12, RGB, BGR). A V4L2 converter's template is what its
+/// device offers; Jetson's nvvidconv gives RGBA/BGRx, not packed RGB, so it is passed over for
+/// `rgb` and `bgr`.
+pub fn can_output(name: &str, format: &str) -> bool {
+    let Some(factory) = gstreamer::ElementFactory::find(name) else {
+        return false;
+    };
+    let wanted = gstreamer::Caps::builder("video/x-raw")
+        .field("format", format)
+        .build();
+    factory.static_pad_templates().iter().any(|template| {
+        template.direction() == gstreamer::PadDirection::Src
+            && template.caps().can_intersect(&wanted)
+    })
+}
+
 /// Whether the element can letterbox (it has videoscale's `add-borders` property).
 pub fn adds_borders(name: &str) -> bool {
     use gstreamer::prelude::*;

@@ -640,28 +640,7 @@ fn build_tail(
                 chain.push(caps_filter(output_caps(width, height, None))?);
             }
             Step::Raw(format) => {
-                let letterbox = config.resize == Resize::Letterbox;
-                let converter = elements::choose(
-                    "converter",
-                    config.converter.as_deref(),
-                    elements::CONVERTER_CANDIDATES,
-                    |name| {
-                        elements::registry_has(name) && (!letterbox || elements::adds_borders(name))
-                    },
-                )
-                .map_err(|e| {
-                    if letterbox && config.converter.is_some() {
-                        Error::new(
-                            Kind::Element,
-                            format!(
-                                "{e}; resize = \"letterbox\" needs a converter with the \
-                                 add-borders property (videoconvertscale has it)"
-                            ),
-                        )
-                    } else {
-                        e
-                    }
-                })?;
+                let converter = raw_converter(config, format)?;
                 let element = make(&converter)?;
                 chain.push(resized(element, config));
                 chain.push(caps_filter(output_caps(
@@ -738,6 +717,37 @@ fn build_tail(
         start(element)?;
     }
     Ok((chain[0].clone(), chosen))
+}
+
+/// The converter of a raw camera: the configured one (which must exist, and letterbox if
+/// asked to), else the first candidate that can give `format` (by its source pad template)
+/// and, for `letterbox`, add borders.
+fn raw_converter(config: &CameraConfig, format: RingCodec) -> Result<String> {
+    let letterbox = config.resize == Resize::Letterbox;
+    let gst_format = video_format(format).unwrap_or_default();
+    if let Some(wanted) = config.converter.as_deref() {
+        let name = elements::choose("converter", Some(wanted), &[], elements::registry_has)?;
+        if letterbox && !elements::adds_borders(&name) {
+            return Err(Error::new(
+                Kind::Element,
+                format!(
+                    "converter {name:?} cannot letterbox (no add-borders property): use \
+                     resize = \"stretch\" or \"crop\", or converter = \"videoconvertscale\""
+                ),
+            ));
+        }
+        return Ok(name);
+    }
+    elements::choose(
+        &format!("converter to {gst_format}"),
+        None,
+        elements::CONVERTER_CANDIDATES,
+        |name| {
+            elements::registry_has(name)
+                && elements::can_output(name, gst_format)
+                && (!letterbox || elements::adds_borders(name))
+        },
+    )
 }
 
 /// GStreamer's name of a raw ring format (`video/x-raw`'s `format`).
