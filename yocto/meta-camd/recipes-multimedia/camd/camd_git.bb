@@ -108,8 +108,10 @@ FILES:libcamd-ring-staticdev += "${libdir}/libcamd_ring.a"
 FILES:python3-camd-ring += "${PYTHON_SITEPACKAGES_DIR}/camd_ring"
 CONFFILES:${PN} = "${sysconfdir}/camd/camd.toml"
 
-# What the pipelines use: appsink, decodebin and typefinding (files), scaling, rate, test
-# patterns, parsers, JPEG, MP4, RTP and rtspsrc, V4L2 (webcams and stateful hardware codecs).
+# What the pipelines use: appsink and appsrc, decodebin and typefinding (files), scaling and
+# conversion, rate, test patterns, parsers, JPEG, MP4, RTP and rtspsrc, V4L2 (webcams, stateful
+# hardware codecs, v4l2convert), aspectratiocrop (resize = "crop"), PNG (snapshots of raw
+# cameras).
 # glib-networking: GIO's TLS backend, for rtsps:// cameras (rtspsrc's TLS is GIO's).
 RDEPENDS:${PN} = "\
     glib-networking \
@@ -123,15 +125,19 @@ RDEPENDS:${PN} = "\
     gstreamer1.0-plugins-base-videotestsrc \
     gstreamer1.0-plugins-good-isomp4 \
     gstreamer1.0-plugins-good-jpeg \
+    gstreamer1.0-plugins-good-png \
     gstreamer1.0-plugins-good-rtp \
     gstreamer1.0-plugins-good-rtpmanager \
     gstreamer1.0-plugins-good-rtsp \
     gstreamer1.0-plugins-good-udp \
     gstreamer1.0-plugins-good-video4linux2 \
+    gstreamer1.0-plugins-good-videocrop \
 "
 RDEPENDS:libcamd-ring-dev = "libcamd-ring"
 RDEPENDS:libcamd-ring-staticdev = "libcamd-ring-dev"
 RDEPENDS:python3-camd-ring = "libcamd-ring python3-core python3-ctypes python3-threading"
+# NumPy views of raw frames (BorrowedFrame.pixels); without it the binding gives bytes.
+RRECOMMENDS:python3-camd-ring = "python3-numpy"
 # Stateless V4L2 decoders, and software ones (avdec_h264) where their LICENSE_FLAGS
 # "commercial" is accepted (bitbake fails on a recommendation of a skipped recipe).
 RRECOMMENDS:${PN} = "gstreamer1.0-plugins-bad-v4l2codecs \
