@@ -562,6 +562,21 @@ fn parse_camera(
              deliver whole pictures; a file is decoded whole by decodebin)",
         );
     }
+    if camera.format.is_raw() {
+        // Set in this camera's own table (a default for every camera is not this camera's).
+        for key in ["jpeg_quality", "encoder"] {
+            if let Some((k, _)) = table.get_key_value(key) {
+                c.warn(
+                    k.span(),
+                    format!("{path}.{key}"),
+                    format!(
+                        "does nothing: format = {:?} publishes raw frames, no JPEG is encoded",
+                        camera.format.name()
+                    ),
+                );
+            }
+        }
+    }
     let entry = (c.problems.len() == before && name.is_some() && source.is_some())
         .then_some(CameraEntry { camera, worker });
     (name, entry)

@@ -727,9 +727,6 @@ fn decode_is_all_or_keyframes_and_keyframes_warns_where_it_changes_nothing() {
         |url: &str, keys: &str| format!("[[camera]]\nname = \"c\"\nurl = \"{url}\"\n{keys}\n");
     let config = parse(&camera("rtsp://h/s", "")).unwrap();
     assert_eq!(config.cameras[0].camera.decode, Decode::All, "the default");
-    let with_warnings = |text: &str| {
-        Config::parse_with_warnings(text, Path::new("camd.toml"), &SecretSource::default()).unwrap()
-    };
     let (config, warnings) = with_warnings(&camera("rtsp://h/s", "decode = \"keyframes\""));
     assert_eq!(config.cameras[0].camera.decode, Decode::Keyframes);
     assert!(warnings.is_empty(), "{warnings}");
@@ -802,4 +799,26 @@ fn raw_formats_need_a_size_that_fits_them() {
     ] {
         assert_eq!(problems(&camera(keys)), [expected], "{keys}");
     }
+}
+
+#[test]
+fn jpeg_settings_of_a_raw_camera_are_warned_about() {
+    let text = "[[camera]]\nname = \"c\"\nurl = \"test:ball\"\nwidth = 64\nheight = 64\nformat = \"rgb\"\njpeg_quality = 90\nencoder = \"jpegenc\"\n";
+    let (_, warnings) = with_warnings(text);
+    let said = warnings.to_string();
+    for key in ["7: camera[0].jpeg_quality", "8: camera[0].encoder"] {
+        assert!(
+            said.contains(&format!(
+                "camd.toml:{key}: warning: does nothing: format = \"rgb\""
+            )),
+            "{said}"
+        );
+    }
+    let (_, warnings) = with_warnings(&text.replace("format = \"rgb\"", "format = \"jpeg\""));
+    assert!(warnings.is_empty(), "{warnings}");
+}
+
+/// A valid config's cameras and the warnings `camd check-config` would print for it.
+fn with_warnings(text: &str) -> (Config, Warnings) {
+    Config::parse_with_warnings(text, Path::new("camd.toml"), &SecretSource::default()).unwrap()
 }
