@@ -184,6 +184,24 @@ fn snapshot_of_a_raw_camera_is_a_picture() {
     )
     .unwrap();
     latest_raw(&open(&dir, "cam"));
+    let status = |format: &str| {
+        let out = std::process::Command::new(support::daemon::camd())
+            .args(["status", "--format", format, "--dir"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(
+        status("json").contains(r#""format":"nv12""#),
+        "{}",
+        status("json")
+    );
+    assert!(
+        status("table").contains("64x48 nv12"),
+        "{}",
+        status("table")
+    );
     for (file, magic) in [
         ("cam.png", &b"\x89PNG\r\n\x1a\n"[..]),
         ("cam.jpg", &b"\xff\xd8"[..]),

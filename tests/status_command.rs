@@ -244,6 +244,7 @@ fn json_lists_every_camera_with_its_status() {
     assert!(number(&f, "yard.frame_age_ms") < 60_000.0);
     assert_eq!((&*f["yard.width"], &*f["yard.height"]), ("320", "240"));
     assert_eq!(f["yard.input_codec"], r#""mjpeg""#);
+    assert_eq!(f["yard.format"], r#""jpeg""#, "the ring's frames");
     assert_eq!(f["yard.decoder"], "null", "MJPEG passthrough");
     assert_eq!(f["yard.retry_count"], "0");
     assert_eq!(f["yard.next_retry_in_ms"], "null");

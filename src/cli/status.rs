@@ -231,6 +231,8 @@ struct Reading {
     writer_alive: bool,
     /// Time since the last error was set, by the wall clock.
     last_error_age: Option<Duration>,
+    /// What the ring's frames are (`header.codec`): jpeg, nv12, rgb, bgr.
+    format: &'static str,
 }
 
 /// The rings of `dir`, sorted by name, restricted to `filter` if it names any.
@@ -293,6 +295,7 @@ fn read(path: &Path) -> Result<Reading> {
         i64::try_from(i128::from(camera) - i128::from(meta.ts_realtime_ns)).ok()
     });
     Ok(Reading {
+        format: camd_ring::Codec::from_value(reader.geometry().codec).map_or("?", |c| c.name()),
         frame_age: latest.as_ref().map(FrameMeta::age),
         camera_clock_offset_ns,
         writer_alive: reader.writer_alive(DEFAULT_ALIVE_TIMEOUT),
@@ -467,8 +470,11 @@ fn leading_cells(name: String, r: &Reading) -> Vec<String> {
         r.state().as_str().to_owned(),
         format!("{:.1}", r.snapshot.fps()),
         r.frame_age.map_or_else(dash, human_duration),
-        r.resolution()
-            .map_or_else(dash, |(w, h)| format!("{w}x{h}")),
+        // A raw ring's size says its pixel format: what a model's input is described by.
+        r.resolution().map_or_else(dash, |(w, h)| match r.format {
+            "jpeg" => format!("{w}x{h}"),
+            raw => format!("{w}x{h} {raw}"),
+        }),
     ]
 }
 
@@ -596,6 +602,7 @@ fn camera_json(camera: &Camera) -> Value {
         r.camera_clock_offset_ns.map(|ns| ns / 1_000_000).into(),
         width.into(),
         height.into(),
+        r.format.into(),
         text(&s.input_codec).into(),
         text(&s.decoder).into(),
         text(&s.encoder).into(),
@@ -618,12 +625,13 @@ fn camera_json(camera: &Camera) -> Value {
 }
 
 /// The keys after `name`, `status`, `up`: `null` for an unreadable ring, but for `last_error`.
-const READING_KEYS: [&str; 21] = [
+const READING_KEYS: [&str; 22] = [
     "fps",
     "frame_age_ms",
     "camera_clock_offset_ms",
     "width",
     "height",
+    "format",
     "input_codec",
     "decoder",
     "encoder",
