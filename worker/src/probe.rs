@@ -7,7 +7,8 @@
 //! 2. GStreamer: its version, and per input codec (h264, h265, mjpeg) the decoders of
 //!    `capture::elements` in camd's order of preference, each marked hardware or software and
 //!    present or missing in the registry, and the one camd would pick; the same for the JPEG
-//!    encoders.
+//!    encoders, and per raw format for the converters (present: in the registry and able to
+//!    give that format).
 //!
 //! 3. `camd probe rtsps://HOST[:PORT]...`: instead, each camera's TLS certificate, its
 //!    fingerprint for `tls_fingerprint`, and whether this machine's CAs trust it (`tls_probe`).
@@ -74,7 +75,7 @@ pub fn main(args: &[OsString]) -> Result<ExitCode> {
             format!("probe: cannot initialise GStreamer: {e}"),
         )
     })?;
-    let gst = GstreamerReport::from_registry(elements::registry_has);
+    let gst = GstreamerReport::from_registry(elements::registry_has, elements::can_output);
     let text = if json {
         let mut text = report_json(&devices, &gst).to_json();
         text.push('\n');
@@ -150,10 +151,16 @@ struct GstreamerReport {
     version: String,
     decoders: Vec<(Codec, Choice)>,
     encoders: Choice,
+    /// Per raw format (GStreamer's name), the converters that can give it.
+    converters: Vec<(&'static str, Choice)>,
 }
 
+/// The raw formats of `format =`, by GStreamer's name.
+const RAW_FORMATS: [&str; 3] = ["NV12", "RGB", "BGR"];
+
 impl GstreamerReport {
-    fn from_registry(exists: impl Fn(&str) -> bool) -> Self {
+    /// `outputs(element, format)`: whether a converter can give that raw format.
+    fn from_registry(exists: impl Fn(&str) -> bool, outputs: impl Fn(&str, &str) -> bool) -> Self {
         let (major, minor, micro, nano) = gstreamer::version();
         let mut version = format!("{major}.{minor}.{micro}");
         if nano != 0 {
@@ -171,6 +178,13 @@ impl GstreamerReport {
                 })
                 .collect(),
             encoders: Choice::new(elements::ENCODER_CANDIDATES, &exists),
+            converters: RAW_FORMATS
+                .iter()
+                .map(|&format| {
+                    let usable = |name: &str| exists(name) && outputs(name, format);
+                    (format, Choice::new(elements::CONVERTER_CANDIDATES, &usable))
+                })
+                .collect(),
         }
     }
 }
@@ -221,6 +235,12 @@ fn report_table(devices: &[(PathBuf, Result<DeviceCaps>)], gst: &GstreamerReport
     }
     out.push_str("\nJPEG encoders, in camd's order of preference\n");
     choice_table(&mut out, "jpeg", &gst.encoders);
+    out.push_str(
+        "\nConverters of raw output (format = nv12, rgb, bgr), present = can give that format\n",
+    );
+    for (format, choice) in &gst.converters {
+        choice_table(&mut out, &format.to_lowercase(), choice);
+    }
     out
 }
 
@@ -344,6 +364,15 @@ fn report_json(devices: &[(PathBuf, Result<DeviceCaps>)], gst: &GstreamerReport)
                     ),
                 ),
                 ("jpeg_encoders", choice(&gst.encoders)),
+                (
+                    "converters",
+                    Value::Object(
+                        gst.converters
+                            .iter()
+                            .map(|(format, c)| (*format, choice(c)))
+                            .collect(),
+                    ),
+                ),
             ]),
         ),
     ])
@@ -355,8 +384,28 @@ mod tests {
 
     #[test]
     fn camd_picks_the_first_present_candidate_and_says_so() {
-        let have = |n: &str| ["avdec_h264", "v4l2slh264dec", "jpegenc"].contains(&n);
-        let gst = GstreamerReport::from_registry(have);
+        let have = |n: &str| {
+            [
+                "avdec_h264",
+                "v4l2slh264dec",
+                "jpegenc",
+                "nvvidconv",
+                "videoconvertscale",
+            ]
+            .contains(&n)
+        };
+        // nvvidconv gives NV12, not packed RGB.
+        let outputs = |n: &str, format: &str| n != "nvvidconv" || format == "NV12";
+        let gst = GstreamerReport::from_registry(have, outputs);
+        let converters: Vec<_> = gst.converters.iter().map(|(f, c)| (*f, c.picked)).collect();
+        assert_eq!(
+            converters,
+            [
+                ("NV12", Some("nvvidconv")),
+                ("RGB", Some("videoconvertscale")),
+                ("BGR", Some("videoconvertscale"))
+            ]
+        );
         let h264 = &gst.decoders[0];
         assert_eq!(h264.0, Codec::H264);
         assert_eq!(h264.1.picked, Some("v4l2slh264dec"));
@@ -395,7 +444,7 @@ mod tests {
                 Err(Error::new(Kind::Usage, "no access")),
             ),
         ];
-        let gst = GstreamerReport::from_registry(|_| false);
+        let gst = GstreamerReport::from_registry(|_| false, |_, _| true);
         let text = report_table(&devices, &gst);
         assert!(
             text.contains("/dev/video0  Cam \"1\" (usb-1, driver uvcvideo): video capture"),
