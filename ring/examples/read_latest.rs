@@ -2,11 +2,13 @@
 //!
 //!     cargo run -p camd-ring --example read_latest -- RING [--wait N [--timeout-ms T]]
 //!
-//! Prints the ring's info, status and latest frame (with the camera's capture time, when the
-//! camera gives it), or waits for N new frames. Its output matches the C and Python examples
-//! line for line (the cross-language test compares them).
+//! Prints the ring's info (with its codec), status and latest frame (with the camera's capture
+//! time, when the camera gives it), or waits for N new frames; for a raw ring also its layout and
+//! each frame's first and last pixels, read through the layout's offsets and strides
+//! (`PixelLayout::row`), in place from a borrowed frame while waiting. Its output matches the C
+//! and Python examples line for line (the cross-language test compares them).
 
-use camd_ring::{FrameMeta, Reader, RingError};
+use camd_ring::{Codec, FrameMeta, PixelLayout, Reader, RingError};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -22,6 +24,44 @@ fn frame_line(m: &FrameMeta, camera_ns: Option<u64>, hash: u64) -> String {
         "frame seq={} len={} width={} height={} ts_mono_ns={} ts_camera_ns={camera} fnv1a={hash:016x}",
         m.seq, m.len, m.width, m.height, m.ts_mono_ns
     )
+}
+
+/// Pixel (x, y) of a raw frame: `rgb=R,G,B` (RGB and BGR) or `yuv=Y,U,V` (NV12, the U,V pair of
+/// its 2x2 block). `None` if the frame is not the layout's size (a reader never gets one).
+fn pixel(layout: &PixelLayout, frame: &[u8], x: usize, y: usize) -> Option<String> {
+    let [a, b, c] = match layout.codec {
+        Codec::Rgb | Codec::Bgr => {
+            let rgb = layout.row(frame, 0, y)?.get(3 * x..3 * x + 3)?;
+            let rgb = [rgb[0], rgb[1], rgb[2]];
+            if layout.codec == Codec::Bgr {
+                [rgb[2], rgb[1], rgb[0]]
+            } else {
+                rgb
+            }
+        }
+        Codec::Nv12 => {
+            let uv = layout.row(frame, 1, y / 2)?.get(x / 2 * 2..x / 2 * 2 + 2)?;
+            [*layout.row(frame, 0, y)?.get(x)?, uv[0], uv[1]]
+        }
+        Codec::Jpeg => return None,
+    };
+    let name = if layout.codec == Codec::Nv12 {
+        "yuv"
+    } else {
+        "rgb"
+    };
+    Some(format!("pixel x={x} y={y} {name}={a},{b},{c}"))
+}
+
+/// Prints a raw frame's first and last pixels.
+fn print_pixels(layout: &PixelLayout, frame: &[u8]) {
+    let last = (layout.width as usize - 1, layout.height as usize - 1);
+    for (x, y) in [(0, 0), last] {
+        println!(
+            "{}",
+            pixel(layout, frame, x, y).expect("a frame of the layout's size")
+        );
+    }
 }
 
 /// Copies the newest frame and reads its camera time; copies again if the frame left the ring
@@ -44,9 +84,26 @@ fn run(path: &str, wait: u32, timeout: Duration) -> Result<ExitCode, RingError> 
     let ring = Reader::open(path)?;
     let g = ring.geometry();
     println!(
-        "info name={} slots={} capacity={} width={} height={}",
-        g.name, g.slot_count, g.slot_capacity, g.width, g.height
+        "info name={} slots={} capacity={} codec={} width={} height={}",
+        g.name,
+        g.slot_count,
+        g.slot_capacity,
+        ring.codec().name(),
+        g.width,
+        g.height
     );
+    // Raw pixels: where they are (`None` for JPEG).
+    let layout = g.layout;
+    if let Some(l) = &layout {
+        println!(
+            "layout frame_size={} plane_offsets={},{} plane_strides={},{}",
+            l.frame_size,
+            l.plane_offsets[0],
+            l.plane_offsets[1],
+            l.plane_strides[0],
+            l.plane_strides[1]
+        );
+    }
     let status = ring.status()?;
     println!(
         "status state={} generation={} latest_seq={}",
@@ -56,7 +113,12 @@ fn run(path: &str, wait: u32, timeout: Duration) -> Result<ExitCode, RingError> 
     let mut buf = Vec::with_capacity(g.slot_capacity as usize);
     if wait == 0 {
         match copy_latest(&ring, &mut buf)? {
-            Some((meta, camera_ns)) => println!("{}", frame_line(&meta, camera_ns, fnv1a(&buf))),
+            Some((meta, camera_ns)) => {
+                println!("{}", frame_line(&meta, camera_ns, fnv1a(&buf)));
+                if let Some(l) = &layout {
+                    print_pixels(l, &buf);
+                }
+            }
             None => println!("no frame"),
         }
         return Ok(ExitCode::SUCCESS);
@@ -70,19 +132,31 @@ fn run(path: &str, wait: u32, timeout: Duration) -> Result<ExitCode, RingError> 
         };
         // Work on the newest frame in place; keep the result only if it was not overwritten.
         if let Some(frame) = ring.borrow_latest()?.filter(|f| f.meta().seq == meta.seq) {
-            // SAFETY: camd's writer is another process, and the hash reads each byte once and
-            // trusts none of them: a frame rewritten meanwhile only gives a wrong hash, which
-            // `finish` then tells us to discard.
-            let hash = fnv1a(unsafe { frame.bytes() });
+            // SAFETY: camd's writer is another process, and the hash and the pixels read each
+            // byte once and trust none of them: a frame rewritten meanwhile only gives wrong
+            // values, which `finish` then tells us to discard. (The slice's length is the
+            // layout's, checked by the reader, so `row` finds every row inside it.)
+            let bytes = unsafe { frame.bytes() };
+            let hash = fnv1a(bytes);
+            let pixels = layout.map(|l| {
+                let last = (l.width as usize - 1, l.height as usize - 1);
+                [(0, 0), last].map(|(x, y)| pixel(&l, bytes, x, y))
+            });
             let camera_ns = frame.camera_time_ns();
             if let (Ok(meta), Ok(camera_ns)) = (frame.finish(), camera_ns) {
                 println!("{}", frame_line(&meta, camera_ns, hash));
+                for line in pixels.into_iter().flatten() {
+                    println!("{}", line.expect("a frame of the layout's size"));
+                }
                 after = meta.seq;
                 continue;
             }
         }
         let (meta, camera_ns) = copy_latest(&ring, &mut buf)?.expect("a frame was published");
         println!("{}", frame_line(&meta, camera_ns, fnv1a(&buf)));
+        if let Some(l) = &layout {
+            print_pixels(l, &buf);
+        }
         after = meta.seq;
     }
     Ok(ExitCode::SUCCESS)

@@ -1,7 +1,8 @@
 /*
  * camd_ring.h: read camd's camera rings from C and C++.
  *
- * A ring file (/run/camd/<camera>.ring) holds a camera's latest JPEG frames and its status.
+ * A ring file (/run/camd/<camera>.ring) holds a camera's latest frames (JPEG, or raw NV12, RGB or
+ * BGR pixels: camd_ring_get_pixel_layout) and its status.
  * This library maps it read-only and reads it with no lock and no syscall; it is the same Rust
  * code the Rust and Python readers use. Link with -lcamd_ring (pkg-config: camd-ring).
  *
@@ -16,6 +17,14 @@
  *         if (!camd_ring_view_intact(ring, &view)) { ... } // overwritten meanwhile: discard
  *     }
  *     camd_ring_close(ring);
+ *
+ * A raw ring's pixel (x, y) in place, RGB (bytes R, G, B; BGR the other way round):
+ *
+ *     camd_pixel_layout l;
+ *     camd_ring_get_pixel_layout(ring, &l);              // l.codec == CAMD_RING_CODEC_RGB
+ *     const uint8_t *p = view.data + l.plane_offsets[0] + y * l.plane_strides[0] + 3 * x;
+ *     // NV12: Y = view.data[l.plane_offsets[0] + y * l.plane_strides[0] + x],
+ *     // U, V = the two bytes at l.plane_offsets[1] + (y / 2) * l.plane_strides[1] + (x / 2) * 2
  *
  * The file format itself is specified in docs/ring-format.md; the camd_ring_file_* structs
  * below repeat its layout for readers that implement the protocol themselves (fields written
@@ -85,14 +94,14 @@ typedef struct camd_frame_meta {
     uint64_t seq;            /* 1 for the ring's first frame, +1 per frame */
     uint64_t ts_realtime_ns; /* capture time, CLOCK_REALTIME */
     uint64_t ts_mono_ns;     /* capture time, CLOCK_MONOTONIC (frame age = now - this) */
-    uint32_t len;            /* JPEG length in bytes */
+    uint32_t len;            /* frame length in bytes (a raw ring's frame_size) */
     uint32_t width;
     uint32_t height;
     uint32_t slot;
 } camd_frame_meta;
 
 typedef struct camd_frame_view {
-    const uint8_t *data; /* the JPEG inside the shared mapping: read-only */
+    const uint8_t *data; /* the frame inside the shared mapping: read-only */
     size_t len;
     camd_frame_meta meta;
 } camd_frame_view;
@@ -102,7 +111,7 @@ typedef struct camd_ring_info {
     uint32_t format_version;
     uint32_t slot_count;
     uint32_t slot_capacity; /* largest frame in bytes: a buffer this big always suffices */
-    uint32_t codec;         /* CAMD_RING_CODEC_JPEG */
+    uint32_t codec;         /* CAMD_RING_CODEC_*; camd_ring_codec_name() gives the string */
     uint32_t width;         /* configured output size (0 if unknown) */
     uint32_t height;
     uint64_t file_size;
@@ -152,6 +161,8 @@ uint32_t camd_ring_format_version(void);
 const char *camd_ring_last_error(void);
 /* "starting", "ok", "retrying", "connection_failed", "no_signal", "stopped" or "unknown". */
 const char *camd_ring_state_name(uint32_t state);
+/* "jpeg", "nv12", "rgb", "bgr" (camd's `format` names) or "unknown". */
+const char *camd_ring_codec_name(uint32_t codec);
 
 /* Opens and validates a ring file; *out receives the handle (NULL on failure). */
 int camd_ring_open(const char *path, camd_ring **out);

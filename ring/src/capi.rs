@@ -10,6 +10,7 @@
 use crate::error::{ErrorKind, RingError};
 use crate::frames::FrameMeta;
 use crate::layout::{encode_text, CODEC_LEN, ELEMENT_LEN, ERROR_LEN, FORMAT_VERSION, NAME_LEN};
+use crate::pixels::Codec;
 use crate::reader::Reader;
 use crate::status::State;
 use std::cell::RefCell;
@@ -92,6 +93,7 @@ pub struct CRingStatus {
 // The C header asserts the same numbers.
 const _: () = assert!(core::mem::size_of::<FrameMeta>() == 40); // camd_frame_meta
 const _: () = assert!(core::mem::size_of::<CRingInfo>() == 104);
+const _: () = assert!(core::mem::size_of::<CPixelLayout>() == 32);
 const _: () = assert!(core::mem::size_of::<CRingStatus>() == 480);
 
 thread_local! {
@@ -183,6 +185,14 @@ pub extern "C" fn camd_ring_last_error() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn camd_ring_state_name(state: u32) -> *const c_char {
     State::from_raw(state).name_with_nul().as_ptr().cast()
+}
+
+#[no_mangle]
+pub extern "C" fn camd_ring_codec_name(codec: u32) -> *const c_char {
+    Codec::from_value(codec)
+        .map_or(&b"unknown\0"[..], Codec::name_with_nul)
+        .as_ptr()
+        .cast()
 }
 
 /// # Safety

@@ -33,7 +33,7 @@ pub struct FrameMeta {
     pub ts_realtime_ns: u64,
     /// CLOCK_MONOTONIC capture time, ns (comparable with any process's CLOCK_MONOTONIC).
     pub ts_mono_ns: u64,
-    /// Length of the JPEG in bytes.
+    /// Length of the frame in bytes (for raw pixels, always the layout's `frame_size`).
     pub len: u32,
     pub width: u32,
     pub height: u32,

@@ -1,10 +1,11 @@
-//! camd's frame ring: the shared-memory file through which camd hands each camera's latest JPEG
-//! frames and status to inference programs, with no copy, no lock and no syscall on the reading
-//! side. This crate is the format (`docs/ring-format.md`), the one writer, the reader, and the C
-//! ABI (`include/camd_ring.h`) that the C, C++ and Python bindings use; it has no GStreamer.
+//! camd's frame ring: the shared-memory file through which camd hands each camera's latest frames
+//! (JPEG, or raw pixels: `Codec`, `PixelLayout`) and status to inference programs, with no copy,
+//! no lock and no syscall on the reading side. This crate is the format (`docs/ring-format.md`),
+//! the one writer, the reader, and the C ABI (`include/camd_ring.h`) that the C, C++ and Python
+//! bindings use; it has no GStreamer.
 //!
 //! Modules, from the bytes up: `layout` (structs and offsets of format version 1), `validate`
-//! (the header parser, fuzzed), `region` (typed access to a validated mapping), `shared_bytes`
+//! (the header parser, fuzzed), `pixels` (raw frames' codecs and layouts), `region` (typed access to a validated mapping), `shared_bytes`
 //! (racy-by-design byte copies), `publish` and `frames` (the two halves of the seqlock
 //! protocol), `status`, `files` (opening, locking, allocating and removing the files of the ring
 //! directory, a trust boundary), `writer` and `reader` (mappings), `capi` (the C ABI).

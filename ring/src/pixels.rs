@@ -38,12 +38,18 @@ impl Codec {
     }
 
     /// The name the configuration's `format` key, the status and the bindings use.
-    pub const fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
+        let name = self.name_with_nul();
+        core::str::from_utf8(&name[..name.len() - 1]).expect("codec names are ASCII")
+    }
+
+    /// `name()` with a NUL, for the C ABI (`camd_ring_codec_name`).
+    pub(crate) const fn name_with_nul(self) -> &'static [u8] {
         match self {
-            Codec::Jpeg => "jpeg",
-            Codec::Nv12 => "nv12",
-            Codec::Rgb => "rgb",
-            Codec::Bgr => "bgr",
+            Codec::Jpeg => b"jpeg\0",
+            Codec::Nv12 => b"nv12\0",
+            Codec::Rgb => b"rgb\0",
+            Codec::Bgr => b"bgr\0",
         }
     }
 
@@ -148,6 +154,24 @@ impl PixelLayout {
             *out = frame.get(start as usize..end as usize)?;
         }
         Some(planes)
+    }
+
+    /// The pixels of row `row` of `plane` in one frame (its padding left out): `plane_shape`'s
+    /// row bytes from `plane_offsets[plane] + row * plane_strides[plane]`. `None` when `frame` is
+    /// not `frame_size` bytes, or the plane or the row does not exist. So pixel (x, y) of an RGB
+    /// frame is `layout.row(frame, 0, y)?[3 * x..3 * x + 3]`.
+    pub fn row<'a>(&self, frame: &'a [u8], plane: usize, row: usize) -> Option<&'a [u8]> {
+        if frame.len() != self.frame_size as usize || plane >= self.codec.plane_count() {
+            return None;
+        }
+        let (bytes, rows) = self.codec.plane_shape(plane, self.width, self.height);
+        if row as u64 >= rows {
+            return None;
+        }
+        let start = u64::from(self.plane_offsets[plane])
+            + row as u64 * u64::from(self.plane_strides[plane]);
+        let start = usize::try_from(start).ok()?;
+        frame.get(start..start.checked_add(bytes as usize)?)
     }
 
     /// Byte range of `plane` within a frame (u64: computed from untrusted numbers).
@@ -284,5 +308,28 @@ mod tests {
         assert_eq!(Codec::from_name("bgr"), Some(Codec::Bgr));
         assert_eq!(Codec::from_value(2), Some(Codec::Nv12));
         assert_eq!(Codec::from_value(5), None);
+    }
+
+    #[test]
+    fn rows_leave_the_padding_out() {
+        // 3x2 RGB: rows of 9 pixel bytes, 12 apart.
+        let rgb = PixelLayout::packed(Codec::Rgb, 3, 2).unwrap();
+        let frame: Vec<u8> = (0..rgb.frame_size as u8).collect();
+        assert_eq!(rgb.row(&frame, 0, 0), Some(&frame[0..9]));
+        assert_eq!(rgb.row(&frame, 0, 1), Some(&frame[12..21]));
+        assert_eq!(rgb.row(&frame, 0, 2), None);
+        assert_eq!(rgb.row(&frame, 1, 0), None);
+        assert_eq!(rgb.row(&frame[1..], 0, 0), None);
+        // 6x2 NV12: Y rows of 6 bytes 8 apart, then one UV row.
+        let nv12 = PixelLayout::packed(Codec::Nv12, 6, 2).unwrap();
+        let frame: Vec<u8> = (0..nv12.frame_size as u8).collect();
+        assert_eq!(nv12.row(&frame, 0, 1), Some(&frame[8..14]));
+        assert_eq!(nv12.row(&frame, 1, 0), Some(&frame[16..22]));
+        assert_eq!(nv12.row(&frame, 1, 1), None);
+        for codec in Codec::ALL {
+            let name = codec.name_with_nul();
+            assert_eq!(name.last(), Some(&0));
+            assert_eq!(&name[..name.len() - 1], codec.name().as_bytes());
+        }
     }
 }

@@ -5,6 +5,7 @@
 use crate::clock;
 use crate::error::{ErrorKind, Result, RingError};
 use crate::frames::{self, BorrowedFrame, FrameGone, FrameMeta};
+use crate::pixels::Codec;
 use crate::region::Region;
 use crate::shared_bytes;
 use crate::status::{self, Status};
@@ -119,6 +120,12 @@ impl Reader {
     /// Camera name, slot count and capacity, codec, configured width and height.
     pub fn geometry(&self) -> &Geometry {
         &self.region.geometry
+    }
+
+    /// What the frames are (`header.codec`, known: `open` refuses a codec it does not know).
+    /// For raw pixels, `geometry().layout` says where they are.
+    pub fn codec(&self) -> Codec {
+        self.region.geometry.layout.map_or(Codec::Jpeg, |l| l.codec)
     }
 
     fn err(&self, kind: ErrorKind) -> RingError {

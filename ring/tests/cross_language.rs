@@ -1,13 +1,16 @@
-//! Frames written by Rust, read by the reader examples in C, Python (over libcamd_ring) and Rust,
-//! and by `spec_reader.py` (pure Python written from docs/ring-format.md alone): every reader
-//! must print the same bytes' hashes and the same metadata, line for line. Also runs the
-//! Python binding's own unittests.
+//! Frames written by Rust, read by the reader examples in C, Python (over libcamd_ring, with
+//! numpy and with its import blocked) and Rust, and by `spec_reader.py` (pure Python written
+//! from docs/ring-format.md alone): every reader must print the same bytes' hashes and the same
+//! metadata, line for line, and for raw rings (RGB, BGR, NV12) the same layout and pixels, read
+//! through the layout's offsets and strides (in place while waiting). The Python binding's numpy
+//! view against the live writer (`numpy_view.py`: the array is the slot, and an overwritten frame
+//! is refused). Also runs the Python binding's own unittests.
 
 use camd_ring_test_support as common;
 
-use camd_ring::{FrameInfo, State, Writer, WriterOptions};
+use camd_ring::{Codec, FrameInfo, PixelLayout, State, Writer, WriterOptions};
 use common::*;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -43,6 +46,11 @@ fn c_reader(dir: &TempDir) -> PathBuf {
     exe
 }
 
+/// Runs a Python script (then its arguments) with numpy's import blocked, as on a machine
+/// without numpy: `python3 -c BLOCK_NUMPY SCRIPT ARGS...`.
+const BLOCK_NUMPY: &str = "import runpy, sys; sys.modules['numpy'] = None; \
+     sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')";
+
 /// Every reader as a command line taking `RING [--wait N]`.
 fn readers(dir: &TempDir) -> Vec<(&'static str, Command)> {
     let root = repo_root();
@@ -51,14 +59,18 @@ fn readers(dir: &TempDir) -> Vec<(&'static str, Command)> {
         cmd.arg(script).env("CAMD_RING_LIB", lib_path());
         cmd
     };
+    let example = root.join("ring/python/examples/read_latest.py");
+    let mut without_numpy = target_python();
+    without_numpy
+        .args(["-c", BLOCK_NUMPY])
+        .arg(&example)
+        .env("CAMD_RING_LIB", lib_path());
     let rust = target_dir().join("examples/read_latest");
     assert!(rust.exists(), "{} missing: {BUILD_FIRST}", rust.display());
     vec![
         ("c", target_command(c_reader(dir))),
-        (
-            "python",
-            python(root.join("ring/python/examples/read_latest.py")),
-        ),
+        ("python", python(example)),
+        ("python without numpy", without_numpy),
         ("rust", target_command(rust)),
         ("spec", python(root.join("ring/tests/spec_reader.py"))),
     ]
@@ -122,7 +134,8 @@ fn run(name: &str, mut cmd: Command, ring: &Path) -> String {
 }
 
 /// The first line every reader prints for `new_ring`'s file.
-const INFO_LINE: &str = "info name=front-door slots=4 capacity=65536 width=1280 height=720\n";
+const INFO_LINE: &str =
+    "info name=front-door slots=4 capacity=65536 codec=jpeg width=1280 height=720\n";
 
 /// Runs every reader on `ring` and checks that each prints `expected`.
 fn assert_every_reader_prints(dir: &TempDir, ring: &Path, expected: &str, case: &str) {
@@ -184,15 +197,32 @@ fn every_language_waits_for_and_reads_new_frames() {
     let dir = TempDir::new("xlang");
     let (ring, mut writer) = new_ring(&dir);
     writer.update_status(|s| s.state = State::Ok);
-    writer
-        .publish(&frame_for(1, CAPACITY), &info_for(1))
-        .unwrap();
+    wait_in_lockstep(
+        &dir,
+        &ring,
+        &mut |seq| {
+            writer
+                .publish(&frame_for(seq, CAPACITY), &info_for(seq))
+                .unwrap();
+        },
+        &|seq| format!("{}\n", published_line(seq)),
+    );
+}
 
-    let mut children: Vec<(&str, Child)> = readers(&dir)
+/// Publishes frame 1, starts every reader with `--wait 3`, then publishes frames 2 to 4, each
+/// once every reader has printed the one before (`expected(seq)`, one or more lines).
+fn wait_in_lockstep(
+    dir: &TempDir,
+    ring: &Path,
+    publish: &mut dyn FnMut(u64),
+    expected: &dyn Fn(u64) -> String,
+) {
+    publish(1);
+    let mut children: Vec<(&str, Child)> = readers(dir)
         .into_iter()
         .map(|(name, mut cmd)| {
             let child = cmd
-                .arg(&ring)
+                .arg(ring)
                 .args(["--wait", "3", "--timeout-ms", "10000"])
                 .stdout(Stdio::piped())
                 .spawn()
@@ -200,14 +230,18 @@ fn every_language_waits_for_and_reads_new_frames() {
             (name, child)
         })
         .collect();
-    // Each reader says "ready" once it has taken latest_seq and is about to wait.
+    // Each reader says "ready" once it has taken latest_seq and is about to wait, after the
+    // info, layout (raw rings) and status lines.
     let mut outputs: Vec<(&str, BufReader<std::process::ChildStdout>)> = Vec::new();
     for (name, child) in &mut children {
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        for _ in 0..3 {
+        for _ in 0..4 {
             line.clear();
             stdout.read_line(&mut line).unwrap();
+            if line == "ready\n" || line.is_empty() {
+                break;
+            }
         }
         assert_eq!(line, "ready\n", "{name}");
         outputs.push((name, stdout));
@@ -216,14 +250,14 @@ fn every_language_waits_for_and_reads_new_frames() {
     // under an emulator, say) still sees each frame, and each wait really blocks.
     for seq in 2..=4 {
         std::thread::sleep(Duration::from_millis(50));
-        writer
-            .publish(&frame_for(seq, CAPACITY), &info_for(seq))
-            .unwrap();
-        let expected = format!("{}\n", published_line(seq));
+        publish(seq);
+        let expected = expected(seq);
         for (name, stdout) in &mut outputs {
-            let mut line = String::new();
-            stdout.read_line(&mut line).unwrap();
-            assert_eq!(line, expected, "{name}");
+            let mut lines = String::new();
+            for _ in 0..expected.lines().count() {
+                stdout.read_line(&mut lines).unwrap();
+            }
+            assert_eq!(lines, expected, "{name}");
         }
     }
     for ((name, mut stdout), (_, mut child)) in outputs.into_iter().zip(children) {
@@ -231,6 +265,213 @@ fn every_language_waits_for_and_reads_new_frames() {
         stdout.read_to_string(&mut rest).unwrap();
         assert!(child.wait().unwrap().success(), "{name}");
         assert_eq!(rest, "", "{name}");
+    }
+}
+
+/// The raw rings the tests read, and the layout line every reader prints for each: rows padded
+/// to a multiple of 4 bytes in each (RGB 62 x 3 = 186 bytes of pixels in rows 188 apart, BGR 90
+/// in 92, NV12 66 in 68), worked out from docs/ring-format.md's "Raw frames".
+const RAW: [(Codec, u32, u32, &str); 3] = [
+    (
+        Codec::Rgb,
+        62,
+        48,
+        "frame_size=9024 plane_offsets=0,0 plane_strides=188,0",
+    ),
+    (
+        Codec::Bgr,
+        30,
+        20,
+        "frame_size=1840 plane_offsets=0,0 plane_strides=92,0",
+    ),
+    (
+        Codec::Nv12,
+        66,
+        50,
+        "frame_size=5100 plane_offsets=0,3400 plane_strides=68,68",
+    ),
+];
+
+/// A ring of raw `codec` frames of `width` x `height`, 4 slots, and its layout.
+fn new_raw_ring(
+    dir: &TempDir,
+    codec: Codec,
+    width: u32,
+    height: u32,
+) -> (PathBuf, Writer, PixelLayout) {
+    let path = dir.join(&format!("door-{}.ring", codec.name()));
+    let options = WriterOptions {
+        width,
+        height,
+        codec,
+        ..WriterOptions::new("door", 4, CAPACITY as u32)
+    };
+    let writer = Writer::create(&path, &options).unwrap();
+    let layout = writer.geometry().layout.expect("a raw ring has a layout");
+    (path, writer, layout)
+}
+
+/// Byte `col` of row `row` of plane `plane` in raw frame `seq`, the test pattern (numpy_view.py
+/// computes the same).
+fn raw_byte(seq: u64, plane: usize, row: usize, col: usize) -> u8 {
+    ((seq as usize * 31 + plane * 17 + row * 7 + col * 3) % 256) as u8
+}
+
+/// What a raw frame's row padding holds (anything: a reader must skip it).
+const PADDING: u8 = 0xa5;
+
+/// Raw frame `seq`: the pattern in every plane's rows, laid out as `layout` says.
+fn raw_frame(layout: &PixelLayout, seq: u64) -> Vec<u8> {
+    let mut frame = vec![PADDING; layout.frame_size as usize];
+    for plane in 0..layout.codec.plane_count() {
+        let (row, rows) = layout.plane_shape(plane);
+        for r in 0..rows {
+            let start =
+                layout.plane_offsets[plane] as usize + r * layout.plane_strides[plane] as usize;
+            for c in 0..row {
+                frame[start + c] = raw_byte(seq, plane, r, c);
+            }
+        }
+    }
+    frame
+}
+
+fn raw_info(layout: &PixelLayout, seq: u64) -> FrameInfo {
+    FrameInfo {
+        width: layout.width,
+        height: layout.height,
+        ..info_for(seq)
+    }
+}
+
+fn publish_raw(writer: &mut Writer, layout: &PixelLayout, seq: u64) {
+    writer
+        .publish(&raw_frame(layout, seq), &raw_info(layout, seq))
+        .unwrap();
+}
+
+/// The lines every reader prints for raw frame `seq`: its frame line, then its first and last
+/// pixels as R,G,B (RGB; BGR's bytes turned round) or Y,U,V (NV12: the U,V pair of the pixel's
+/// 2x2 block), from the pattern.
+fn raw_lines(layout: &PixelLayout, seq: u64) -> String {
+    let info = raw_info(layout, seq);
+    let mut out = format!(
+        "{}\n",
+        frame_line(seq, &raw_frame(layout, seq), &info, info.ts_camera_ns)
+    );
+    let (w, h) = (layout.width as usize, layout.height as usize);
+    for (x, y) in [(0, 0), (w - 1, h - 1)] {
+        let rgb = |k: usize| raw_byte(seq, 0, y, 3 * x + k);
+        let values = match layout.codec {
+            Codec::Rgb => format!("rgb={},{},{}", rgb(0), rgb(1), rgb(2)),
+            Codec::Bgr => format!("rgb={},{},{}", rgb(2), rgb(1), rgb(0)),
+            Codec::Nv12 => format!(
+                "yuv={},{},{}",
+                raw_byte(seq, 0, y, x),
+                raw_byte(seq, 1, y / 2, x / 2 * 2),
+                raw_byte(seq, 1, y / 2, x / 2 * 2 + 1)
+            ),
+            Codec::Jpeg => unreachable!("a raw ring"),
+        };
+        out += &format!("pixel x={x} y={y} {values}\n");
+    }
+    out
+}
+
+#[test]
+fn every_language_reads_the_same_raw_pixels() {
+    for (i, (codec, width, height, layout_line)) in RAW.into_iter().enumerate() {
+        let dir = TempDir::new("xlang-raw");
+        let (ring, mut writer, layout) = new_raw_ring(&dir, codec, width, height);
+        let head = format!(
+            "info name=door slots=4 capacity={CAPACITY} codec={} width={width} height={height}\n\
+             layout {layout_line}\n",
+            codec.name()
+        );
+        if i == 0 {
+            // Before the first frame (once: under qemu every reader's start is slow).
+            let expected =
+                format!("{head}status state=starting generation=1 latest_seq=0\nno frame\n");
+            assert_every_reader_prints(&dir, &ring, &expected, &format!("empty {codec:?} ring"));
+        }
+
+        writer.update_status(|s| s.state = State::Ok);
+        for seq in 1..=5 {
+            publish_raw(&mut writer, &layout, seq);
+        }
+        let expected = format!(
+            "{head}status state=ok generation=1 latest_seq=5\n{}",
+            raw_lines(&layout, 5)
+        );
+        assert_every_reader_prints(&dir, &ring, &expected, &format!("{codec:?}"));
+    }
+}
+
+/// While waiting, the C, Rust and Python readers read each raw frame's pixels in place from the
+/// borrowed slot (Python: `BorrowedFrame.pixels()`, a numpy array, or the bytes without numpy).
+#[test]
+fn every_language_waits_for_and_reads_raw_pixels_in_place() {
+    for (codec, width, height, _) in RAW {
+        let dir = TempDir::new("xlang-raw");
+        let (ring, mut writer, layout) = new_raw_ring(&dir, codec, width, height);
+        writer.update_status(|s| s.state = State::Ok);
+        wait_in_lockstep(
+            &dir,
+            &ring,
+            &mut |seq| publish_raw(&mut writer, &layout, seq),
+            &|seq| raw_lines(&layout, seq),
+        );
+    }
+}
+
+/// The Python numpy view of a borrowed raw frame against this writer (`numpy_view.py` checks
+/// each step and prints its line): the arrays are the slot in the mapping, read-only, with the
+/// pattern; unchanged while slot_count - 1 newer frames are published; then, with no new borrow,
+/// they show the frame that reused the slot, and pixels() and planes() refuse the overwritten
+/// frame (FrameGone), as a borrow does; release() and close() work while they live.
+#[test]
+fn python_numpy_view_is_the_slot_and_refuses_an_overwritten_frame() {
+    for (codec, width, height, _) in [RAW[0], RAW[2]] {
+        let dir = TempDir::new("numpy");
+        let (ring, mut writer, layout) = new_raw_ring(&dir, codec, width, height);
+        publish_raw(&mut writer, &layout, 1);
+        let mut child = target_python()
+            .arg(repo_root().join("ring/tests/numpy_view.py"))
+            .arg(&ring)
+            .env("CAMD_RING_LIB", lib_path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut lines = String::new();
+        stdout.read_line(&mut lines).unwrap();
+        for seq in 2..=4 {
+            publish_raw(&mut writer, &layout, seq);
+        }
+        // Errors ignored: a script that failed has gone, and says why on stderr.
+        let _ = writeln!(stdin, "published 2 to 4");
+        stdout.read_line(&mut lines).unwrap();
+        publish_raw(&mut writer, &layout, 5);
+        let _ = writeln!(stdin, "published 5");
+        stdout.read_to_string(&mut lines).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let name = codec.name();
+        let expected = format!(
+            "borrowed frame 1: its {name} arrays are the slot, read-only, the pattern\n\
+             frame 1 after 3 newer frames: unchanged, intact\n\
+             frame 5 in its slot: the arrays show it; pixels() and planes() raise FrameGone\n\
+             released and closed: the arrays kept the mapping, which went with them\n"
+        );
+        assert!(
+            out.status.success() && lines == expected,
+            "numpy_view.py, {name} ({}):\n{lines}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 

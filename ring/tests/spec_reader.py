@@ -5,12 +5,19 @@ Usage: python3 spec_reader.py RING [--wait N] [--timeout-ms T]
 
 Output (stdout, compared byte for byte with the C, Rust and Python-over-C readers):
 
-    info name=<name> slots=<slot_count> capacity=<slot_capacity> width=<w> height=<h>
+    info name=<name> slots=<slot_count> capacity=<slot_capacity> codec=<jpeg|nv12|rgb|bgr> width=<w> height=<h>
+    layout frame_size=<n> plane_offsets=<o0>,<o1> plane_strides=<s0>,<s1>     (raw codecs only)
     status state=<state name|unknown> generation=<generation> latest_seq=<latest_seq>
 
 then, without --wait, the latest frame (or "no frame"):
 
     frame seq=<seq> len=<len> width=<w> height=<h> ts_mono_ns=<ns> ts_camera_ns=<ns|none> fnv1a=<16 hex>
+
+and for a raw frame its first and last pixels ("Raw frames": R,G,B for RGB and BGR, Y,U,V for
+NV12):
+
+    pixel x=0 y=0 rgb=<r>,<g>,<b>            (NV12: yuv=<y>,<u>,<v>)
+    pixel x=<width-1> y=<height-1> rgb=<r>,<g>,<b>
 
 With --wait N: "ready", then N frame lines, each the newest frame newer than the previous
 one; "timeout" and exit status 3 when a wait runs out (each wait has its own timeout).
@@ -85,7 +92,11 @@ KNOWN_INCOMPAT_FEATURES = 0  # version 1 defines no bits
 COMPAT_CAMERA_TIME = 1 << 1  # header.compat_features bit 1, "camera time"
 SLOT_FLAG_CAMERA_TIME = 1 << 0  # slot.flags bit 0, "camera time"
 CODEC_JPEG = 1
-KNOWN_CODECS = (CODEC_JPEG,)
+CODEC_NV12 = 2
+CODEC_RGB = 3
+CODEC_BGR = 4
+CODEC_NAMES = {CODEC_JPEG: "jpeg", CODEC_NV12: "nv12", CODEC_RGB: "rgb", CODEC_BGR: "bgr"}
+KNOWN_CODECS = tuple(CODEC_NAMES)
 U64_MAX = (1 << 64) - 1
 
 # static header
@@ -106,6 +117,9 @@ H_INCOMPAT = 68
 H_CREATED_REALTIME_NS = 72
 H_NAME = 80
 H_NAME_LEN = 64
+H_PLANE_OFFSETS = 144  # u32[2]
+H_PLANE_STRIDES = 152  # u32[2]
+H_FRAME_SIZE = 160
 
 # frame index
 I_LATEST_SEQ = 256
@@ -217,7 +231,7 @@ class Ring(object):
 
 
 def open_ring(path):
-    """Opens, maps and validates a ring (spec: "Opening a file: validation", checks 1 to 15)."""
+    """Opens, maps and validates a ring (spec: "Opening a file: validation")."""
     try:
         # O_NONBLOCK: opening a FIFO by mistake must not hang; harmless for a regular file.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
@@ -326,8 +340,12 @@ def validate(mm, file_len):
     except UnicodeDecodeError:
         raise SpecError("header.name", "not valid UTF-8")
 
+    layout = validate_layout(mm, codec, width, height, slot_capacity)
+
     ring = Ring()
     ring.mm = mm
+    ring.codec = codec
+    ring.layout = layout
     ring.file_len = file_len
     ring.slots_offset = slots_offset
     ring.slot_stride = slot_stride
@@ -340,6 +358,72 @@ def validate(mm, file_len):
     # Compat bits a reader may ignore; this one reads the camera time ("The camera's time").
     ring.compat = ld32(mm, H_COMPAT)
     return ring
+
+
+class Layout(object):
+    __slots__ = ("codec", "width", "height", "plane_offsets", "plane_strides", "frame_size")
+
+
+def plane_shape(codec, plane, width, height):
+    """("Raw frames") Bytes of pixels in a row of `plane`, and its rows; None: no such plane."""
+    if codec in (CODEC_RGB, CODEC_BGR):
+        return (width * 3, height) if plane == 0 else None
+    if codec == CODEC_NV12:
+        return (width, height if plane == 0 else height // 2)
+    return None
+
+
+def validate_layout(mm, codec, width, height, slot_capacity):
+    """Check 17, raw codecs only (None for JPEG), in the document's order. Python integers do
+    not overflow, which is what "compute in 64 bits" asks for with 32-bit fields."""
+    if codec == CODEC_JPEG:
+        return None
+    name = CODEC_NAMES[codec]
+    if width < 1 or height < 1 or (codec == CODEC_NV12 and (width % 2 or height % 2)):
+        raise SpecError("header.width", "%dx%d is not a size for %s frames" % (width, height, name))
+    offsets = (ld32(mm, H_PLANE_OFFSETS), ld32(mm, H_PLANE_OFFSETS + 4))
+    strides = (ld32(mm, H_PLANE_STRIDES), ld32(mm, H_PLANE_STRIDES + 4))
+    frame_size = ld32(mm, H_FRAME_SIZE)
+    previous_end = 0
+    for p in (0, 1):
+        shape = plane_shape(codec, p, width, height)
+        if shape is None:
+            if offsets[p] != 0 or strides[p] != 0:
+                raise SpecError("header.plane_offsets", "plane %d is set, but %s has no plane %d" % (p, name, p))
+            continue
+        row, rows = shape
+        if strides[p] < row:
+            raise SpecError("header.plane_strides", "plane %d: stride %d < its row of %d bytes" % (p, strides[p], row))
+        if offsets[p] < previous_end:
+            raise SpecError("header.plane_offsets", "plane %d starts at %d, before the end (%d) of the plane before it" % (p, offsets[p], previous_end))
+        end = offsets[p] + strides[p] * (rows - 1) + row
+        if end > frame_size:
+            raise SpecError("header.frame_size", "%d, but plane %d ends at %d" % (frame_size, p, end))
+        previous_end = end
+    if frame_size > slot_capacity:
+        raise SpecError("header.frame_size", "%d exceeds slot_capacity %d" % (frame_size, slot_capacity))
+    layout = Layout()
+    layout.codec, layout.width, layout.height = codec, width, height
+    layout.plane_offsets, layout.plane_strides, layout.frame_size = offsets, strides, frame_size
+    return layout
+
+
+def pixel_lines(layout, data):
+    """("Raw frames") the first and last pixels of a raw frame, addressed by offsets and strides:
+    row r of plane p starts at plane_offsets[p] + r * plane_strides[p]."""
+    lines = []
+    for x, y in ((0, 0), (layout.width - 1, layout.height - 1)):
+        row = layout.plane_offsets[0] + y * layout.plane_strides[0]
+        if layout.codec == CODEC_NV12:
+            uv = layout.plane_offsets[1] + (y // 2) * layout.plane_strides[1] + (x // 2) * 2
+            text = "yuv=%d,%d,%d" % (data[row + x], data[uv], data[uv + 1])
+        else:
+            r, g, b = data[row + 3 * x:row + 3 * x + 3]
+            if layout.codec == CODEC_BGR:
+                r, b = b, r
+            text = "rgb=%d,%d,%d" % (r, g, b)
+        lines.append("pixel x=%d y=%d %s\n" % (x, y, text))
+    return "".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -431,6 +515,9 @@ def read_latest_frame(ring):
         # 5. (only after step 4: a torn len is not corruption)
         if length > ring.slot_capacity:
             raise SpecError("slot[%d].len" % i, "%d exceeds slot_capacity %d (corrupt file)" % (length, ring.slot_capacity))
+        # ("Raw frames") every raw frame is exactly frame_size bytes.
+        if ring.layout is not None and length != ring.layout.frame_size:
+            raise SpecError("slot[%d].len" % i, "%d, but every frame of this ring is %d bytes (corrupt file)" % (length, ring.layout.frame_size))
         # Copy.
         start = base + ring.slot_header_size
         data = mm[start:start + length]
@@ -533,8 +620,12 @@ def parse_args(argv):
 def run(path, wait, timeout_ms):
     out = sys.stdout
     ring = open_ring(path)
-    out.write("info name=%s slots=%d capacity=%d width=%d height=%d\n" % (
-        ring.name, ring.slot_count, ring.slot_capacity, ring.width, ring.height))
+    out.write("info name=%s slots=%d capacity=%d codec=%s width=%d height=%d\n" % (
+        ring.name, ring.slot_count, ring.slot_capacity, CODEC_NAMES[ring.codec], ring.width, ring.height))
+    layout = ring.layout
+    if layout is not None:
+        out.write("layout frame_size=%d plane_offsets=%d,%d plane_strides=%d,%d\n" % (
+            (layout.frame_size,) + layout.plane_offsets + layout.plane_strides))
     st = read_status(ring)
     seq = latest_seq(ring)
     out.write("status state=%s generation=%d latest_seq=%d\n" % (
@@ -542,6 +633,8 @@ def run(path, wait, timeout_ms):
     if wait is None:
         f = read_latest_frame(ring)
         out.write((frame_line(f) if f is not None else "no frame") + "\n")
+        if f is not None and layout is not None:
+            out.write(pixel_lines(layout, f.data))
         out.flush()
         return 0
     after = seq
@@ -557,6 +650,8 @@ def run(path, wait, timeout_ms):
         if f is None:  # cannot happen: latest_seq only grows
             raise SpecError("index.latest_seq", "went back to 0")
         out.write(frame_line(f) + "\n")
+        if layout is not None:
+            out.write(pixel_lines(layout, f.data))
         out.flush()
         after = f.seq
     return 0

@@ -69,6 +69,11 @@ pub const TEST: &[(&str, &str)] = &[
         "wheel for the venv's setuptools, which builds ring/python's wheel offline",
     ),
     (
+        "python3-numpy",
+        "the camd_ring binding's raw pixels as numpy arrays over the ring (ring/python/tests, \
+         ring/tests/numpy_view.py)",
+    ),
+    (
         "rtsp-server-perl",
         "RTSP::Server, the UDP-only RTSP relay of the interop tests",
     ),

@@ -36,6 +36,7 @@ const TOOLS: &[(&str, &str)] = &[
     ("command -v gst-launch-1.0", "gstreamer1.0-tools"),
     ("/usr/bin/python3 -m venv --help", "python3-venv"),
     ("ls /usr/share/python-wheels/wheel-*.whl", "python3-wheel-whl"),
+    ("/usr/bin/python3 -c 'import numpy'", "python3-numpy"),
     ("command -v ip", "iproute2"),
     ("command -v systemd-analyze", "systemd"),
     ("command -v git", "git"),

@@ -25,9 +25,20 @@ pub const PACKAGES: &[&str] = &[
     // videotestsrc, videoconvert, videoscale, videorate, appsink; jpegenc: the smoke test.
     "gstreamer1.0-plugins-base",
     "gstreamer1.0-plugins-good",
-    // The ring's Python binding tests (ctypes is in the stdlib package).
+    // The ring's Python binding tests (ctypes is in the stdlib package; numpy for raw pixels as
+    // arrays: ring/python/tests, ring/tests/numpy_view.py).
     "python3-minimal",
     "libpython3.11-stdlib",
+    "python3-numpy",
+];
+
+/// Links that packages make in their maintainer scripts with `update-alternatives`, which an
+/// extracting mmdebstrap does not run, made here in `usr/lib/<multiarch>/`: numpy's extension
+/// modules need `libblas.so.3` and `liblapack.so.3` (libblas3's and liblapack3's postinst point
+/// them at the reference implementations, as on an installed system).
+const ALTERNATIVES: &[(&str, &str)] = &[
+    ("libblas.so.3", "blas/libblas.so.3"),
+    ("liblapack.so.3", "lapack/liblapack.so.3"),
 ];
 
 /// Where apt finds Debian's packages: `CAMD_SYSROOT_SOURCES` (a `.sources` or `.list` file),
@@ -68,9 +79,14 @@ pub fn prepare(target: &Target) -> Result<PathBuf, String> {
     let sources = sources()?;
     let sources_text = std::fs::read_to_string(&sources)
         .map_err(|e| format!("cannot read {}: {e}", sources.display()))?;
+    let alternatives: Vec<String> = ALTERNATIVES
+        .iter()
+        .map(|(link, to)| format!("{link}->{to}"))
+        .collect();
     let key = format!(
-        "arch={arch}\nsuite={SUITE}\npackages={}\nsources:\n{sources_text}",
-        PACKAGES.join(",")
+        "arch={arch}\nsuite={SUITE}\npackages={}\nalternatives={}\nsources:\n{sources_text}",
+        PACKAGES.join(","),
+        alternatives.join(",")
     );
     let cross = target_dir().join("cross");
     let dir = cross.join(format!("sysroot-{arch}"));
@@ -109,6 +125,7 @@ pub fn prepare(target: &Target) -> Result<PathBuf, String> {
         ));
     }
     relativize_symlinks(&partial, &partial)?;
+    link_alternatives(&partial, target.gnu)?;
     std::fs::write(partial.join(".camd-sysroot"), &key).map_err(|e| e.to_string())?;
     std::fs::rename(&partial, &dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     Ok(dir)
@@ -197,8 +214,46 @@ fn relativize_symlinks(root: &Path, dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// `ALTERNATIVES`' links in `root`'s `usr/lib/<gnu>/`, each to a file that must be there.
+fn link_alternatives(root: &Path, gnu: &str) -> Result<(), String> {
+    let libdir = root.join("usr/lib").join(gnu);
+    for (link, to) in ALTERNATIVES {
+        let path = libdir.join(link);
+        if !libdir.join(to).is_file() {
+            return Err(format!(
+                "{}: the sysroot has no {to} for the link {link}",
+                libdir.display()
+            ));
+        }
+        if path.symlink_metadata().is_ok() {
+            std::fs::remove_file(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        }
+        std::os::unix::fs::symlink(to, &path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_alternatives_links_lead_to_the_libraries() {
+        let root = std::env::temp_dir().join(format!("camd-alternatives-{}", std::process::id()));
+        let libdir = root.join("usr/lib/aarch64-linux-gnu");
+        for (_, to) in super::ALTERNATIVES {
+            let file = libdir.join(to);
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(&file, to).unwrap();
+        }
+        super::link_alternatives(&root, "aarch64-linux-gnu").unwrap();
+        for (link, to) in super::ALTERNATIVES {
+            assert_eq!(std::fs::read_to_string(libdir.join(link)).unwrap(), *to);
+        }
+        std::fs::remove_file(libdir.join("blas/libblas.so.3")).unwrap();
+        let error = super::link_alternatives(&root, "aarch64-linux-gnu").unwrap_err();
+        assert!(error.contains("no blas/libblas.so.3"), "{error}");
+        std::fs::remove_dir_all(&root).unwrap();
+    }
+
     #[test]
     fn every_apt_source_file_is_a_candidate() {
         let dir = std::env::temp_dir().join(format!("camd-apt-{}", std::process::id()));

@@ -1,9 +1,9 @@
 """camd_ring: read camd's camera rings from Python.
 
-A ring file (/run/camd/<camera>.ring) holds a camera's latest JPEG frames and its status.
-This module is a thin ctypes binding of libcamd_ring (include/camd_ring.h): validation and
-the lock-free read protocol are the same Rust code the Rust and C readers use. Standard
-library only; Python 3.9+.
+A ring file (/run/camd/<camera>.ring) holds a camera's latest frames, JPEG or raw pixels, and
+its status. This module is a thin ctypes binding of libcamd_ring (include/camd_ring.h):
+validation and the lock-free read protocol are the same Rust code the Rust and C readers use.
+Standard library only (numpy, when it can be imported, for raw pixels as arrays); Python 3.9+.
 
     import camd_ring
     with camd_ring.Reader("/run/camd/front.ring") as ring:
@@ -16,6 +16,21 @@ library only; Python 3.9+.
                 result = run_inference(frame.data)
                 keep = frame.intact()                        # False: overwritten meanwhile
             seq = meta.seq
+
+A camera with format = "rgb", "bgr" or "nv12" has a raw ring: `ring.layout` (None for JPEG)
+says where the pixels are, and a borrowed frame's pixels() is a read-only numpy array over the
+slot itself, no copy (without numpy, the frame's bytes, a memoryview):
+
+    with camd_ring.Reader("/run/camd/door.ring") as ring:   # format = "bgr", 640x360
+        print(ring.info.codec_name, ring.layout.plane_strides)   # bgr (1920, 0)
+        with ring.borrow_latest() as frame:
+            image = frame.pixels()                       # (360, 640, 3) uint8, in the ring
+            boxes = model(image)                         # or cv2.resize(image, ...) ...
+            if not frame.intact():                       # overwritten while in use: discard
+                boxes = None
+        meta, data = ring.copy_latest()                  # a copy, for pixels to keep
+        image = camd_ring.to_array(ring.layout, data)    # the same array, over the copy
+    # NV12: bgr = cv2.cvtColor(frame.pixels(), cv2.COLOR_YUV2BGR_NV12), then frame.intact()
 
 Install it with `pip install ring/python` (into a venv), or camd's python3-camd-ring package,
 or the dist tarball; pip builds nothing: the library is camd's own libcamd_ring.so. It is
@@ -58,16 +73,24 @@ __all__ = [
     "STATE_STOPPED",
     "STATE_NAMES",
     "CODEC_JPEG",
+    "CODEC_NV12",
+    "CODEC_RGB",
+    "CODEC_BGR",
+    "CODEC_NAMES",
     "FORMAT_VERSION",
     "RingError",
     "FrameGone",
     "FrameMeta",
     "RingInfo",
+    "PixelLayout",
     "Status",
     "BorrowedFrame",
     "Reader",
     "format_version",
     "state_name",
+    "codec_name",
+    "to_array",
+    "to_planes",
     "library_path",
 ]
 
@@ -91,7 +114,11 @@ STATE_CONNECTION_FAILED = 3
 STATE_NO_SIGNAL = 4
 STATE_STOPPED = 5
 
-CODEC_JPEG = 1
+# RingInfo.codec, PixelLayout.codec: what the frames are (docs/ring-format.md, "Raw frames").
+CODEC_JPEG = 1  # whole baseline JPEG files
+CODEC_NV12 = 2  # a Y plane (a byte per pixel), then a U,V plane (a pair per 2x2 pixels)
+CODEC_RGB = 3  # packed 24-bit pixels, bytes R, G, B
+CODEC_BGR = 4  # the same, bytes B, G, R (OpenCV's order)
 FORMAT_VERSION = 1
 
 _ERROR_NAMES = {
@@ -144,6 +171,17 @@ class _RingInfo(ctypes.Structure):
     ]
 
 
+class _PixelLayout(ctypes.Structure):
+    _fields_ = [
+        ("codec", ctypes.c_uint32),
+        ("width", ctypes.c_uint32),
+        ("height", ctypes.c_uint32),
+        ("frame_size", ctypes.c_uint32),
+        ("plane_offsets", ctypes.c_uint32 * 2),
+        ("plane_strides", ctypes.c_uint32 * 2),
+    ]
+
+
 class _RingStatus(ctypes.Structure):
     _fields_ = [
         ("state", ctypes.c_uint32),
@@ -175,6 +213,7 @@ class _RingStatus(ctypes.Structure):
 assert ctypes.sizeof(_FrameMeta) == 40, "camd_frame_meta"
 assert ctypes.sizeof(_FrameView) == 2 * ctypes.sizeof(ctypes.c_void_p) + 40, "camd_frame_view"
 assert ctypes.sizeof(_RingInfo) == 104, "camd_ring_info"
+assert ctypes.sizeof(_PixelLayout) == 32, "camd_pixel_layout"
 assert ctypes.sizeof(_RingStatus) == 480, "camd_ring_status"
 assert _RingStatus.fps_milli.offset == 64, "camd_ring_status.fps_milli"
 assert _RingStatus.input_codec.offset == 112, "camd_ring_status.input_codec"
@@ -322,9 +361,13 @@ def _declare(name, restype, argtypes):
 _format_version = _declare("camd_ring_format_version", ctypes.c_uint32, [])
 _last_error = _declare("camd_ring_last_error", ctypes.c_char_p, [])
 _state_name = _declare("camd_ring_state_name", ctypes.c_char_p, [ctypes.c_uint32])
+_codec_name = _declare("camd_ring_codec_name", ctypes.c_char_p, [ctypes.c_uint32])
 _open = _declare("camd_ring_open", ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_c_ring_p)])
 _close = _declare("camd_ring_close", None, [_c_ring_p])
 _get_info = _declare("camd_ring_get_info", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_RingInfo)])
+_get_pixel_layout = _declare(
+    "camd_ring_get_pixel_layout", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_PixelLayout)]
+)
 _latest_seq = _declare("camd_ring_latest_seq", ctypes.c_uint64, [_c_ring_p])
 _latest = _declare("camd_ring_latest", ctypes.c_int, [_c_ring_p, ctypes.POINTER(_FrameMeta)])
 _copy_latest = _declare(
@@ -383,6 +426,15 @@ STATE_NAMES = {
         STATE_STOPPED,
     )
 }  # any other value: "unknown"
+
+
+def codec_name(codec: int) -> str:
+    """"jpeg", "nv12", "rgb", "bgr" (camd's `format` names) or "unknown"."""
+    return _codec_name(codec & _UINT32_MAX).decode("ascii")
+
+
+# From the library too.
+CODEC_NAMES = {raw: codec_name(raw) for raw in (CODEC_JPEG, CODEC_NV12, CODEC_RGB, CODEC_BGR)}
 
 
 def _text(raw: bytes) -> str:
@@ -447,7 +499,7 @@ class FrameMeta:
     seq: int  # 1 for the ring's first frame, +1 per frame
     ts_realtime_ns: int  # capture time, CLOCK_REALTIME
     ts_mono_ns: int  # capture time, CLOCK_MONOTONIC
-    len: int  # JPEG length in bytes
+    len: int  # frame length in bytes (a raw ring's frame_size)
     width: int
     height: int
     slot: int
@@ -481,11 +533,155 @@ class RingInfo:
     format_version: int
     slot_count: int
     slot_capacity: int  # largest frame in bytes
-    codec: int  # CODEC_JPEG
-    width: int  # configured output size (0 if unknown)
+    codec: int  # CODEC_JPEG, CODEC_NV12, CODEC_RGB or CODEC_BGR
+    width: int  # configured output size (0 if unknown; a raw ring's frames are this size)
     height: int
     file_size: int
     created_realtime_ns: int
+    codec_name: str  # "jpeg", "nv12", "rgb" or "bgr"
+
+
+@dataclass(frozen=True)
+class PixelLayout:
+    """Where a raw ring's pixels are (Reader.layout; camd_pixel_layout; docs/ring-format.md, "Raw
+    frames"). Every frame is frame_size bytes; row r of plane p starts at plane_offsets[p] + r *
+    plane_strides[p] from the frame's first byte, and the bytes after a row's pixels, up to the
+    next row, are padding. NV12 has plane 0 (Y: height rows of width bytes) and plane 1 (U and V
+    interleaved, U first: height // 2 rows of width bytes, a U,V pair per 2x2 pixels); RGB and
+    BGR have plane 0 (height rows of width * 3 bytes) and zeros for plane 1."""
+
+    codec: int  # CODEC_NV12, CODEC_RGB or CODEC_BGR
+    width: int
+    height: int
+    frame_size: int  # bytes of every frame
+    plane_offsets: Tuple[int, int]  # from the frame's first byte
+    plane_strides: Tuple[int, int]  # bytes from one row to the next
+
+    @property
+    def codec_name(self) -> str:
+        return codec_name(self.codec)
+
+    @property
+    def plane_count(self) -> int:
+        return 2 if self.codec == CODEC_NV12 else 1
+
+    def plane_shape(self, plane: int) -> Tuple[int, int]:
+        """Bytes of pixels in each row of `plane`, and its rows ((0, 0) for a plane the codec does
+        not have)."""
+        if self.codec == CODEC_NV12 and plane in (0, 1):
+            return self.width, self.height if plane == 0 else self.height // 2
+        if self.codec in (CODEC_RGB, CODEC_BGR) and plane == 0:
+            return self.width * 3, self.height
+        return 0, 0
+
+    def plane_span(self, plane: int) -> Tuple[int, int]:
+        """Where `plane` is in a frame: from its first byte to the end of its last row's pixels."""
+        row, rows = self.plane_shape(plane)
+        start = self.plane_offsets[plane] if rows else 0
+        return start, start + (self.plane_strides[plane] * (rows - 1) + row if rows else 0)
+
+
+# ---- raw pixels as numpy arrays ----
+
+_numpy_module = None  # numpy once imported; False once the import failed
+
+
+def _numpy():
+    """numpy, imported on first use (this module needs only the standard library); None when it
+    cannot be imported."""
+    global _numpy_module
+    if _numpy_module is None:
+        try:
+            import numpy
+        except ImportError:
+            _numpy_module = False
+        else:
+            _numpy_module = numpy
+    return _numpy_module or None
+
+
+def _array_shapes(layout: PixelLayout, planes: bool, what: str):
+    """(offset, shape, strides) of each array pixels() (one) or planes() (one per plane) makes
+    of a frame in `layout`, uint8 elements. RingError if one array cannot hold an NV12 frame."""
+    (o0, o1), (s0, s1) = layout.plane_offsets, layout.plane_strides
+    w, h = layout.width, layout.height
+    if layout.codec in (CODEC_RGB, CODEC_BGR):
+        return [(o0, (h, w, 3), (s0, 3, 1))]
+    if layout.codec != CODEC_NV12:
+        raise RingError(E_ARGUMENT, "%s: codec %d has no pixel arrays" % (what, layout.codec))
+    if planes:
+        return [(o0, (h, w), (s0, 1)), (o1, (h // 2, w // 2, 2), (s1, 2, 1))]
+    if (o1, s1) != (o0 + s0 * h, s0):
+        raise RingError(
+            E_ARGUMENT,
+            "%s: the NV12 UV plane starts at byte %d with rows %d bytes apart, not right after "
+            "the Y plane (byte %d) with its stride %d, so no one array holds the frame: use "
+            "planes()" % (what, o1, s1, o0 + s0 * h, s0),
+        )
+    return [(o0, (h * 3 // 2, w), (s0, 1))]
+
+
+def _extent(offset: int, shape, strides) -> int:
+    """One past the last byte an array of `shape` and `strides` at `offset` reads."""
+    return offset + sum((n - 1) * s for n, s in zip(shape, strides)) + 1
+
+
+class _Pixels:
+    """The base of an array over a borrowed frame: its __array_interface__ points into the ring
+    mapping, read-only, and it holds the reader's handle, so the mapping stays for as long as the
+    array (or any view of it) lives, whatever happens to the BorrowedFrame and the Reader."""
+
+    __slots__ = ("__array_interface__", "_handle")
+
+
+def _raw_layout(layout: Optional[PixelLayout], what: str) -> PixelLayout:
+    if layout is None:
+        raise RingError(
+            E_ARGUMENT,
+            "invalid argument: %s holds JPEG frames, not raw pixels: decode the bytes (e.g. "
+            "cv2.imdecode), or configure the camera with format = \"rgb\", \"bgr\" or \"nv12\""
+            % what,
+        )
+    return layout
+
+
+def _in_copy(layout: Optional[PixelLayout], data, planes: bool):
+    layout = _raw_layout(layout, "the ring")
+    view = memoryview(data).cast("B").toreadonly()
+    if view.nbytes != layout.frame_size:
+        raise RingError(
+            E_ARGUMENT,
+            "invalid argument: a %s frame of %dx%d is %d bytes, not %d"
+            % (layout.codec_name, layout.width, layout.height, layout.frame_size, view.nbytes),
+        )
+    np = _numpy()
+    if np is None:
+        if not planes:
+            return view
+        return tuple(view[slice(*layout.plane_span(p))] for p in range(layout.plane_count))
+    flat = np.frombuffer(view, dtype=np.uint8)
+    arrays = tuple(
+        np.ndarray(shape, np.uint8, buffer=flat, offset=offset, strides=strides)
+        for offset, shape, strides in _array_shapes(layout, planes, "the copy")
+    )
+    return arrays if planes else arrays[0]
+
+
+def to_array(layout: Optional[PixelLayout], data):
+    """A copied raw frame (copy_latest()'s bytes) as BorrowedFrame.pixels() gives a frame in
+    place: with numpy, the read-only array of the same shape and strides over `data` (no
+    further copy); without numpy, `data` as a read-only memoryview. `layout` is
+    the ring's (Reader.layout). RingError (E_ARGUMENT) when layout is None (a JPEG ring), when
+    data is not layout.frame_size bytes, and, with numpy, for an NV12 layout whose planes are not
+    one after the other (see pixels())."""
+    return _in_copy(layout, data, planes=False)
+
+
+def to_planes(layout: Optional[PixelLayout], data):
+    """A copied raw frame's planes, as BorrowedFrame.planes() gives them in place: a tuple of
+    numpy arrays over `data` (NV12: Y and UV; RGB and BGR: one), or without numpy a tuple of
+    read-only memoryviews, each plane from its first byte to the end of its last row's pixels."""
+    return _in_copy(layout, data, planes=True)
 
 
 @dataclass(frozen=True)
@@ -594,18 +790,28 @@ class _Handle:
 class BorrowedFrame:
     """The newest frame in place, with no copy (Reader.borrow_latest()).
 
-    `data` is a read-only memoryview of the JPEG inside the shared mapping. The writer does not
-    wait for readers: once done with the bytes (or with what was computed from them), call
-    intact(); False means the slot was overwritten meanwhile and the result must be discarded.
-    Use as a context manager (or call release()) to drop the view when done.
+    `data` is a read-only memoryview of the frame (the JPEG, or a raw ring's frame_size bytes)
+    inside the shared mapping; pixels() and planes() give a raw frame's pixels as numpy arrays
+    over the same bytes. The writer does not wait for readers: once done with the bytes or the
+    arrays (or with what was computed from them), call intact(); False means the slot was
+    overwritten meanwhile and the result must be discarded. Use as a context manager (or call
+    release()) to drop the view when done.
     """
 
-    __slots__ = ("meta", "data", "_view", "_handle", "__weakref__")
+    __slots__ = ("meta", "data", "_view", "_handle", "_layout", "_path", "__weakref__")
 
-    def __init__(self, handle: _Handle, view: _FrameView):
+    def __init__(
+        self,
+        handle: _Handle,
+        view: _FrameView,
+        layout: Optional[PixelLayout] = None,
+        path: str = "",
+    ):
         # Weak: once `data` is released, the frame does not keep a closed Reader's file mapped.
         self._handle = weakref.ref(handle)
         self._view = view
+        self._layout = layout
+        self._path = path
         self.meta = FrameMeta._from_c(view.meta)
         if view.len:
             raw = (ctypes.c_char * view.len).from_address(view.data)
@@ -631,9 +837,84 @@ class BorrowedFrame:
         Reader.camera_time_ns); raises FrameGone once the slot was overwritten."""
         return _camera_time_ns(self._ptr(), self._view.meta)
 
+    def pixels(self):
+        """A raw frame's pixels in place, no copy. With numpy: a read-only uint8 array over the
+        slot in the shared mapping; RGB and BGR (height, width, 3), strides (plane_strides[0], 3,
+        1), the bytes in the codec's order (BGR is OpenCV's); NV12 (height * 3 // 2, width),
+        strides (plane_strides[0], 1): the Y rows, then the UV rows, as
+        cv2.cvtColor(a, cv2.COLOR_YUV2BGR_NV12) takes it. That needs the UV plane right after the
+        Y plane with the same stride, as camd writes it; another layout raises RingError
+        (E_ARGUMENT) saying so (planes() reads any). Without numpy (not installed): `data`, the
+        frame's bytes, a read-only memoryview to index with Reader.layout's offsets and strides.
+
+        Raises FrameGone if the slot no longer holds this frame once the array is made, and
+        RingError (E_ARGUMENT) for a JPEG ring, a released frame or a closed Reader. The array
+        is the slot itself: the writer does not wait, and reuses the slot after slot_count - 1
+        newer frames, so call intact() after using the array (or what was computed from it),
+        exactly as with `data`; False means the pixels changed under it: discard the result.
+        The array keeps the ring mapped as long as it lives (release() and Reader.close() still
+        work meanwhile); copy it (a.copy(), or copy_latest() and to_array()) to keep pixels.
+        """
+        return self._pixels(planes=False)
+
+    def planes(self):
+        """A raw frame's planes in place, no copy, for any valid layout: with numpy, a tuple of
+        read-only uint8 arrays over the slot; NV12 (Y, UV): Y (height, width), strides
+        (plane_strides[0], 1), and UV (height // 2, width // 2, 2), strides (plane_strides[1], 2,
+        1), U at [..., 0] and V at [..., 1] (cv2.cvtColorTwoPlane(y, uv,
+        cv2.COLOR_YUV2BGR_NV12)); RGB and BGR, the one array pixels() gives. Without numpy, a
+        tuple of read-only memoryviews, each plane from its first byte to the end of its last
+        row's pixels (PixelLayout.plane_span). Raises, and must be checked with intact() after
+        use, as pixels()."""
+        return self._pixels(planes=True)
+
+    def _pixels(self, planes: bool):
+        what = "ring file %s" % self._path
+        layout = _raw_layout(self._layout, what)
+        try:
+            length = self.data.nbytes
+        except ValueError:  # released
+            raise RingError(E_ARGUMENT, "invalid argument: the frame was released") from None
+        handle = self._handle()
+        if handle is None or handle.ptr is None:
+            raise RingError(E_ARGUMENT, "invalid argument: the ring reader is closed")
+        if length != layout.frame_size:  # the library refuses such a frame: never here
+            message = "%s: a frame of %d bytes, not %d" % (what, length, layout.frame_size)
+            raise RingError(E_FORMAT, message)
+        np = _numpy()
+        if np is None:
+            if planes:
+                result = tuple(
+                    self.data[slice(*layout.plane_span(p))] for p in range(layout.plane_count)
+                )
+            else:
+                result = self.data
+        else:
+            arrays = []
+            for offset, shape, strides in _array_shapes(layout, planes, what):
+                if _extent(offset, shape, strides) > length:  # check 17 makes this impossible
+                    raise RingError(E_FORMAT, "%s: a plane beyond the frame" % what)
+                base = _Pixels()
+                base._handle = handle
+                base.__array_interface__ = {
+                    "version": 3,
+                    "typestr": "|u1",
+                    "shape": shape,
+                    "strides": strides,
+                    "data": (self._view.data + offset, True),  # True: read-only
+                }
+                arrays.append(np.asarray(base))
+            result = tuple(arrays) if planes else arrays[0]
+        if not self.intact():
+            raise FrameGone(self.meta.seq)
+        return result
+
     def release(self) -> None:
-        """Releases the memoryview (idempotent). Fails with BufferError if something still
-        exports it (e.g. a NumPy array made from it)."""
+        """Releases `data` (idempotent); pixels() and planes() then raise RingError. Fails
+        with BufferError while something holds a buffer of `data` itself. Arrays from pixels()
+        and planes() do not, and keep the mapping themselves; so does np.frombuffer(frame.data)
+        with NumPy 1.23 or later (Debian 12 has 1.24), which makes a view of its own. (With
+        older NumPy such an array may keep nothing: do not use it after release().)"""
         self.data.release()
 
     def __enter__(self) -> "BorrowedFrame":
@@ -659,6 +940,8 @@ class Reader:
         self._buf = None
         self._buf_lock = threading.Lock()
         self._info: Optional[RingInfo] = None
+        self._layout: Optional[PixelLayout] = None
+        self._layout_read = False
         self.path = os.fsdecode(path)
         ptr = _c_ring_p()
         _check(_open(os.fsencode(path), ctypes.byref(ptr)))
@@ -668,7 +951,8 @@ class Reader:
 
     def close(self) -> None:
         """Releases the borrowed frames' memoryviews and closes the ring (idempotent). Views
-        that cannot be released (exported further) keep the mapping until they are gone."""
+        that cannot be released (exported further), and the arrays of BorrowedFrame.pixels() and
+        planes(), keep the mapping until they are gone."""
         handle, self._handle = self._handle, None
         if handle is None:
             return
@@ -722,8 +1006,29 @@ class Reader:
                 height=out.height,
                 file_size=out.file_size,
                 created_realtime_ns=out.created_realtime_ns,
+                codec_name=codec_name(out.codec),
             )
         return self._info
+
+    @property
+    def layout(self) -> Optional[PixelLayout]:
+        """Where a raw ring's pixels are (fixed for the file; checked when it was opened), None
+        for a JPEG ring: `if ring.layout:` tells the two apart. See BorrowedFrame.pixels() and
+        to_array()."""
+        if not self._layout_read:
+            out = _PixelLayout()
+            _check(_get_pixel_layout(self._ptr(), ctypes.byref(out)))
+            if out.codec != CODEC_JPEG:
+                self._layout = PixelLayout(
+                    codec=out.codec,
+                    width=out.width,
+                    height=out.height,
+                    frame_size=out.frame_size,
+                    plane_offsets=tuple(out.plane_offsets),
+                    plane_strides=tuple(out.plane_strides),
+                )
+            self._layout_read = True
+        return self._layout
 
     def latest_seq(self) -> int:
         """Sequence number of the newest frame (0: none yet)."""
@@ -737,7 +1042,8 @@ class Reader:
         return FrameMeta._from_c(out)
 
     def copy_latest(self) -> Optional[Tuple[FrameMeta, bytes]]:
-        """The newest frame and a copy of its bytes (never torn), None before the first."""
+        """The newest frame and a copy of its bytes (never torn), None before the first. A raw
+        frame's bytes as an array: to_array(ring.layout, data)."""
         ptr = self._ptr()
         with self._buf_lock:
             if self._buf is None:
@@ -751,10 +1057,11 @@ class Reader:
     def borrow_latest(self) -> Optional[BorrowedFrame]:
         """The newest frame in place (no copy), None before the first. See BorrowedFrame."""
         ptr = self._ptr()
+        layout = self.layout
         view = _FrameView()
         if _check(_borrow_latest(ptr, ctypes.byref(view))) == NO_FRAME:
             return None
-        frame = BorrowedFrame(self._handle, view)
+        frame = BorrowedFrame(self._handle, view, layout, self.path)
         self._borrowed.add(frame)
         return frame
 

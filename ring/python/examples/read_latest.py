@@ -2,12 +2,15 @@
 """read_latest: the smallest useful Python reader of a camd ring.
 
     read_latest.py RING                 print the ring's info, status and latest frame (with
-                                        the camera's capture time, when the camera gives it)
+                                        the camera's capture time, when the camera gives it;
+                                        for raw pixels, the layout and two pixels of the frame)
     read_latest.py RING --wait N        then wait for N new frames, printing each
 
 Needs libcamd_ring.so: camd's install (found beside the package, on the system library path or
 through pkg-config), or CAMD_RING_LIB=/path/to/libcamd_ring.so (cargo build -p camd-ring).
 Output lines match the C and Rust examples byte for byte (the cross-language test compares them).
+A raw frame's pixels are read with numpy when it can be imported (BorrowedFrame.pixels(), an array
+over the ring itself), else from the frame's bytes through the layout's offsets and strides.
 """
 
 import os
@@ -40,6 +43,36 @@ def frame_line(m: camd_ring.FrameMeta, camera_ns, h: int) -> str:
         m.ts_mono_ns,
         "none" if camera_ns is None else camera_ns,
         h,
+    )
+
+
+def pixel(layout: camd_ring.PixelLayout, pixels, x: int, y: int) -> str:
+    """Pixel (x, y) of a raw frame as R,G,B (RGB, BGR) or Y,U,V (NV12). `pixels` is what
+    pixels() or to_array() gave: a numpy array, or the frame's bytes when numpy is missing."""
+    nv12 = layout.codec == camd_ring.CODEC_NV12
+    if isinstance(pixels, memoryview):  # no numpy: the layout's offsets and strides
+        (y0, uv0), (y_stride, uv_stride) = layout.plane_offsets, layout.plane_strides
+        row = y0 + y * y_stride
+        if nv12:
+            uv = uv0 + (y // 2) * uv_stride + (x // 2) * 2
+            values = (pixels[row + x], pixels[uv], pixels[uv + 1])
+        else:
+            values = tuple(pixels[row + 3 * x:row + 3 * x + 3])
+    elif nv12:  # the Y rows, then the UV rows (height // 2 of them), in one array
+        uv_row, u = layout.height + y // 2, (x // 2) * 2
+        values = (pixels[y, x], pixels[uv_row, u], pixels[uv_row, u + 1])
+    else:
+        values = tuple(pixels[y, x])
+    if layout.codec == camd_ring.CODEC_BGR:
+        values = values[::-1]
+    return "%s=%d,%d,%d" % (("yuv" if nv12 else "rgb",) + tuple(int(v) for v in values))
+
+
+def pixel_lines(layout: camd_ring.PixelLayout, pixels) -> str:
+    """The lines for a raw frame's first and last pixels."""
+    corners = ((0, 0), (layout.width - 1, layout.height - 1))
+    return "".join(
+        "pixel x=%d y=%d %s\n" % (x, y, pixel(layout, pixels, x, y)) for x, y in corners
     )
 
 
@@ -81,11 +114,17 @@ def parse(argv):
 
 def run(path: str, wait: int, timeout_ms: int) -> int:
     with camd_ring.Reader(path) as ring:
-        info = ring.info
+        info, layout = ring.info, ring.layout
         print(
-            "info name=%s slots=%d capacity=%d width=%d height=%d"
-            % (info.name, info.slot_count, info.slot_capacity, info.width, info.height)
+            "info name=%s slots=%d capacity=%d codec=%s width=%d height=%d"
+            % (info.name, info.slot_count, info.slot_capacity, info.codec_name, info.width,
+               info.height)
         )
+        if layout is not None:
+            print(
+                "layout frame_size=%d plane_offsets=%d,%d plane_strides=%d,%d"
+                % ((layout.frame_size,) + layout.plane_offsets + layout.plane_strides)
+            )
         status = ring.status()
         print(
             "status state=%s generation=%d latest_seq=%d"
@@ -98,6 +137,8 @@ def run(path: str, wait: int, timeout_ms: int) -> int:
             else:
                 meta, data, camera_ns = got
                 print(frame_line(meta, camera_ns, fnv1a(data)))
+                if layout is not None:
+                    print(pixel_lines(layout, camd_ring.to_array(layout, data)), end="")
             return 0
 
         after = ring.latest_seq()
@@ -115,10 +156,13 @@ def run(path: str, wait: int, timeout_ms: int) -> int:
                         h = fnv1a(frame.data)
                         try:
                             camera_ns = frame.camera_time_ns()
+                            # The pixels in place: an array over the slot (or its bytes).
+                            pixels = "" if layout is None else pixel_lines(layout, frame.pixels())
                         except camd_ring.FrameGone:
                             camera_ns = None  # overwritten: intact() is False too
                         if frame.intact():
                             print(frame_line(frame.meta, camera_ns, h), flush=True)
+                            print(pixels, end="", flush=True)
                             after = frame.meta.seq
                             continue
             got = copy_latest(ring)
@@ -126,6 +170,8 @@ def run(path: str, wait: int, timeout_ms: int) -> int:
                 raise camd_ring.RingError(camd_ring.E_INTERNAL, "ring file %s: frame vanished" % path)
             meta, data, camera_ns = got
             print(frame_line(meta, camera_ns, fnv1a(data)), flush=True)
+            if layout is not None:
+                print(pixel_lines(layout, camd_ring.to_array(layout, data)), end="", flush=True)
             after = meta.seq
     return 0
 
