@@ -133,9 +133,18 @@ pub fn target_cc() -> Command {
 }
 
 /// A Python that can load the target's libcamd_ring.so: `CAMD_TEST_PYTHON` (words split on
-/// spaces: the emulator and the target's python3), else `python3`.
+/// spaces: the emulator and the target's python3), else the system's `/usr/bin/python3`, the one
+/// the Debian packages the tests need (python3-numpy) are installed for, else `python3` from
+/// PATH (a pyenv or venv Python on PATH has none of them).
 pub fn target_python() -> Command {
-    tool_from_env("CAMD_TEST_PYTHON").unwrap_or_else(|| Command::new("python3"))
+    tool_from_env("CAMD_TEST_PYTHON").unwrap_or_else(|| {
+        let system = Path::new("/usr/bin/python3");
+        Command::new(if system.exists() {
+            system
+        } else {
+            Path::new("python3")
+        })
+    })
 }
 
 fn tool_from_env(var: &str) -> Option<Command> {
