@@ -215,15 +215,13 @@ fn report_table(devices: &[(PathBuf, Result<DeviceCaps>)], gst: &GstreamerReport
             capability(caps)
         );
         for format in &caps.formats {
-            let sizes: Vec<String> = format
-                .sizes
-                .iter()
-                .map(|(w, h)| format!("{w}x{h}"))
-                .collect();
+            // The format's own text: its fourcc, discrete sizes, then ranges.
+            let text = format.to_string();
+            let sizes = text.strip_prefix(&format.fourcc).unwrap_or(&text).trim();
             let sizes = if sizes.is_empty() {
-                "(no discrete sizes)".to_owned()
+                "(no sizes)"
             } else {
-                sizes.join(" ")
+                sizes
             };
             let _ = writeln!(out, "      {:<6}{sizes}", format.fourcc);
         }
@@ -313,9 +311,27 @@ fn report_json(devices: &[(PathBuf, Result<DeviceCaps>)], gst: &GstreamerReport)
                                             ])
                                         })
                                         .collect();
+                                    let ranges = f
+                                        .ranges
+                                        .iter()
+                                        .map(|r| {
+                                            let pair = |(w, h): (u32, u32)| {
+                                                Value::Object(vec![
+                                                    ("width", w.into()),
+                                                    ("height", h.into()),
+                                                ])
+                                            };
+                                            Value::Object(vec![
+                                                ("min", pair(r.min)),
+                                                ("max", pair(r.max)),
+                                                ("step", pair(r.step)),
+                                            ])
+                                        })
+                                        .collect();
                                     Value::Object(vec![
                                         ("fourcc", f.fourcc.as_str().into()),
                                         ("sizes", Value::Array(sizes)),
+                                        ("ranges", Value::Array(ranges)),
                                     ])
                                 })
                                 .collect(),
@@ -435,6 +451,7 @@ mod tests {
             formats: vec![v4l2::Format {
                 fourcc: "MJPG".into(),
                 sizes: vec![(640, 480), (1280, 720)],
+                ranges: vec![],
             }],
         };
         let devices = vec![

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs inside the guest root (chroot) while `cargo xtask vm-test` builds it: builds visl, the
-# kernel's virtual stateless video decoder, and the V4L2 helper modules it needs that Debian's
-# kernel does not ship, out of tree from the root's own linux-source against its own headers,
+# kernel's virtual stateless video decoder, vim2m, its virtual memory-to-memory scaler and
+# colour converter (GStreamer's v4l2convert), and the V4L2 helper modules they need that
+# Debian's kernel does not ship, out of tree from the root's own linux-source against its own headers,
 # and installs them under /lib/modules/KVER/updates/. Prints what it built.
 set -eu
 kver=$(ls /lib/modules | head -n 1)
@@ -11,14 +12,16 @@ work=/tmp/camd-visl
 rm -rf "$work" && mkdir -p "$work"
 cd "$work"
 tar -xJf "$src" "$top/drivers/media/test-drivers/visl" \
+    "$top/drivers/media/test-drivers/vim2m.c" \
     "$top/drivers/media/v4l2-core/v4l2-mem2mem.c" \
     "$top/drivers/media/v4l2-core/v4l2-h264.c" \
     "$top/drivers/media/v4l2-core/v4l2-vp9.c"
 mkdir build
 cp "$top"/drivers/media/test-drivers/visl/*.c "$top"/drivers/media/test-drivers/visl/*.h build/
+cp "$top/drivers/media/test-drivers/vim2m.c" build/
 # The trace points name their header's directory relative to the kernel tree.
 sed -i 's|^#define TRACE_INCLUDE_PATH .*|#define TRACE_INCLUDE_PATH .|' build/visl-trace-*.h
-modules="visl.o"
+modules="visl.o vim2m.o"
 for helper in v4l2-mem2mem v4l2-h264 v4l2-vp9; do
     if ! modinfo -k "$kver" "$helper" >/dev/null 2>&1; then
         cp "$top/drivers/media/v4l2-core/$helper.c" build/

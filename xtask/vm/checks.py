@@ -459,11 +459,29 @@ url = "rtsp://127.0.0.1:8554/h264"
 name = "software"
 url = "rtsp://127.0.0.1:8554/h264"
 decoder = "avdec_h264"
+
+# Raw output from the webcams: vim2m's converter (v4l2convert) by itself, and the software one.
+[[camera]]
+name = "converted"
+url = "/dev/video0"
+format = "rgb"
+max_fps = 5
+
+[[camera]]
+name = "soft_converted"
+url = "/dev/video1"
+format = "rgb"
+converter = "videoconvertscale"
+max_fps = 5
 """
 
 
 def decoder_checks():
+    vivid()  # fresh webcams for the raw cameras: no fault left injected by the replug part
     log(f"visl: {visl()}")
+    sh("modprobe", "vim2m")
+    log(f"vim2m: {wait_for('vim2m video node', lambda: node_named('vim2m'), 20)}")
+    sh("udevadm", "settle")
     fake = subprocess.Popen(
         [f"{PAYLOAD}/fake_cameras", "--port", "8554", "h264=h264:320x240@10"],
         stdout=subprocess.PIPE,
@@ -486,6 +504,8 @@ def decoder_checks():
             check("camd picks v4l2slh264dec by itself", lambda: picked_decoder(d), d)
             check("decoder override uses the software decoder", lambda: overridden(d), d)
             check("camd probe lists v4l2slh264dec as hardware, picked", probe_lists_decoder)
+            check("camd picks v4l2convert for a raw webcam", lambda: converted(d), d)
+            check("camd probe lists v4l2convert for rgb, picked", probe_lists_converter)
         finally:
             d.stop()
     finally:
@@ -509,6 +529,55 @@ def overridden(d):
     if c.get("decoder") != "avdec_h264":
         raise CheckFailed(f"decoder {c.get('decoder')!r} with decoder = \"avdec_h264\"")
     return short(c)
+
+
+def rgb_row(ring, y, xs):
+    """Pixels (R, G, B) at columns `xs` of row `y` of a ring's latest RGB frame, by its layout."""
+    sys.path.insert(0, "/usr/lib/python3/dist-packages")
+    import camd_ring  # noqa: PLC0415 (installed by the tarball, not at import time)
+
+    with camd_ring.Reader(ring) as reader:
+        info = reader.info
+        got = reader.copy_latest()
+    if got is None:
+        raise CheckFailed(f"{ring} holds no frame")
+    meta, data = got
+    stride = len(data) // meta.height
+    if info.codec != 3 or len(data) != stride * meta.height or stride < meta.width * 3:
+        raise CheckFailed(f"{ring}: codec {info.codec}, {len(data)} bytes for {meta.width}x{meta.height}")
+    return [tuple(data[y * stride + 3 * x : y * stride + 3 * x + 3]) for x in xs]
+
+
+def converted(d):
+    """vim2m converts vivid's YUYV to RGB: its pixels match the software converter's of the
+    same pattern on the other webcam (vivid's colour bars), bar by bar."""
+    c = d.wait_state("converted", "ok")
+    soft = d.wait_state("soft_converted", "ok")
+    if c.get("encoder") != "v4l2convert":
+        raise CheckFailed(f"converter {c.get('encoder')!r}, expected v4l2convert: {short(c)}")
+    if soft.get("encoder") != "videoconvertscale":
+        raise CheckFailed(f"override gave {soft.get('encoder')!r}: {short(soft)}")
+    rate = d.frames_advance("converted", 3.0)
+    xs = [20 + 40 * i for i in range(8)]
+    hard = rgb_row(f"{d.dir}/converted.ring", 60, xs)
+    software = rgb_row(f"{d.dir}/soft_converted.ring", 60, xs)
+    if len(set(hard)) < 4:
+        raise CheckFailed(f"vim2m's frame is not vivid's bars: {hard}")
+    far = [(h, s) for h, s in zip(hard, software) if max(abs(a - b) for a, b in zip(h, s)) > 40]
+    if far:
+        raise CheckFailed(f"v4l2convert and videoconvertscale differ: {far} (all: {hard} vs {software})")
+    return f"{short(c)}, {rate:.1f} frames/s; bars {hard}"
+
+
+def probe_lists_converter():
+    report = json.loads(sh("camd", "probe", "--format", "json").stdout)
+    rgb = report["gstreamer"]["converters"]["RGB"]
+    entry = next((e for e in rgb["candidates"] if e["name"] == "v4l2convert"), None)
+    if not entry or not entry.get("hardware") or not entry.get("present"):
+        raise CheckFailed(f"v4l2convert not listed as present hardware: {json.dumps(rgb)[:600]}")
+    if rgb.get("picked") != "v4l2convert":
+        raise CheckFailed(f"probe picks {rgb.get('picked')!r} for rgb")
+    return json.dumps(entry)
 
 
 def probe_lists_decoder():

@@ -361,11 +361,18 @@ pub fn build(
             } else {
                 Codec::Raw
             };
-            // The device already delivers the requested size: only a rate limit reshapes.
-            let tail_config = CameraConfig {
-                width: None,
-                height: None,
-                ..config.clone()
+            // A device that delivers the requested size needs no scaler (its MJPEG passes
+            // through); one that does not offer it is scaled to it. Raw output always names
+            // the size: the ring's frames are exactly that.
+            let exact = wanted == Some((choice.width, choice.height));
+            let tail_config = if exact && !config.format.is_raw() {
+                CameraConfig {
+                    width: None,
+                    height: None,
+                    ..config.clone()
+                }
+            } else {
+                config.clone()
             };
             let mut chosen = link_fixed_head(
                 &pipeline,

@@ -4,20 +4,76 @@
 //! capabilities with the `v4l` crate (feature `v4l2`, on by default).
 //!
 //! The rule: the device must be a video capture node (not a metadata node, not an output);
-//! MJPEG at the requested size if the device offers it (camd then passes the camera's JPEG
-//! through); otherwise a raw format at that size, encoded to JPEG; otherwise an error that lists
-//! what the device offers. With no size requested, the largest MJPEG size, else the largest raw.
+//! MJPEG at the requested size if the device offers it; otherwise a raw format at that size;
+//! otherwise the smallest size that covers the requested one (MJPEG, then raw), else the
+//! largest, which the pipeline then scales to the requested size (a model's 640x640 from a
+//! webcam's 1280x720); an error that lists what the device offers when it has no MJPEG or raw
+//! format at all. With no size requested, the largest MJPEG size, else the largest raw. Sizes
+//! are the device's discrete sizes or its ranges (stepwise, as memory-to-memory devices and
+//! some webcams give them), never expanded into every size of a range.
 
 use camd::error::{Error, Kind, Result};
 use std::fmt;
 use std::path::Path;
 
-/// One pixel format and the discrete sizes the device offers for it.
+/// One pixel format and the sizes the device offers for it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Format {
     /// FourCC: `MJPG`, `YUYV`, `NV12`, ...
     pub fourcc: String,
+    /// Discrete sizes.
     pub sizes: Vec<(u32, u32)>,
+    /// Ranges (V4L2's stepwise and continuous frame sizes).
+    pub ranges: Vec<SizeRange>,
+}
+
+/// Every size from `min` to `max` in steps of `step` (each side on its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SizeRange {
+    pub min: (u32, u32),
+    pub max: (u32, u32),
+    pub step: (u32, u32),
+}
+
+impl SizeRange {
+    /// The smallest size of the range at least `wanted` on each side, if there is one.
+    fn covering(&self, wanted: (u32, u32)) -> Option<(u32, u32)> {
+        let side = |want: u32, min: u32, max: u32, step: u32| {
+            let at = want.max(min);
+            let step = step.max(1);
+            let at = min + (at - min).div_ceil(step) * step;
+            (at <= max).then_some(at)
+        };
+        Some((
+            side(wanted.0, self.min.0, self.max.0, self.step.0)?,
+            side(wanted.1, self.min.1, self.max.1, self.step.1)?,
+        ))
+    }
+}
+
+impl Format {
+    /// The sizes worth asking for: the discrete ones and each range's largest.
+    fn candidates(&self) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.sizes
+            .iter()
+            .copied()
+            .chain(self.ranges.iter().map(|r| r.max))
+    }
+
+    /// The smallest size at least `wanted` on each side (exactly `wanted` if offered).
+    fn covering(&self, wanted: (u32, u32)) -> Option<(u32, u32)> {
+        let discrete = self
+            .sizes
+            .iter()
+            .copied()
+            .filter(|&(w, h)| w >= wanted.0 && h >= wanted.1);
+        let ranged = self.ranges.iter().filter_map(|r| r.covering(wanted));
+        discrete.chain(ranged).min_by_key(|&(w, h)| area((w, h)))
+    }
+}
+
+fn area((w, h): (u32, u32)) -> u64 {
+    u64::from(w) * u64::from(h)
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,6 +116,16 @@ impl Choice {
     /// Why `choose_format` chose this, for the log: the rule applied to what was asked.
     pub fn reason(&self, wanted: Option<(u32, u32)>) -> String {
         let size = format!("{}x{}", self.width, self.height);
+        if let Some((w, h)) = wanted.filter(|&w| w != (self.width, self.height)) {
+            let what = if self.is_mjpeg() {
+                "MJPEG".to_owned()
+            } else {
+                self.fourcc.clone()
+            };
+            return format!(
+                "no MJPEG or raw format at {w}x{h}: capturing {what} {size} and scaling it"
+            );
+        }
         match (self.is_mjpeg(), wanted) {
             (true, Some(_)) => format!("MJPEG at {size} offered: its JPEG passes through"),
             (true, None) => format!("MJPEG offered, largest size {size}: its JPEG passes through"),
@@ -88,8 +154,15 @@ const RAW_FORMATS: &[&str] = &["YUYV", "NV12", "UYVY", "I420", "YU12", "RGB3", "
 
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sizes: Vec<String> = self.sizes.iter().map(|(w, h)| format!("{w}x{h}")).collect();
-        write!(f, "{} {}", self.fourcc, sizes.join(" "))
+        let sizes = self.sizes.iter().map(|(w, h)| format!("{w}x{h}"));
+        let ranges = self.ranges.iter().map(|r| {
+            format!(
+                "{}x{}-{}x{} (step {}x{})",
+                r.min.0, r.min.1, r.max.0, r.max.1, r.step.0, r.step.1
+            )
+        });
+        let all: Vec<String> = sizes.chain(ranges).collect();
+        write!(f, "{} {}", self.fourcc, all.join(" "))
     }
 }
 
@@ -112,26 +185,41 @@ pub fn choose_format(
             format!("{name} ({}) is {what}", caps.card),
         ));
     }
-    let pick = |fourcc: &str| -> Option<Choice> {
-        let format = caps.formats.iter().find(|f| f.fourcc == fourcc)?;
-        let size = match wanted {
-            Some(size) => format.sizes.iter().copied().find(|s| *s == size)?,
-            None => format
-                .sizes
-                .iter()
-                .copied()
-                .max_by_key(|(w, h)| u64::from(*w) * u64::from(*h))?,
-        };
-        Some(Choice {
-            fourcc: fourcc.into(),
-            width: size.0,
-            height: size.1,
-        })
+    // MJPEG first, then the raw formats in camd's order.
+    let formats: Vec<&Format> = std::iter::once("MJPG")
+        .chain(RAW_FORMATS.iter().copied())
+        .filter_map(|fourcc| caps.formats.iter().find(|f| f.fourcc == fourcc))
+        .collect();
+    let choice = |format: &Format, (width, height): (u32, u32)| Choice {
+        fourcc: format.fourcc.clone(),
+        width,
+        height,
     };
-    if let Some(choice) = pick("MJPG") {
-        return Ok(choice);
-    }
-    if let Some(choice) = RAW_FORMATS.iter().find_map(|f| pick(f)) {
+    let largest = |format: &&Format| format.candidates().max_by_key(|&s| area(s));
+    let found = match wanted {
+        // Exactly the size (MJPEG, then raw), else the smallest that covers it, else the largest.
+        Some(size) => formats
+            .iter()
+            .find_map(|f| {
+                f.covering(size)
+                    .filter(|&s| s == size)
+                    .map(|s| choice(f, s))
+            })
+            .or_else(|| {
+                formats
+                    .iter()
+                    .find_map(|f| f.covering(size).map(|s| choice(f, s)))
+            })
+            .or_else(|| {
+                formats
+                    .iter()
+                    .find_map(|f| largest(f).map(|s| choice(f, s)))
+            }),
+        None => formats
+            .iter()
+            .find_map(|f| largest(f).map(|s| choice(f, s))),
+    };
+    if let Some(choice) = found {
         return Ok(choice);
     }
     let offered: Vec<String> = caps.formats.iter().map(Format::to_string).collect();
@@ -193,12 +281,23 @@ pub fn probe(device: &Path) -> Result<DeviceCaps> {
     {
         let fourcc = desc.fourcc.str().unwrap_or("????").to_owned();
         let mut sizes = Vec::new();
+        let mut ranges = Vec::new();
         for size in dev.enum_framesizes(desc.fourcc).unwrap_or_default() {
-            for discrete in size.size.to_discrete() {
-                sizes.push((discrete.width, discrete.height));
+            match size.size {
+                v4l::framesize::FrameSizeEnum::Discrete(d) => sizes.push((d.width, d.height)),
+                // Not expanded: vim2m's range is 4389 sizes per format.
+                v4l::framesize::FrameSizeEnum::Stepwise(r) => ranges.push(SizeRange {
+                    min: (r.min_width, r.min_height),
+                    max: (r.max_width, r.max_height),
+                    step: (r.step_width, r.step_height),
+                }),
             }
         }
-        formats.push(Format { fourcc, sizes });
+        formats.push(Format {
+            fourcc,
+            sizes,
+            ranges,
+        });
     }
     Ok(DeviceCaps {
         driver: caps.driver,

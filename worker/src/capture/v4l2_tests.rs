@@ -15,10 +15,12 @@ fn uvc_webcam() -> DeviceCaps {
             Format {
                 fourcc: "YUYV".into(),
                 sizes: vec![(640, 480), (160, 90), (320, 240), (1280, 720), (1920, 1080)],
+                ranges: vec![],
             },
             Format {
                 fourcc: "MJPG".into(),
                 sizes: vec![(640, 480), (320, 240), (1280, 720), (1920, 1080)],
+                ranges: vec![],
             },
         ],
     }
@@ -32,6 +34,7 @@ fn uvc_metadata_node() -> DeviceCaps {
         formats: vec![Format {
             fourcc: "UVCH".into(),
             sizes: vec![],
+            ranges: vec![],
         }],
         ..uvc_webcam()
     }
@@ -48,6 +51,7 @@ fn yuyv_only() -> DeviceCaps {
         formats: vec![Format {
             fourcc: "YUYV".into(),
             sizes: vec![(640, 480), (352, 288), (320, 240)],
+            ranges: vec![],
         }],
     }
 }
@@ -126,12 +130,74 @@ fn a_metadata_node_is_refused_with_a_hint() {
 }
 
 #[test]
-fn a_size_nobody_offers_lists_what_is_offered() {
-    let err = choose_format(dev(), &yuyv_only(), Some((1280, 720)))
+fn a_size_not_offered_is_captured_larger_and_scaled() {
+    let yuyv = |width, height| Choice {
+        fourcc: "YUYV".into(),
+        width,
+        height,
+    };
+    // Nothing covers 1280x720: the largest, scaled up.
+    let choice = choose_format(dev(), &yuyv_only(), Some((1280, 720))).unwrap();
+    assert_eq!(choice, yuyv(640, 480));
+    assert_eq!(
+        choice.reason(Some((1280, 720))),
+        "no MJPEG or raw format at 1280x720: capturing YUYV 640x480 and scaling it"
+    );
+    // A model's square: the smallest size that covers it, MJPEG first.
+    let mjpeg = choose_format(dev(), &uvc_webcam(), Some((300, 300))).unwrap();
+    assert_eq!(
+        (mjpeg.fourcc.as_str(), mjpeg.width, mjpeg.height),
+        ("MJPG", 640, 480)
+    );
+    assert_eq!(
+        choose_format(dev(), &yuyv_only(), Some((330, 250))).unwrap(),
+        yuyv(352, 288)
+    );
+}
+
+/// A memory-to-memory-like range (vim2m: 32x32 to 640x480 in steps of 8): the size asked for
+/// if it is on the steps, else the next one up; never a list of every size.
+#[test]
+fn ranges_of_sizes_are_matched_not_expanded() {
+    let caps = DeviceCaps {
+        formats: vec![Format {
+            fourcc: "YUYV".into(),
+            sizes: vec![],
+            ranges: vec![SizeRange {
+                min: (32, 32),
+                max: (640, 480),
+                step: (8, 8),
+            }],
+        }],
+        ..yuyv_only()
+    };
+    let pick = |size| {
+        let c = choose_format(dev(), &caps, size).unwrap();
+        (c.width, c.height)
+    };
+    assert_eq!(pick(Some((320, 240))), (320, 240));
+    assert_eq!(pick(Some((322, 237))), (328, 240));
+    assert_eq!(pick(Some((16, 16))), (32, 32));
+    assert_eq!(pick(Some((1280, 720))), (640, 480));
+    assert_eq!(pick(None), (640, 480));
+    assert_eq!(caps.formats[0].to_string(), "YUYV 32x32-640x480 (step 8x8)");
+}
+
+#[test]
+fn a_device_without_mjpeg_or_raw_lists_what_it_offers() {
+    let caps = DeviceCaps {
+        formats: vec![Format {
+            fourcc: "H264".into(),
+            sizes: vec![(1280, 720)],
+            ranges: vec![],
+        }],
+        ..yuyv_only()
+    };
+    let err = choose_format(dev(), &caps, Some((640, 360)))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("no MJPEG or raw format at 1280x720"), "{err}");
-    assert!(err.contains("YUYV 640x480 352x288 320x240"), "{err}");
+    assert!(err.contains("no MJPEG or raw format at 640x360"), "{err}");
+    assert!(err.contains("H264 1280x720"), "{err}");
 }
 
 #[test]
