@@ -104,16 +104,25 @@ pub const CONVERTER_CANDIDATES: &[&str] = &[
 /// device offers; Jetson's nvvidconv gives RGBA/BGRx, not packed RGB, so it is passed over for
 /// `rgb` and `bgr`.
 pub fn can_output(name: &str, format: &str) -> bool {
+    pad_takes(name, gstreamer::PadDirection::Src, format)
+}
+
+/// Whether the element's sink pad template takes system-memory `video/x-raw` in `format`.
+pub fn can_input(name: &str, format: &str) -> bool {
+    pad_takes(name, gstreamer::PadDirection::Sink, format)
+}
+
+fn pad_takes(name: &str, direction: gstreamer::PadDirection, format: &str) -> bool {
     let Some(factory) = gstreamer::ElementFactory::find(name) else {
         return false;
     };
     let wanted = gstreamer::Caps::builder("video/x-raw")
         .field("format", format)
         .build();
-    factory.static_pad_templates().iter().any(|template| {
-        template.direction() == gstreamer::PadDirection::Src
-            && template.caps().can_intersect(&wanted)
-    })
+    factory
+        .static_pad_templates()
+        .iter()
+        .any(|template| template.direction() == direction && template.caps().can_intersect(&wanted))
 }
 
 /// Whether the element can letterbox (it has videoscale's `add-borders` property).

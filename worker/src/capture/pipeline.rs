@@ -313,20 +313,28 @@ pub fn build(
                 if !is_video {
                     return;
                 }
-                let result = build_tail(&pipeline, &config, Codec::Raw, None, &target, generation)
-                    .and_then(|(sink, chosen)| {
-                        let sink_pad = sink
-                            .static_pad("sink")
-                            .ok_or_else(|| Error::new(Kind::Element, "no sink pad"))?;
-                        pad.link(&sink_pad).map_err(|e| {
-                            Error::new(
-                                Kind::Element,
-                                format!("cannot link the decoded video: {e:?}"),
-                            )
-                        })?;
-                        record_chosen(&target, &chosen);
-                        Ok(())
-                    });
+                let result = build_tail(
+                    &pipeline,
+                    &config,
+                    Codec::Raw,
+                    None,
+                    None,
+                    &target,
+                    generation,
+                )
+                .and_then(|(sink, chosen)| {
+                    let sink_pad = sink
+                        .static_pad("sink")
+                        .ok_or_else(|| Error::new(Kind::Element, "no sink pad"))?;
+                    pad.link(&sink_pad).map_err(|e| {
+                        Error::new(
+                            Kind::Element,
+                            format!("cannot link the decoded video: {e:?}"),
+                        )
+                    })?;
+                    record_chosen(&target, &chosen);
+                    Ok(())
+                });
                 if let Err(error) = result {
                     target.fail(generation, error);
                 }
@@ -335,7 +343,12 @@ pub fn build(
         Source::V4l2 { device } => {
             let device_caps = super::v4l2::probe(device)?;
             let wanted = config.width.zip(config.height);
-            let choice = super::v4l2::choose_format(device, &device_caps, wanted)?;
+            let choice = super::v4l2::choose_format(
+                device,
+                &device_caps,
+                wanted,
+                super::v4l2::fourcc_of(config.format),
+            )?;
             log::info!(
                 "camera {}: {} ({}, {}): {}",
                 config.name,
@@ -401,10 +414,23 @@ fn link_fixed_head(
     target: &Arc<FrameTarget>,
     generation: u64,
 ) -> Result<Chosen> {
+    // A raw head's pixel format is what a raw output's converter must take in.
+    let input_format = caps
+        .structure(0)
+        .filter(|s| s.name() == "video/x-raw")
+        .and_then(|s| s.get::<String>("format").ok());
     let filter = caps_filter(caps)?;
     add(pipeline, &[src, &filter])?;
     link(src, &filter)?;
-    let (sink, chosen) = build_tail(pipeline, config, codec, None, target, generation)?;
+    let (sink, chosen) = build_tail(
+        pipeline,
+        config,
+        codec,
+        input_format.as_deref(),
+        None,
+        target,
+        generation,
+    )?;
     link(&filter, &sink)?;
     Ok(chosen)
 }
@@ -450,7 +476,15 @@ fn link_rtsp_pad(
         clean_frames::configure_depayloader(&depay);
     }
     add(pipeline, &[&depay])?;
-    let (sink, chosen) = build_tail(pipeline, config, codec, Some(&depay), target, generation)?;
+    let (sink, chosen) = build_tail(
+        pipeline,
+        config,
+        codec,
+        None,
+        Some(&depay),
+        target,
+        generation,
+    )?;
     link(&depay, &sink)?;
     start(&depay)?;
     let depay_sink = depay
@@ -563,6 +597,7 @@ fn build_tail(
     pipeline: &gst::Pipeline,
     config: &CameraConfig,
     codec: Codec,
+    input_format: Option<&str>,
     entry: Option<&gst::Element>,
     target: &Arc<FrameTarget>,
     generation: u64,
@@ -647,7 +682,9 @@ fn build_tail(
                 chain.push(caps_filter(output_caps(width, height, None))?);
             }
             Step::Raw(format) => {
-                let converter = raw_converter(config, format)?;
+                // Decoded frames' format is the decoder's choice: only a raw head's is known.
+                let input = input_format.filter(|_| !decoded);
+                let converter = raw_converter(config, format, input)?;
                 let element = make(&converter)?;
                 chain.push(resized(element, config));
                 chain.push(caps_filter(output_caps(
@@ -727,9 +764,10 @@ fn build_tail(
 }
 
 /// The converter of a raw camera: the configured one (which must exist, and letterbox if
-/// asked to), else the first candidate that can give `format` (by its source pad template)
-/// and, for `letterbox`, add borders.
-fn raw_converter(config: &CameraConfig, format: RingCodec) -> Result<String> {
+/// asked to), else the first candidate that can give `format` (by its source pad template),
+/// take `input` when the head's format is known (a raw webcam's; vim2m takes no YUYV), and,
+/// for `letterbox`, add borders.
+fn raw_converter(config: &CameraConfig, format: RingCodec, input: Option<&str>) -> Result<String> {
     let letterbox = config.resize == Resize::Letterbox;
     let gst_format = video_format(format).unwrap_or_default();
     if let Some(wanted) = config.converter.as_deref() {
@@ -752,6 +790,7 @@ fn raw_converter(config: &CameraConfig, format: RingCodec) -> Result<String> {
         |name| {
             elements::registry_has(name)
                 && elements::can_output(name, gst_format)
+                && input.map_or(true, |input| elements::can_input(name, input))
                 && (!letterbox || elements::adds_borders(name))
         },
     )

@@ -144,8 +144,21 @@ impl Choice {
     pub fn gst_raw_format(&self) -> &str {
         match self.fourcc.as_str() {
             "YUYV" => "YUY2",
+            "RGB3" => "RGB",
+            "BGR3" => "BGR",
+            "YU12" => "I420",
             other => other,
         }
+    }
+}
+
+/// The V4L2 FourCC of a raw ring format: what a webcam delivering it needs no conversion from.
+pub fn fourcc_of(format: camd_ring::Codec) -> Option<&'static str> {
+    match format {
+        camd_ring::Codec::Rgb => Some("RGB3"),
+        camd_ring::Codec::Bgr => Some("BGR3"),
+        camd_ring::Codec::Nv12 => Some("NV12"),
+        camd_ring::Codec::Jpeg => None,
     }
 }
 
@@ -168,10 +181,14 @@ impl fmt::Display for Format {
 
 /// Picks the format for `wanted` size (or the best available); the error names the device and
 /// says what it offers.
+///
+/// `raw_first`: a raw FourCC to prefer to every other format, MJPEG included: the ring's own
+/// pixel format (`RGB3` for `format = "rgb"`), which then needs no decode and no conversion.
 pub fn choose_format(
     device: &Path,
     caps: &DeviceCaps,
     wanted: Option<(u32, u32)>,
+    raw_first: Option<&str>,
 ) -> Result<Choice> {
     let name = device.display();
     if !caps.video_capture {
@@ -186,7 +203,9 @@ pub fn choose_format(
         ));
     }
     // MJPEG first, then the raw formats in camd's order.
-    let formats: Vec<&Format> = std::iter::once("MJPG")
+    let formats: Vec<&Format> = raw_first
+        .into_iter()
+        .chain(std::iter::once("MJPG"))
         .chain(RAW_FORMATS.iter().copied())
         .filter_map(|fourcc| caps.formats.iter().find(|f| f.fourcc == fourcc))
         .collect();

@@ -62,7 +62,7 @@ fn dev() -> &'static Path {
 
 #[test]
 fn mjpeg_at_the_requested_size_when_offered() {
-    let choice = choose_format(dev(), &uvc_webcam(), Some((1280, 720))).unwrap();
+    let choice = choose_format(dev(), &uvc_webcam(), Some((1280, 720)), None).unwrap();
     assert_eq!(
         choice,
         Choice {
@@ -82,7 +82,7 @@ fn mjpeg_at_the_requested_size_when_offered() {
 #[test]
 fn the_largest_mjpeg_when_no_size_is_asked() {
     assert_eq!(
-        choose_format(dev(), &uvc_webcam(), None).unwrap(),
+        choose_format(dev(), &uvc_webcam(), None, None).unwrap(),
         Choice {
             fourcc: "MJPG".into(),
             width: 1920,
@@ -93,7 +93,7 @@ fn the_largest_mjpeg_when_no_size_is_asked() {
 
 #[test]
 fn raw_when_mjpeg_lacks_the_size() {
-    let choice = choose_format(dev(), &uvc_webcam(), Some((160, 90))).unwrap();
+    let choice = choose_format(dev(), &uvc_webcam(), Some((160, 90)), None).unwrap();
     assert_eq!(
         choice,
         Choice {
@@ -109,7 +109,7 @@ fn raw_when_mjpeg_lacks_the_size() {
         "no MJPEG at 160x90: capturing YUYV 160x90 and encoding JPEG"
     );
     assert_eq!(
-        choose_format(dev(), &yuyv_only(), None).unwrap(),
+        choose_format(dev(), &yuyv_only(), None, None).unwrap(),
         Choice {
             fourcc: "YUYV".into(),
             width: 640,
@@ -120,7 +120,7 @@ fn raw_when_mjpeg_lacks_the_size() {
 
 #[test]
 fn a_metadata_node_is_refused_with_a_hint() {
-    let err = choose_format(Path::new("/dev/video1"), &uvc_metadata_node(), None)
+    let err = choose_format(Path::new("/dev/video1"), &uvc_metadata_node(), None, None)
         .unwrap_err()
         .to_string();
     assert!(
@@ -137,20 +137,20 @@ fn a_size_not_offered_is_captured_larger_and_scaled() {
         height,
     };
     // Nothing covers 1280x720: the largest, scaled up.
-    let choice = choose_format(dev(), &yuyv_only(), Some((1280, 720))).unwrap();
+    let choice = choose_format(dev(), &yuyv_only(), Some((1280, 720)), None).unwrap();
     assert_eq!(choice, yuyv(640, 480));
     assert_eq!(
         choice.reason(Some((1280, 720))),
         "no MJPEG or raw format at 1280x720: capturing YUYV 640x480 and scaling it"
     );
     // A model's square: the smallest size that covers it, MJPEG first.
-    let mjpeg = choose_format(dev(), &uvc_webcam(), Some((300, 300))).unwrap();
+    let mjpeg = choose_format(dev(), &uvc_webcam(), Some((300, 300)), None).unwrap();
     assert_eq!(
         (mjpeg.fourcc.as_str(), mjpeg.width, mjpeg.height),
         ("MJPG", 640, 480)
     );
     assert_eq!(
-        choose_format(dev(), &yuyv_only(), Some((330, 250))).unwrap(),
+        choose_format(dev(), &yuyv_only(), Some((330, 250)), None).unwrap(),
         yuyv(352, 288)
     );
 }
@@ -172,7 +172,7 @@ fn ranges_of_sizes_are_matched_not_expanded() {
         ..yuyv_only()
     };
     let pick = |size| {
-        let c = choose_format(dev(), &caps, size).unwrap();
+        let c = choose_format(dev(), &caps, size, None).unwrap();
         (c.width, c.height)
     };
     assert_eq!(pick(Some((320, 240))), (320, 240));
@@ -193,7 +193,7 @@ fn a_device_without_mjpeg_or_raw_lists_what_it_offers() {
         }],
         ..yuyv_only()
     };
-    let err = choose_format(dev(), &caps, Some((640, 360)))
+    let err = choose_format(dev(), &caps, Some((640, 360)), None)
         .unwrap_err()
         .to_string();
     assert!(err.contains("no MJPEG or raw format at 640x360"), "{err}");
@@ -214,4 +214,24 @@ fn a_missing_device_is_named() {
 fn a_file_that_is_not_a_v4l2_device_is_named() {
     let err = probe(Path::new("/dev/null")).unwrap_err().to_string();
     assert!(err.starts_with("/dev/null is not a V4L2 device"), "{err}");
+}
+
+/// A raw camera (`format = "rgb"`) takes the webcam's own RGB when it has it at the size, before
+/// MJPEG: no decode, no conversion.
+#[test]
+fn the_rings_own_raw_format_comes_first() {
+    let mut caps = uvc_webcam();
+    caps.formats.push(Format {
+        fourcc: "RGB3".into(),
+        sizes: vec![(640, 480)],
+        ranges: vec![],
+    });
+    let rgb = fourcc_of(camd_ring::Codec::Rgb);
+    let choice = choose_format(dev(), &caps, Some((640, 480)), rgb).unwrap();
+    assert_eq!(
+        (choice.fourcc.as_str(), choice.gst_raw_format()),
+        ("RGB3", "RGB")
+    );
+    let jpeg = choose_format(dev(), &caps, Some((640, 480)), None).unwrap();
+    assert_eq!(jpeg.fourcc, "MJPG", "a JPEG camera keeps MJPEG first");
 }
