@@ -150,7 +150,7 @@ pub const INVENTORY: &[Element] = &[
     e("nvvidconv", JETSON, &[Capture]),
     e("imxvideoconvert_g2d", G2D, &[Capture]),
     e("vapostproc", VA, &[Capture]),
-    e("videoconvertscale", BASE, &[Capture]),
+    e("videoconvertscale", BASE, &[Capture, Tests]),
     // `camd snapshot` of a raw camera: appsrc ! videoconvert ! pngenc|jpegenc (worker/src/still.rs).
     e("pngenc", GOOD, &[Capture]),
     // Inside rtspsrc: the RTP session manager and the UDP transport.
