@@ -81,7 +81,7 @@ fn raw_frames_hold_the_pattern_in_each_format() {
         let s = status(&reader).status;
         assert_eq!(
             (s.input_codec.as_str(), s.encoder.as_str()),
-            ("raw", "videoconvertscale"),
+            ("raw", "videoscale+videoconvert"),
             "{name}: the converter is the status's encoder"
         );
     }

@@ -406,7 +406,7 @@ mod tests {
                 "v4l2slh264dec",
                 "jpegenc",
                 "nvvidconv",
-                "videoconvertscale",
+                "videoscale",
             ]
             .contains(&n)
         };
@@ -418,8 +418,8 @@ mod tests {
             converters,
             [
                 ("NV12", Some("nvvidconv")),
-                ("RGB", Some("videoconvertscale")),
-                ("BGR", Some("videoconvertscale"))
+                ("RGB", Some("videoscale")),
+                ("BGR", Some("videoscale"))
             ]
         );
         let h264 = &gst.decoders[0];

@@ -89,15 +89,19 @@ pub const ENCODER_CANDIDATES: &[&str] = &[
 
 /// Scalers and colour converters for raw output, by priority: V4L2 memory-to-memory
 /// converters (i.MX8 ISI/PXP, Rockchip RGA, and others with a mainline m2m driver), NVIDIA
-/// Jetson, NXP's G2D, VA-API, then GStreamer's software `videoconvertscale` (scale and convert
-/// in one pass).
+/// Jetson, NXP's G2D, VA-API, then software ([`SOFTWARE_CONVERTER`]).
 pub const CONVERTER_CANDIDATES: &[&str] = &[
     "v4l2convert",
     "nvvidconv",
     "imxvideoconvert_g2d",
     "vapostproc",
-    "videoconvertscale",
+    SOFTWARE_CONVERTER,
 ];
+
+/// The software converter: `videoscale` then `videoconvert`, scaling in the decoder's YUV
+/// before converting at the output's size (a `converter` override may name
+/// `videoconvertscale`, which does both in one, slower, pass).
+pub const SOFTWARE_CONVERTER: &str = "videoscale";
 
 /// Whether the element's source pad template says it can give system-memory `video/x-raw`
 /// in `format` (GStreamer's name: NV12, RGB, BGR). A V4L2 converter's template is what its
@@ -141,6 +145,7 @@ const SOFTWARE: &[&str] = &[
     "libde265dec",
     "jpegdec",
     "jpegenc",
+    SOFTWARE_CONVERTER,
     "videoconvertscale",
 ];
 

@@ -685,14 +685,23 @@ fn build_tail(
                 // Decoded frames' format is the decoder's choice: only a raw head's is known.
                 let input = input_format.filter(|_| !decoded);
                 let converter = raw_converter(config, format, input)?;
-                let element = make(&converter)?;
-                chain.push(resized(element, config));
+                if converter == elements::SOFTWARE_CONVERTER {
+                    // In two steps: scaled in the decoder's YUV first, then converted at the
+                    // output's size (one videoconvertscale pass cost 1.7 times as much:
+                    // `cargo xtask bench pixels`, raw_bare against raw_two_step_bare).
+                    chain.push(resized(make("videoscale")?, config));
+                    chain.push(caps_filter(output_caps(config.width, config.height, None))?);
+                    chain.push(make("videoconvert")?);
+                    chosen.encoder = "videoscale+videoconvert".into();
+                } else {
+                    chain.push(resized(make(&converter)?, config));
+                    chosen.encoder = converter;
+                }
                 chain.push(caps_filter(output_caps(
                     config.width,
                     config.height,
                     Some(format),
                 ))?);
-                chosen.encoder = converter;
                 chosen.raw_output = true;
             }
             Step::Convert => chain.push(make("videoconvert")?),
