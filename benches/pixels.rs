@@ -48,8 +48,8 @@
 use camd_test_support as support;
 
 use support::processes::{
-    self, python, read_lines, reap, signal, stdout_lines, tail, until_ready, CpuWindow, Options,
-    Timing,
+    self, python, read_lines, reap, start_camd, stdout_lines, stop_camd, tail, until_ready,
+    CpuWindow, Options, Timing,
 };
 
 use gstreamer as gst;
@@ -435,28 +435,14 @@ fn run_camd(
 ) -> Result<Measured, String> {
     let dir = work_dir(key);
     let run_dir = dir.join("run");
-    let mut config = format!(
-        "[daemon]\nruntime_dir = \"{}\"\n\n[daemon.defaults]\ntransport = \"tcp\"\n{settings}",
-        run_dir.display()
-    );
-    for name in names() {
-        config += &format!("\n[[camera]]\nname = \"{name}\"\nurl = \"{url}\"\n");
-    }
-    std::fs::write(dir.join("camd.toml"), config).unwrap();
     let log = dir.join("camd.log");
-    let mut camd = support::daemon::run_command(&dir.join("camd.toml"), "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .map_err(|e| format!("camd: {e}"))?;
-    let stop_camd = |camd: &mut Child| {
-        let workers = support::daemon::children_of(camd.id());
-        signal(camd.id() as i32, libc::SIGTERM);
-        reap(camd, Duration::from_secs(10), camd.id() as i32);
-        for (pid, _) in workers {
-            signal(pid as i32, libc::SIGKILL);
-        }
-    };
+    let mut camd = start_camd(
+        &dir,
+        "",
+        &format!("transport = \"tcp\"\n{settings}"),
+        &names(),
+        url,
+    )?;
 
     // The supervisor makes the rings before it starts the workers.
     let paths: Vec<PathBuf> = names()

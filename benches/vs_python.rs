@@ -26,7 +26,8 @@
 use camd_test_support as support;
 
 use support::processes::{
-    self, python, read_lines, reap, signal, stdout_lines, tail, until_ready, Options, Timing,
+    self, python, read_lines, reap, signal, start_camd, stdout_lines, stop_camd, tail, until_ready,
+    Options, Timing,
 };
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -36,7 +37,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-const CAMD: &str = env!("CARGO_BIN_EXE_camd");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const CAMERAS: usize = 8;
 const PER_PROCESS: usize = 4;
@@ -294,21 +294,14 @@ fn window(
 fn run_camd(url: &str, timing: &Timing) -> Result<Measured, String> {
     let dir = work_dir(Side::Camd);
     let run_dir = dir.join("run");
-    let mut config = format!(
-        "[daemon]\nruntime_dir = \"{}\"\ncameras_per_worker = {PER_PROCESS}\n\n\
-         [daemon.defaults]\njpeg_quality = {QUALITY}\ntransport = \"tcp\"\n",
-        run_dir.display()
-    );
-    for name in names() {
-        config += &format!("\n[[camera]]\nname = \"{name}\"\nurl = \"{url}\"\n");
-    }
-    std::fs::write(dir.join("camd.toml"), config).unwrap();
     let log = dir.join("camd.log");
-    let mut camd = support::daemon::run_command(&dir.join("camd.toml"), "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .map_err(|e| format!("{CAMD}: {e}"))?;
+    let mut camd = start_camd(
+        &dir,
+        &format!("cameras_per_worker = {PER_PROCESS}\n"),
+        &format!("jpeg_quality = {QUALITY}\ntransport = \"tcp\"\n"),
+        &names(),
+        url,
+    )?;
     let records_path = dir.join("records.txt");
     let mut consumer = Command::new(std::env::current_exe().unwrap())
         .arg("--consumer")
@@ -325,12 +318,7 @@ fn run_camd(url: &str, timing: &Timing) -> Result<Measured, String> {
     let stop = |camd: &mut Child, consumer: &mut Child| {
         drop(consumer.stdin.take()); // end of input: the consumer writes its records and exits
         reap(consumer, Duration::from_secs(10), consumer.id() as i32);
-        let workers = support::daemon::children_of(camd.id());
-        signal(camd.id() as i32, libc::SIGTERM);
-        reap(camd, Duration::from_secs(10), camd.id() as i32);
-        for (pid, _) in workers {
-            signal(pid as i32, libc::SIGKILL);
-        }
+        stop_camd(camd);
     };
     if let Err(e) = ready {
         stop(&mut camd, &mut consumer);

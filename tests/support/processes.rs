@@ -1,12 +1,13 @@
 //! What the benchmarks that measure whole processes share (`benches/vs_python.rs`,
 //! `benches/pixels.rs`): the CPU time (utime + stime from `/proc/PID/stat`) of process trees
 //! over a measurement window, their memory, a child's stdout lines up to its `ready`, signals,
-//! stopping and reaping, percentiles, and their command line (`[--json PATH] [--quick]`).
+//! stopping and reaping, `camd run` started and stopped for a window, percentiles, and their
+//! command line (`[--json PATH] [--quick]`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Stdio};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
@@ -236,6 +237,40 @@ pub fn reap(child: &mut Child, timeout: Duration, kill_target: i32) {
     );
     signal(kill_target, libc::SIGKILL);
     let _ = child.wait();
+}
+
+/// `camd run` (log level warn, into `dir/camd.log`) with the rings in `dir/run`: `daemon` lines
+/// in `[daemon]`, `defaults` in `[daemon.defaults]`, and a camera on `url` for each of `names`.
+pub fn start_camd(
+    dir: &Path,
+    daemon: &str,
+    defaults: &str,
+    names: &[String],
+    url: &str,
+) -> Result<Child, String> {
+    let mut config = format!(
+        "[daemon]\nruntime_dir = \"{}\"\n{daemon}\n[daemon.defaults]\n{defaults}",
+        dir.join("run").display()
+    );
+    for name in names {
+        config += &format!("\n[[camera]]\nname = \"{name}\"\nurl = \"{url}\"\n");
+    }
+    std::fs::write(dir.join("camd.toml"), config).unwrap();
+    crate::daemon::run_command(&dir.join("camd.toml"), "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("camd.log")).unwrap())
+        .spawn()
+        .map_err(|e| format!("{}: {e}", crate::daemon::camd().display()))
+}
+
+/// Stops `camd run` (SIGTERM; SIGKILL after 10 s) and kills whatever workers it left.
+pub fn stop_camd(camd: &mut Child) {
+    let workers = crate::daemon::children_of(camd.id());
+    signal(camd.id() as i32, libc::SIGTERM);
+    reap(camd, Duration::from_secs(10), camd.id() as i32);
+    for (pid, _) in workers {
+        signal(pid as i32, libc::SIGKILL);
+    }
 }
 
 /// The `p` quantile (0 to 1) of `values` by the nearest rank; NaN for none.
