@@ -25,15 +25,18 @@
 
 use camd_test_support as support;
 
+use support::processes::{
+    self, python, read_lines, reap, signal, start_camd, stdout_lines, stop_camd, tail, until_ready,
+    Options, Timing,
+};
+
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const CAMD: &str = env!("CARGO_BIN_EXE_camd");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const CAMERAS: usize = 8;
 const PER_PROCESS: usize = 4;
@@ -54,11 +57,6 @@ impl Side {
             Side::Python => "python",
         }
     }
-}
-
-struct Timing {
-    warmup: Duration,
-    window: Duration,
 }
 
 /// One side's figures, summed over rounds (memory: the mean of the rounds).
@@ -102,13 +100,7 @@ impl Measured {
     }
 
     fn percentile(&self, p: f64) -> f64 {
-        let mut v = self.latencies_ms.clone();
-        if v.is_empty() {
-            return f64::NAN;
-        }
-        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
-        let rank = ((p * v.len() as f64).ceil() as usize).clamp(1, v.len());
-        v[rank - 1]
+        processes::percentile(&self.latencies_ms, p)
     }
 
     fn cpu_percent(&self) -> f64 {
@@ -124,136 +116,7 @@ impl Measured {
     }
 }
 
-// ---- /proc ----
-
-fn clock_ticks() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    unsafe { libc::sysconf(libc::_SC_CLK_TCK) as f64 }
-}
-
-/// (ppid, utime + stime in seconds) of a live (non-zombie) process.
-fn stat(pid: u32) -> Option<(u32, f64)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let fields: Vec<&str> = text.rsplit_once(')')?.1.split_whitespace().collect();
-    if fields[0] == "Z" {
-        return None;
-    }
-    let ppid = fields[1].parse().ok()?;
-    let ticks: f64 = fields[11].parse::<f64>().ok()? + fields[12].parse::<f64>().ok()?;
-    Some((ppid, ticks / clock_ticks()))
-}
-
-/// Every live process in the trees under `roots`, with its CPU seconds so far.
-fn tree_cpu(roots: &[u32]) -> HashMap<u32, f64> {
-    let mut all = HashMap::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        if let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse().ok()) {
-            if let Some(s) = stat(pid) {
-                all.insert(pid, s);
-            }
-        }
-    }
-    let mut found: HashMap<u32, f64> = HashMap::new();
-    let mut queue: Vec<u32> = roots.to_vec();
-    while let Some(pid) = queue.pop() {
-        if let Some(&(_, cpu)) = all.get(&pid) {
-            if found.insert(pid, cpu).is_none() {
-                queue.extend(all.iter().filter(|(_, s)| s.0 == pid).map(|(p, _)| *p));
-            }
-        }
-    }
-    found
-}
-
-/// (RSS, PSS) in MiB summed over `pids`.
-fn memory_mib(pids: impl Iterator<Item = u32>) -> (f64, f64) {
-    let (mut rss, mut pss) = (0, 0);
-    for pid in pids {
-        rss += support::proc_kib(&format!("/proc/{pid}/status"), "VmRSS:");
-        pss += support::proc_kib(&format!("/proc/{pid}/smaps_rollup"), "Pss:");
-    }
-    (rss as f64 / 1024.0, pss as f64 / 1024.0)
-}
-
-/// CPU over a window by process: processes alive at both ends count their difference,
-/// processes born inside it all of theirs. Also how many processes died inside it (their CPU
-/// since the start is lost: should be none).
-fn cpu_delta(before: &HashMap<u32, f64>, after: &HashMap<u32, f64>) -> (Vec<(u32, f64)>, usize) {
-    let cpu = after
-        .iter()
-        .map(|(pid, t)| (*pid, t - before.get(pid).copied().unwrap_or(0.0)))
-        .collect();
-    let died = before.keys().filter(|p| !after.contains_key(p)).count();
-    (cpu, died)
-}
-
 // ---- child processes ----
-
-/// The child's stdout lines, read by a thread.
-fn stdout_lines(child: &mut Child) -> Receiver<String> {
-    let (tx, rx) = channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// Waits for the line `ready`, passing the others to `seen`.
-fn until_ready(
-    rx: &Receiver<String>,
-    timeout: Duration,
-    mut seen: impl FnMut(&str),
-) -> Result<(), String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match rx.recv_timeout(left) {
-            Ok(line) if line == "ready" => return Ok(()),
-            Ok(line) => seen(&line),
-            Err(RecvTimeoutError::Timeout) => return Err(format!("no 'ready' within {timeout:?}")),
-            Err(RecvTimeoutError::Disconnected) => return Err("exited before 'ready'".into()),
-        }
-    }
-}
-
-fn signal(pid: i32, sig: i32) {
-    // SAFETY: kill(2) on a process (or group) this bench started.
-    unsafe { libc::kill(pid, sig) };
-}
-
-/// Waits up to `timeout` for the child to exit; SIGKILL (to `kill_target`) after that.
-fn reap(child: &mut Child, timeout: Duration, kill_target: i32) {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if let Ok(Some(_)) = child.try_wait() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    eprintln!(
-        "vs_python: pid {} still running after {timeout:?}: SIGKILL",
-        child.id()
-    );
-    signal(kill_target, libc::SIGKILL);
-    let _ = child.wait();
-}
-
-fn python() -> String {
-    std::env::var("CAMD_BENCH_PYTHON").unwrap_or_else(|_| "python3".into())
-}
-
-fn read_lines(path: &Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| l.split_whitespace().map(str::to_owned).collect())
-        .collect()
-}
 
 /// Consumer records: (camera, seq, ns when the JPEG existed (camd: 0 if not known), ns when the
 /// consumer held it).
@@ -269,12 +132,6 @@ fn consumer_records(path: &Path) -> Vec<(String, u64, u64, u64)> {
             )
         })
         .collect()
-}
-
-fn tail(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let lines: Vec<&str> = text.lines().collect();
-    lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 fn names() -> Vec<String> {
@@ -383,15 +240,10 @@ fn published(ring: &camd_ring::Reader, meta: &camd_ring::FrameMeta) -> u64 {
 
 // ---- the two sides ----
 
-/// The window itself: warm-up, CPU of the trees under `roots` at both ends, memory at the end.
-/// `at` runs right after each CPU snapshot (camd reads its rings' sequence numbers there).
+/// The window itself (warm-up, CPU of the trees under the roots at both ends, memory at the
+/// end) and its CPU by role.
 struct Window {
-    t0: u64,
-    t1: u64,
-    cpu_s: f64,
-    rss_mib: f64,
-    pss_mib: f64,
-    processes: usize,
+    cpu: processes::CpuWindow,
     by_role: BTreeMap<String, f64>,
 }
 
@@ -413,72 +265,43 @@ impl Window {
             .collect();
         Measured {
             rounds: 1,
-            window_s: (self.t1 - self.t0) as f64 / 1e9,
-            cpu_s: self.cpu_s,
+            window_s: self.cpu.seconds(),
+            cpu_s: self.cpu.cpu_s(),
             captured,
             delivered: delivered.len() as u64,
             latencies_ms,
-            rss_mib: self.rss_mib,
-            pss_mib: self.pss_mib,
-            processes: self.processes,
+            rss_mib: self.cpu.rss_mib,
+            pss_mib: self.cpu.pss_mib,
+            processes: self.cpu.processes,
             by_role: self.by_role,
         }
     }
 }
 
+/// `at` runs right after each CPU snapshot (camd reads its rings' sequence numbers there).
 fn window(
     roots: &[u32],
     timing: &Timing,
     role: impl Fn(u32) -> String,
-    mut at: impl FnMut(),
+    at: impl FnMut(),
 ) -> Window {
-    std::thread::sleep(timing.warmup);
-    let before = tree_cpu(roots);
-    let t0 = camd_ring::monotonic_ns();
-    at();
-    std::thread::sleep(timing.window);
-    let after = tree_cpu(roots);
-    let t1 = camd_ring::monotonic_ns();
-    at();
-    let (rss_mib, pss_mib) = memory_mib(after.keys().copied());
-    let (by_pid, died) = cpu_delta(&before, &after);
-    let mut by_role = BTreeMap::new();
-    for (pid, cpu) in &by_pid {
-        *by_role.entry(role(*pid)).or_default() += cpu;
-    }
-    if died > 0 {
-        eprintln!("vs_python: {died} process(es) ended inside the window: CPU undercounted");
-    }
+    let cpu = processes::CpuWindow::measure("vs_python", roots, timing.warmup, timing.window, at);
+    let by_role = cpu.by_role(role);
     std::thread::sleep(DRAIN);
-    Window {
-        t0,
-        t1,
-        cpu_s: by_pid.iter().map(|p| p.1).sum(),
-        rss_mib,
-        pss_mib,
-        processes: after.len(),
-        by_role,
-    }
+    Window { cpu, by_role }
 }
 
 fn run_camd(url: &str, timing: &Timing) -> Result<Measured, String> {
     let dir = work_dir(Side::Camd);
     let run_dir = dir.join("run");
-    let mut config = format!(
-        "[daemon]\nruntime_dir = \"{}\"\ncameras_per_worker = {PER_PROCESS}\n\n\
-         [daemon.defaults]\njpeg_quality = {QUALITY}\ntransport = \"tcp\"\n",
-        run_dir.display()
-    );
-    for name in names() {
-        config += &format!("\n[[camera]]\nname = \"{name}\"\nurl = \"{url}\"\n");
-    }
-    std::fs::write(dir.join("camd.toml"), config).unwrap();
     let log = dir.join("camd.log");
-    let mut camd = support::daemon::run_command(&dir.join("camd.toml"), "warn")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .map_err(|e| format!("{CAMD}: {e}"))?;
+    let mut camd = start_camd(
+        &dir,
+        &format!("cameras_per_worker = {PER_PROCESS}\n"),
+        &format!("jpeg_quality = {QUALITY}\ntransport = \"tcp\"\n"),
+        &names(),
+        url,
+    )?;
     let records_path = dir.join("records.txt");
     let mut consumer = Command::new(std::env::current_exe().unwrap())
         .arg("--consumer")
@@ -495,12 +318,7 @@ fn run_camd(url: &str, timing: &Timing) -> Result<Measured, String> {
     let stop = |camd: &mut Child, consumer: &mut Child| {
         drop(consumer.stdin.take()); // end of input: the consumer writes its records and exits
         reap(consumer, Duration::from_secs(10), consumer.id() as i32);
-        let workers = support::daemon::children_of(camd.id());
-        signal(camd.id() as i32, libc::SIGTERM);
-        reap(camd, Duration::from_secs(10), camd.id() as i32);
-        for (pid, _) in workers {
-            signal(pid as i32, libc::SIGKILL);
-        }
+        stop_camd(camd);
     };
     if let Err(e) = ready {
         stop(&mut camd, &mut consumer);
@@ -596,7 +414,7 @@ fn run_python(
     for p in 0..CAMERAS.div_ceil(PER_PROCESS) {
         for f in read_lines(&dir.join(format!("capture-{p}.txt"))) {
             let ns: u64 = f[2].parse().unwrap();
-            if ns >= w.t0 && ns < w.t1 {
+            if ns >= w.cpu.t0 && ns < w.cpu.t1 {
                 captured.insert((f[0].clone(), f[1].parse().unwrap()));
             }
         }
@@ -714,28 +532,8 @@ fn main() {
     if args.first().map(String::as_str) == Some("--consumer") {
         return child_consumer(&args[1], &args[2], &args[3..]);
     }
-    let quick = args.iter().any(|a| a == "--quick");
-    let json_path = args
-        .iter()
-        .position(|a| a == "--json")
-        .map(|i| PathBuf::from(&args[i + 1]));
-    let (timing, rounds) = if quick {
-        (
-            Timing {
-                warmup: Duration::from_secs(3),
-                window: Duration::from_secs(5),
-            },
-            1,
-        )
-    } else {
-        (
-            Timing {
-                warmup: Duration::from_secs(5),
-                window: Duration::from_secs(15),
-            },
-            2,
-        )
-    };
+    let options = Options::parse(&args);
+    let (timing, rounds) = (&options.timing, options.rounds);
 
     let server = support::FakeCameraProcess::start(
         0,
@@ -757,8 +555,8 @@ fn main() {
             };
             for side in order {
                 let run = match side {
-                    Side::Camd => run_camd(&url, &timing),
-                    Side::Python => run_python(&url, &timing, &mut backends),
+                    Side::Camd => run_camd(&url, timing),
+                    Side::Python => run_python(&url, timing, &mut backends),
                 }
                 .unwrap_or_else(|e| panic!("{e}"));
                 println!(
@@ -843,30 +641,26 @@ fn main() {
         }
     }
 
-    if let Some(path) = json_path {
-        let mut json = String::from("{\n");
-        for r in &results {
-            json += &format!(
-                "  \"{}\": {{\n    \"cameras\": {CAMERAS},\n    \"cpu_ratio\": {:.3},\n    \
-                 \"cpu_ratio_per_frame\": {:.3},\n    \"p50_latency_ratio\": {:.1},\n    \"camd\": {},\n    \"python\": {}\n  }},\n",
-                r.codec,
-                r.cpu_ratio(),
-                r.cpu_ratio_per_frame(),
-                r.p50_ratio(),
-                side_json(&r.camd),
-                side_json(&r.python)
-            );
-        }
+    let mut json = String::from("{\n");
+    for r in &results {
         json += &format!(
-            "  \"window_s\": {},\n  \"warmup_s\": {},\n  \"rounds\": {rounds},\n  \
-             \"jpeg_quality\": {QUALITY},\n  \"python_capture_backend\": \"{}\",\n  \
-             \"meets_targets\": {all_met}\n}}\n",
-            timing.window.as_secs(),
-            timing.warmup.as_secs(),
-            backends.join(",")
+            "  \"{}\": {{\n    \"cameras\": {CAMERAS},\n    \"cpu_ratio\": {:.3},\n    \
+             \"cpu_ratio_per_frame\": {:.3},\n    \"p50_latency_ratio\": {:.1},\n    \"camd\": {},\n    \"python\": {}\n  }},\n",
+            r.codec,
+            r.cpu_ratio(),
+            r.cpu_ratio_per_frame(),
+            r.p50_ratio(),
+            side_json(&r.camd),
+            side_json(&r.python)
         );
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, json).unwrap();
-        println!("wrote {}", path.display());
     }
+    json += &format!(
+        "  \"window_s\": {},\n  \"warmup_s\": {},\n  \"rounds\": {rounds},\n  \
+         \"jpeg_quality\": {QUALITY},\n  \"python_capture_backend\": \"{}\",\n  \
+         \"meets_targets\": {all_met}\n}}\n",
+        timing.window.as_secs(),
+        timing.warmup.as_secs(),
+        backends.join(",")
+    );
+    options.write_json(&json);
 }

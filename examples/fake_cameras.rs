@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo run --example fake_cameras -- [--port N] [MOUNT...]
-//! MOUNT = PATH=CODEC:WxH@FPS[:PATTERN]     e.g. cam0=h264:1280x720@15:textured
+//! MOUNT = PATH=CODEC:WxH@FPS[:PATTERN][:gop=N]   e.g. cam0=h264:1280x720@15:textured:gop=30
 //! ```
 //!
 //! Prints one line per mount, `rtsp://127.0.0.1:PORT/PATH CODEC WxH@FPS`, then `ready`, and
@@ -25,8 +25,9 @@ const SIGTERM: i32 = 15;
 
 const USAGE: &str = "\
 usage: fake_cameras [--port N] [MOUNT...]
-  MOUNT    PATH=CODEC:WxH@FPS[:PATTERN], CODEC h264|h265|mjpeg, PATTERN a videotestsrc
-           pattern (default smpte) or 'textured' (moving zone plate, for CPU figures)
+  MOUNT    PATH=CODEC:WxH@FPS[:PATTERN][:gop=N], CODEC h264|h265|mjpeg, PATTERN a
+           videotestsrc pattern (default smpte) or 'textured' (moving zone plate, for CPU
+           figures), gop=N a keyframe every N frames (h264, h265; default 2 x FPS)
   --port N TCP port on 127.0.0.1 (default 8554; 0 = any free port, printed)
 without MOUNT: cam0=h264:1280x720@15:textured cam1=mjpeg:1280x720@15:textured
                cam2=h265:640x480@15:smpte

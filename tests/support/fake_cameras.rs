@@ -12,7 +12,7 @@
 //! frame differ even for static patterns.
 //!
 //! Keyframes: H.264 and H.265 send a keyframe every `2 * fps` frames (2 s), or as
-//! `with_keyframe_interval` says. A client joining a
+//! `with_keyframe_interval` (`:gop=N` in the CLI form) says. A client joining a
 //! shared mount that is already streaming (a second consumer, or a reconnect over UDP while the
 //! old session still lingers) may wait up to 2 s for its first decodable frame, like a real camera.
 //!
@@ -171,15 +171,19 @@ impl MountSpec {
         self
     }
 
-    /// Parses the CLI form `PATH=CODEC:WxH@FPS[:PATTERN]`, e.g. `cam0=h264:1280x720@15:textured`.
+    /// Parses the CLI form `PATH=CODEC:WxH@FPS[:PATTERN][:gop=N]`, e.g.
+    /// `cam0=h264:1280x720@15:textured` or `cam0=h264:1280x720@15:textured:gop=30` (H.264 and
+    /// H.265: a keyframe every N frames, `with_keyframe_interval`).
     pub fn parse(s: &str) -> Result<MountSpec, String> {
         let err = |what: String| format!("bad mount {:?}: {}", s, what);
         let (path, rest) = match s.split_once('=') {
             Some(x) => x,
             None => {
-                return Err(err("missing '=' (expected PATH=CODEC:WxH@FPS[:PATTERN], \
+                return Err(err(
+                    "missing '=' (expected PATH=CODEC:WxH@FPS[:PATTERN][:gop=N], \
                      e.g. cam0=h264:1280x720@15:textured)"
-                    .to_string()))
+                        .to_string(),
+                ))
             }
         };
         let path = path.trim_start_matches('/');
@@ -196,10 +200,23 @@ impl MountSpec {
                 ))
             }
         };
-        let pattern = parts.next();
-        if let Some(extra) = parts.next() {
+        let mut tail: Vec<&str> = parts.collect();
+        let keyframe_interval = match tail.last().and_then(|p| p.strip_prefix("gop=")) {
+            Some(n) => {
+                if codec == Codec::Mjpeg {
+                    return Err(err(
+                        "gop= is for h264 and h265 (every JPEG is a keyframe)".to_string()
+                    ));
+                }
+                tail.pop();
+                Some(parse_number("gop", n, 1, 1000).map_err(&err)?)
+            }
+            None => None,
+        };
+        let pattern = tail.first().copied();
+        if let Some(extra) = tail.get(1) {
             return Err(err(format!(
-                "unexpected {:?} after the pattern (expected PATH=CODEC:WxH@FPS[:PATTERN])",
+                "unexpected {:?} after the pattern (expected PATH=CODEC:WxH@FPS[:PATTERN][:gop=N])",
                 extra
             )));
         }
@@ -228,7 +245,7 @@ impl MountSpec {
             height,
             fps,
             pattern: "smpte".to_string(),
-            keyframe_interval: None,
+            keyframe_interval,
             packet_loss_per_mille: 0,
             scroll: 0,
             camera_clock_offset_s: None,
@@ -313,13 +330,17 @@ impl MountSpec {
 }
 
 impl fmt::Display for MountSpec {
-    /// The CLI form, `PATH=CODEC:WxH@FPS:PATTERN`.
+    /// The CLI form, `PATH=CODEC:WxH@FPS:PATTERN[:gop=N]`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}={}:{}x{}@{}:{}",
             self.path, self.codec, self.width, self.height, self.fps, self.pattern
-        )
+        )?;
+        match self.keyframe_interval {
+            Some(gop) => write!(f, ":gop={gop}"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -809,6 +830,24 @@ mod parse_tests {
         assert_eq!(m.codec, Codec::Mjpeg);
         assert_eq!(m.pattern, "smpte");
         assert_eq!(m.to_string(), "cam1=mjpeg:640x480@5:smpte");
+        let m = MountSpec::parse("cam2=h264:1280x720@15:textured:gop=30").unwrap();
+        assert_eq!(
+            m,
+            MountSpec::new("cam2", Codec::H264, 1280, 720, 15)
+                .with_pattern("textured")
+                .with_keyframe_interval(30)
+        );
+        assert_eq!(m.to_string(), "cam2=h264:1280x720@15:textured:gop=30");
+        assert!(
+            m.launch_line().contains("key-int-max=30"),
+            "{}",
+            m.launch_line()
+        );
+        let m = MountSpec::parse("cam3=h265:640x480@10:gop=5").unwrap();
+        assert_eq!(
+            (m.pattern.as_str(), m.keyframe_interval),
+            ("smpte", Some(5))
+        );
     }
 
     #[test]
@@ -825,6 +864,13 @@ mod parse_tests {
             ("cam0=h264:641x480@15", "even width"),
             ("cam0=h264:640x480@15:a b", "pattern \"a b\""),
             ("cam0=h264:640x480@15:ball:x", "unexpected \"x\""),
+            (
+                "cam0=h264:640x480@15:ball:gop=30:x",
+                "unexpected \"gop=30\"",
+            ),
+            ("cam0=h264:640x480@15:gop=0", "gop 0 out of range"),
+            ("cam0=h264:640x480@15:gop=x", "gop \"x\" is not a number"),
+            ("cam0=mjpeg:640x480@15:gop=30", "gop= is for h264 and h265"),
         ] {
             let e = MountSpec::parse(s).unwrap_err();
             assert!(e.contains(part), "{:?}: {:?} lacks {:?}", s, e, part);

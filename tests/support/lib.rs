@@ -1,6 +1,7 @@
 //! What camd's integration tests, benches and examples share (the `camd-test-support`
 //! package): `camd run` as a real process (`daemon`), the fake RTSP cameras (`fake_cameras`),
-//! RTSP servers camd did not write (`foreign_servers`), JPEG and ring helpers, a small tmpfs for full-disk tests, temporary directories and polling.
+//! RTSP servers camd did not write (`foreign_servers`), JPEG and ring helpers, a small tmpfs for full-disk tests, temporary directories and polling,
+//! the benchmarks' CPU of process trees from /proc (`processes`).
 //! For credentials on the wire: throwaway TLS certificates (`test_certs`) and a recording TCP
 //! proxy (`wire_tap`).
 
@@ -8,6 +9,7 @@ pub mod daemon;
 pub mod fake_cameras;
 pub mod foreign_servers;
 pub mod jpeg;
+pub mod processes;
 pub mod rings;
 pub mod small_tmpfs;
 pub mod test_certs;

@@ -50,9 +50,20 @@ pub fn ring(quick: bool) -> Result<(), String> {
 /// camd against the Python design it replaces (bench/python_design), same fake cameras, same
 /// run. Needs Python 3 with OpenCV, checked first.
 pub fn vs_python(quick: bool) -> Result<(), String> {
-    let python = python_with_opencv()?;
+    let python = python_with_opencv("bench vs-python", "the Python design")?;
     build_release_helpers()?;
     bench(None, "vs_python", quick, &[("CAMD_BENCH_PYTHON", &python)])
+}
+
+/// What an inference program's RGB pixels cost, camd and its consumers together: JPEG decoded
+/// by OpenCV against raw RGB read in place, keyframes-only decode, max_fps before the scaler.
+/// Needs Python 3 with OpenCV and NumPy (the consumers, bench/pixels), checked first, and the
+/// ring's C library for the Python binding.
+pub fn pixels(quick: bool) -> Result<(), String> {
+    let python = python_with_opencv("bench pixels", "the consumers (bench/pixels)")?;
+    build_release_helpers()?;
+    run(cargo().args(["build", "--release", "--locked", "-p", "camd-ring", "--lib"]))?;
+    bench(None, "pixels", quick, &[("CAMD_BENCH_PYTHON", &python)])
 }
 
 /// What the benchmarks start besides themselves, in release: the fake cameras and
@@ -61,9 +72,10 @@ fn build_release_helpers() -> Result<(), String> {
     crate::process::build_daemon_release("fake_cameras")
 }
 
-/// The first of $CAMD_BENCH_PYTHON, python3, /usr/bin/python3 whose OpenCV reads streams with
-/// FFmpeg; else an error that says what to install.
-fn python_with_opencv() -> Result<String, String> {
+/// The first of $CAMD_BENCH_PYTHON, python3, /usr/bin/python3 that has NumPy and an OpenCV that
+/// reads streams with FFmpeg; else an error, for the benchmark `what` (which needs them for
+/// `whom`), that says what to install.
+fn python_with_opencv(what: &str, whom: &str) -> Result<String, String> {
     let check = "import cv2, numpy, sys; \
                  sys.exit(0 if cv2.videoio_registry.hasBackend(cv2.CAP_FFMPEG) else 3)";
     let mut tried = Vec::new();
@@ -82,9 +94,9 @@ fn python_with_opencv() -> Result<String, String> {
         tried.push(python);
     }
     Err(format!(
-        "bench vs-python needs Python 3 with OpenCV (FFmpeg backend) and NumPy for the Python \
-         design: `sudo apt-get install python3-opencv` (Debian 12: OpenCV 4.6 over the system's \
-         FFmpeg 5.1 and libjpeg-turbo, the same libraries camd's GStreamer plugins use), or set \
+        "{what} needs Python 3 with OpenCV (FFmpeg backend) and NumPy for {whom}: `sudo \
+         apt-get install python3-opencv` (Debian 12: OpenCV 4.6 over the system's FFmpeg 5.1 \
+         and libjpeg-turbo, the same libraries camd's GStreamer plugins use), or set \
          CAMD_BENCH_PYTHON to an interpreter that has them. Tried: {}",
         tried.join(", ")
     ))

@@ -112,8 +112,8 @@ pub const INVENTORY: &[Element] = &[
     e("jpegparse", BAD, &[Capture, FakeCameras]),
     // Capture: reshaping, the sink.
     e("capsfilter", CORE, &[Capture]),
-    e("videoscale", BASE, &[Capture]),
-    e("videorate", BASE, &[Capture]),
+    e("videoscale", BASE, &[Capture, Bench]),
+    e("videorate", BASE, &[Capture, Bench]),
     e("videoconvert", BASE, &[Capture, Bench, Tests]),
     e("aspectratiocrop", GOOD, &[Capture]),
     e("appsink", BASE, &[Capture, Tests]),
@@ -150,7 +150,7 @@ pub const INVENTORY: &[Element] = &[
     e("nvvidconv", JETSON, &[Capture]),
     e("imxvideoconvert_g2d", G2D, &[Capture]),
     e("vapostproc", VA, &[Capture]),
-    e("videoconvertscale", BASE, &[Capture, Tests]),
+    e("videoconvertscale", BASE, &[Capture, Bench, Tests]),
     // `camd snapshot` of a raw camera: appsrc ! videoconvert ! pngenc|jpegenc (worker/src/still.rs).
     e("pngenc", GOOD, &[Capture]),
     // Inside rtspsrc: the RTP session manager and the UDP transport.

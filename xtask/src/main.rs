@@ -38,7 +38,7 @@ const COMMANDS: &[Command] = &[
     ),
     Command::new(
         "bench",
-        "ring|capture|daemon|torture|vs-python [--quick]",
+        "ring|capture|daemon|torture|vs-python|pixels [--quick]",
         "a benchmark: table + target/bench/NAME.json",
     ),
     Command::new(
@@ -50,7 +50,7 @@ const COMMANDS: &[Command] = &[
     Command::new("msrv", "", "build the workspace with Rust 1.75"),
     Command::new(
         "fake-cameras",
-        "[--port N] [PATH=CODEC:WxH@FPS[:PATTERN]...]",
+        "[--port N] [PATH=CODEC:WxH@FPS[:PATTERN][:gop=N]...]",
         "fake RTSP cameras on 127.0.0.1 (examples/fake_cameras.rs)",
     ),
     Command::new(
@@ -130,6 +130,7 @@ fn run(a: &Parsed) -> Result<(), String> {
             "daemon" => bench::daemon(quick),
             "torture" => bench::torture(quick),
             "vs-python" => bench::vs_python(quick),
+            "pixels" => bench::pixels(quick),
             other => Err(a.usage_error(&format!("no benchmark {other:?}"))),
         },
         ("fuzz", []) => checks::fuzz(60),
