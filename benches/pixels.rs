@@ -22,9 +22,10 @@
 //!   work as 8 bare GStreamer pipelines in a child process of this binary (`--bare`), in the
 //!   order camd had before `max_fps` moved (decode, scale, rate, convert, encode) and in the new
 //!   one. camd keeps no switch for the old order: the bare pipeline stands in for it;
-//! - where the CPU goes, no target: `raw_bare` (camd's raw tail as a bare pipeline: decode,
-//!   `videoconvertscale` to RGB 640x360 in one pass), `raw_two_step_bare` (decode, `videoscale`
-//!   to 640x360 in the decoder's I420, then `videoconvert` to RGB) and `receive_bare` (RTSP,
+//! - where the CPU goes, no target: `raw_bare` (camd's first raw tail as a bare pipeline:
+//!   decode, `videoconvertscale` to RGB 640x360 in one pass), `raw_two_step_bare` (camd's raw
+//!   tail now: decode, `videoscale` to 640x360 in the decoder's I420, then `videoconvert` to
+//!   RGB) and `receive_bare` (RTSP,
 //!   depayloader and parser only: what every frame costs even when none is decoded).
 //!
 //! Per run: CPU (utime + stime from /proc of every process: the supervisor, the workers, the
@@ -171,11 +172,11 @@ const VARIANTS: &[Variant] = &[
                    ! videoconvert ! jpegenc quality=85",
         },
     },
-    // Where the CPU goes (no target): camd's raw tail bare, the same output in two steps, and
-    // what receiving alone costs.
+    // Where the CPU goes (no target): camd's first raw tail (one pass) bare, its raw tail now (two
+    // steps) bare, and what receiving alone costs.
     Variant {
         key: "raw_bare",
-        what: "bare: decode, videoconvertscale to RGB 640x360 (camd's raw tail)",
+        what: "bare: decode, videoconvertscale to RGB 640x360 in one pass (camd's first raw tail)",
         run: Run::Bare {
             tail: "avdec_h264 ! videoconvertscale add-borders=false \
                    ! video/x-raw,format=RGB,width=640,height=360,pixel-aspect-ratio=1/1",
@@ -183,7 +184,7 @@ const VARIANTS: &[Variant] = &[
     },
     Variant {
         key: "raw_two_step_bare",
-        what: "bare: decode, videoscale to 640x360, then videoconvert to RGB",
+        what: "bare: decode, videoscale to 640x360, then videoconvert to RGB (camd's raw tail)",
         run: Run::Bare {
             tail: "avdec_h264 ! videoscale add-borders=false \
                    ! video/x-raw,width=640,height=360,pixel-aspect-ratio=1/1 \
@@ -706,8 +707,8 @@ impl Results<'_> {
         }
         let bare = |key: &str| self.get(key).percent("bare");
         println!(
-            "\nwhere the CPU goes, % of a core for 8 cameras: raw tail camd {:.1}, bare {:.1}, \
-             in two steps (scale in I420, then convert) bare {:.1}; receiving only (no decode) \
+            "\nwhere the CPU goes, % of a core for 8 cameras: raw tail camd {:.1}, one pass bare \
+             {:.1}, two steps (scale in I420, then convert) bare {:.1}; receiving only (no decode) \
              {:.1}, against decode = \"keyframes\" {:.1}",
             self.get("raw").percent("worker"),
             bare("raw_bare"),
