@@ -515,9 +515,15 @@ def decoder_checks():
         try:
             check("camd picks v4l2slh264dec by itself", lambda: picked_decoder(d), d)
             check("decoder override uses the software decoder", lambda: overridden(d), d)
-            check("camd probe lists v4l2slh264dec as hardware, picked", probe_lists_decoder)
+            check(
+                "camd probe lists v4l2slh264dec as hardware, picked",
+                lambda: probe_picks("decoders", "h264", "v4l2slh264dec"),
+            )
             check("camd picks v4l2convert for a raw webcam", lambda: converted(d), d)
-            check("camd probe lists v4l2convert for rgb, picked", probe_lists_converter)
+            check(
+                "camd probe lists v4l2convert for rgb, picked",
+                lambda: probe_picks("converters", "RGB", "v4l2convert"),
+            )
         finally:
             d.stop()
     finally:
@@ -581,30 +587,17 @@ def converted(d):
     return f"{short(c)}, {rate:.1f} frames/s; bars {hard}"
 
 
-def probe_lists_converter():
+def probe_picks(kind, key, name):
+    """`camd probe --format json` lists `name` as present hardware in its `kind` list for `key`
+    (decoders/h264, converters/RGB) and as the one camd picks."""
     report = json.loads(sh("camd", "probe", "--format", "json").stdout)
-    rgb = report["gstreamer"]["converters"]["RGB"]
-    entry = next((e for e in rgb["candidates"] if e["name"] == "v4l2convert"), None)
+    choice = report["gstreamer"][kind][key]
+    entry = next((e for e in choice["candidates"] if e["name"] == name), None)
     if not entry or not entry.get("hardware") or not entry.get("present"):
-        raise CheckFailed(f"v4l2convert not listed as present hardware: {json.dumps(rgb)[:600]}")
-    if rgb.get("picked") != "v4l2convert":
-        raise CheckFailed(f"probe picks {rgb.get('picked')!r} for rgb")
+        raise CheckFailed(f"{name} not listed as present hardware: {json.dumps(choice)[:600]}")
+    if choice.get("picked") != name:
+        raise CheckFailed(f"probe picks {choice.get('picked')!r} for {key}")
     return json.dumps(entry)
-
-
-def probe_lists_decoder():
-    report = json.loads(sh("camd", "probe", "--format", "json").stdout)
-    text = json.dumps(report)
-    if "v4l2slh264dec" not in text:
-        raise CheckFailed(f"v4l2slh264dec not in camd probe: {text[:600]}")
-    h264 = report["gstreamer"]["decoders"]["h264"]
-    entry = next((e for e in h264["candidates"] if e["name"] == "v4l2slh264dec"), None)
-    if not entry or not entry.get("hardware") or not entry.get("present"):
-        raise CheckFailed(f"v4l2slh264dec not listed as present hardware: {json.dumps(h264)[:600]}")
-    if h264.get("picked") != "v4l2slh264dec":
-        raise CheckFailed(f"probe picks {h264.get('picked')!r} for h264")
-    return json.dumps(entry)
-
 
 
 # ---- the unit under systemd ----
