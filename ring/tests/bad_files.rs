@@ -182,20 +182,20 @@ fn name_without_nul() {
     open_error(&path, "header.name");
 }
 
-#[test]
-fn length_beyond_its_slot() {
-    let dir = TempDir::new("bad");
-    let path = valid_ring(&dir);
-    let reader = Reader::open(&path).unwrap();
-    // Frame 1 is in slot 1; its length field says more than the slot holds.
+/// Patches slot 1's length (frame 1 is there) to `len` and returns the message of each read
+/// (latest, copy, borrow), each of which must refuse the frame naming `slot[1].len` and the file.
+fn every_read_refuses_slot_1_of_length(path: &Path, len: u32) -> Vec<String> {
+    let reader = Reader::open(path).unwrap();
     let slot1 = 4096 + reader.geometry().slot_stride + offset_of("slot.len");
-    patch_at(&path, slot1, &1025u32.to_le_bytes());
-    for result in [
+    patch_at(path, slot1, &len.to_le_bytes());
+    [
         reader.latest().map(|_| ()),
         reader.copy_latest(&mut Vec::new()).map(|_| ()),
         reader.borrow_latest().map(|_| ()),
-    ] {
-        let error = result.expect_err("length beyond the slot must be refused");
+    ]
+    .into_iter()
+    .map(|result| {
+        let error = result.expect_err("a frame of that length must be refused");
         let message = error.to_string();
         assert!(message.contains(&path.display().to_string()), "{message}");
         assert_eq!(
@@ -203,7 +203,16 @@ fn length_beyond_its_slot() {
             "slot[1].len",
             "{message}"
         );
-    }
+        message
+    })
+    .collect()
+}
+
+#[test]
+fn length_beyond_its_slot() {
+    let dir = TempDir::new("bad");
+    // The slot holds 1024 bytes.
+    every_read_refuses_slot_1_of_length(&valid_ring(&dir), 1025);
 }
 
 #[test]
@@ -316,22 +325,7 @@ fn raw_layouts_that_leave_the_frame_or_the_slot() {
 #[test]
 fn a_raw_frame_of_another_length_is_corrupt() {
     let dir = TempDir::new("bad");
-    let path = raw_ring(&dir);
-    let reader = Reader::open(&path).unwrap();
-    let slot1 = 4096 + reader.geometry().slot_stride + offset_of("slot.len");
-    patch_at(&path, slot1, &11u32.to_le_bytes());
-    for result in [
-        reader.latest().map(|_| ()),
-        reader.copy_latest(&mut Vec::new()).map(|_| ()),
-        reader.borrow_latest().map(|_| ()),
-    ] {
-        let error = result.expect_err("a raw frame of 11 bytes must be refused");
-        let message = error.to_string();
-        assert_eq!(
-            error.format_error().unwrap().field,
-            "slot[1].len",
-            "{message}"
-        );
+    for message in every_read_refuses_slot_1_of_length(&raw_ring(&dir), 11) {
         assert!(
             message.contains("every nv12 frame of this ring is 12"),
             "{message}"

@@ -146,7 +146,6 @@ const SOFTWARE: &[&str] = &[
     "jpegdec",
     "jpegenc",
     SOFTWARE_CONVERTER,
-    "videoconvertscale",
 ];
 
 /// True for the hardware decoders and encoders of the priority lists; false for the software

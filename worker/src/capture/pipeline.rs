@@ -687,7 +687,7 @@ fn build_tail(
                 let converter = raw_converter(config, format, input)?;
                 if converter == elements::SOFTWARE_CONVERTER {
                     // In two steps: scaled in the decoder's YUV first, then converted at the
-                    // output's size (one videoconvertscale pass cost 1.7 times as much:
+                    // output's size (one videoconvertscale pass cost 1.6 times as much:
                     // `cargo xtask bench pixels`, raw_bare against raw_two_step_bare).
                     chain.push(resized(make("videoscale")?, config));
                     chain.push(caps_filter(output_caps(config.width, config.height, None))?);
