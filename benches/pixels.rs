@@ -22,6 +22,10 @@
 //!   work as 8 bare GStreamer pipelines in a child process of this binary (`--bare`), in the
 //!   order camd had before `max_fps` moved (decode, scale, rate, convert, encode) and in the new
 //!   one. camd keeps no switch for the old order: the bare pipeline stands in for it;
+//! - `full_decode_max_fps_1_bare` and `keyframes_bare`: those two runs' work as bare pipelines
+//!   (`identity drop-buffer-flags=delta-unit` after the parser stands in for camd's probe), so
+//!   `keyframes_cpu_ratio_bare` is the ratio GStreamer itself reaches on this stream in the same
+//!   run: the ceiling for camd's;
 //! - where the CPU goes, no target: `raw_bare` (camd's first raw tail as a bare pipeline:
 //!   decode, `videoconvertscale` to RGB 640x360 in one pass), `raw_two_step_bare` (camd's raw
 //!   tail now: decode, `videoscale` to 640x360 in the decoder's I420, then `videoconvert` to
@@ -38,7 +42,8 @@
 //!
 //! Figures: `total_cpu_jpeg` and `total_cpu_raw` (camd's workers plus the consumers, ms of CPU
 //! per delivered frame) and their ratio `pixels_cpu_ratio`; `keyframes_cpu_ratio` (the workers'
-//! CPU, full decode at max_fps 1 over keyframes only); `max_fps_before_scale_ratio` (the old
+//! CPU, full decode at max_fps 1 over keyframes only; `..._bare`: the same over the bare
+//! pipelines); `max_fps_before_scale_ratio` (the old
 //! order's bare pipelines over camd's workers now; `..._bare`: over the new order's bare
 //! pipelines, the order alone).
 //!
@@ -109,6 +114,15 @@ struct Variant {
     key: &'static str,
     what: &'static str,
     run: Run,
+}
+
+/// camd's software raw tail as a bare pipeline: scale in the decoder's I420, then convert to
+/// the model's RGB 640x360 (a macro, so the variants' tails stay `&'static str`).
+macro_rules! to_model_rgb {
+    () => {
+        "videoscale add-borders=false ! video/x-raw,width=640,height=360,pixel-aspect-ratio=1/1 \
+         ! videoconvert ! video/x-raw,format=RGB"
+    };
 }
 
 const VARIANTS: &[Variant] = &[
@@ -186,9 +200,29 @@ const VARIANTS: &[Variant] = &[
         key: "raw_two_step_bare",
         what: "bare: decode, videoscale to 640x360, then videoconvert to RGB (camd's raw tail)",
         run: Run::Bare {
-            tail: "avdec_h264 ! videoscale add-borders=false \
-                   ! video/x-raw,width=640,height=360,pixel-aspect-ratio=1/1 \
-                   ! videoconvert ! video/x-raw,format=RGB",
+            tail: concat!("avdec_h264 ! ", to_model_rgb!()),
+        },
+    },
+    // The ceiling of `keyframes_cpu_ratio` for anything built on GStreamer: the same two runs as
+    // bare pipelines (identity drops what h264parse marks DELTA_UNIT, as camd's probe does).
+    Variant {
+        key: "full_decode_max_fps_1_bare",
+        what: "bare: decode, rate 1 fps, videoscale, videoconvert to RGB 640x360",
+        run: Run::Bare {
+            tail: concat!(
+                "avdec_h264 ! videorate drop-only=true ! video/x-raw,framerate=1/1 ! ",
+                to_model_rgb!()
+            ),
+        },
+    },
+    Variant {
+        key: "keyframes_bare",
+        what: "bare: keyframes only (identity drops DELTA_UNIT), decode, scale, convert",
+        run: Run::Bare {
+            tail: concat!(
+                "identity drop-buffer-flags=delta-unit ! avdec_h264 ! ",
+                to_model_rgb!()
+            ),
         },
     },
     Variant {
@@ -577,6 +611,12 @@ impl Results<'_> {
             / self.get("keyframes").percent("worker")
     }
 
+    /// The same ratio between bare pipelines: what GStreamer itself gives on this stream.
+    fn keyframes_cpu_ratio_bare(&self) -> f64 {
+        self.get("full_decode_max_fps_1_bare").percent("bare")
+            / self.get("keyframes_bare").percent("bare")
+    }
+
     /// The old order (bare) over camd now.
     fn max_fps_before_scale_ratio(&self) -> f64 {
         self.get("max_fps_3_before_bare").percent("bare")
@@ -627,6 +667,16 @@ impl Results<'_> {
                 ),
             ),
             (
+                "keyframes_cpu_ratio_bare (no target: the ceiling)".to_owned(),
+                None,
+                format!(
+                    "{:.2} ({:.1} % vs {:.1} % of a core, bare pipelines)",
+                    self.keyframes_cpu_ratio_bare(),
+                    self.get("full_decode_max_fps_1_bare").percent("bare"),
+                    self.get("keyframes_bare").percent("bare")
+                ),
+            ),
+            (
                 "max_fps_before_scale_ratio (no target)".to_owned(),
                 None,
                 format!(
@@ -664,7 +714,7 @@ impl Results<'_> {
             self.timing.warmup
         );
         println!(
-            "{:<22} {:>8} {:>9} {:>7} {:>8} {:>11} {:>10} {:>8} {:>8}",
+            "{:<26} {:>8} {:>9} {:>7} {:>8} {:>11} {:>10} {:>8} {:>8}",
             "run",
             "capture%",
             "consumer%",
@@ -680,7 +730,7 @@ impl Results<'_> {
             let camd = matches!(v.run, Run::Camd { .. });
             let or_dash = |value: String| if camd { value } else { "-".to_owned() };
             println!(
-                "{:<22} {:>8.1} {:>9} {:>7} {:>8.2} {:>11} {:>10} {:>8} {:>8}",
+                "{:<26} {:>8.1} {:>9} {:>7} {:>8.2} {:>11} {:>10} {:>8} {:>8}",
                 v.key,
                 m.capture_percent(),
                 or_dash(format!("{:.1}", m.percent("consumer"))),
@@ -694,7 +744,7 @@ impl Results<'_> {
         }
         println!("(capture%: camd's workers or the bare pipelines, % of a core; delivered: the worst consumer; ms/frame: workers + consumers per delivered frame)");
         for v in VARIANTS {
-            println!("  {:<22} {}", v.key, v.what);
+            println!("  {:<26} {}", v.key, v.what);
         }
         println!();
         for (name, met, text) in self.targets() {
@@ -703,18 +753,19 @@ impl Results<'_> {
                 Some(false) => "MISSED",
                 None => "",
             };
-            println!("{name:<45} {text:<70} {verdict}");
+            println!("{name:<56} {text:<70} {verdict}");
         }
         let bare = |key: &str| self.get(key).percent("bare");
         println!(
             "\nwhere the CPU goes, % of a core for 8 cameras: raw tail camd {:.1}, one pass bare \
              {:.1}, two steps (scale in I420, then convert) bare {:.1}; receiving only (no decode) \
-             {:.1}, against decode = \"keyframes\" {:.1}",
+             {:.1}, against decode = \"keyframes\" camd {:.1}, bare {:.1}",
             self.get("raw").percent("worker"),
             bare("raw_bare"),
             bare("raw_two_step_bare"),
             bare("receive_bare"),
-            self.get("keyframes").percent("worker")
+            self.get("keyframes").percent("worker"),
+            bare("keyframes_bare")
         );
     }
 
@@ -774,7 +825,8 @@ impl Results<'_> {
              {WIDTH}x{HEIGHT}\",\n  \"total_cpu_unit\": \"ms of CPU (camd's workers + the \
              consumers) per delivered frame\",\n  \"total_cpu_jpeg\": {:.3},\n  \
              \"total_cpu_raw\": {:.3},\n  \"pixels_cpu_ratio\": {:.3},\n  \
-             \"keyframes_cpu_ratio\": {:.3},\n  \"max_fps_before_scale_ratio\": {:.3},\n  \
+             \"keyframes_cpu_ratio\": {:.3},\n  \"keyframes_cpu_ratio_bare\": {:.3},\n  \
+             \"max_fps_before_scale_ratio\": {:.3},\n  \
              \"max_fps_before_scale_ratio_bare\": {:.3},\n  \"max_fps_before_scale_method\": \
              \"before: bare pipelines in camd's old order (decode, videoscale, videorate, \
              videoconvert, jpegenc); after: camd's workers; _bare: the new order as bare \
@@ -785,6 +837,7 @@ impl Results<'_> {
             self.get("raw").total_ms_per_frame(),
             self.pixels_cpu_ratio(),
             self.keyframes_cpu_ratio(),
+            self.keyframes_cpu_ratio_bare(),
             self.max_fps_before_scale_ratio(),
             self.max_fps_before_scale_ratio_bare(),
             variants.join(",\n"),
@@ -822,7 +875,7 @@ fn main() {
             }
             .unwrap_or_else(|e| panic!("{e}"));
             println!(
-                "  round {} {:<22}: capture {:5.1} %, consumers {:5.1} % of a core, {:.2} fps a camera",
+                "  round {} {:<26}: capture {:5.1} %, consumers {:5.1} % of a core, {:.2} fps a camera",
                 round + 1,
                 v.key,
                 run.capture_percent(),

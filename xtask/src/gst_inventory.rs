@@ -181,6 +181,7 @@ pub const INVENTORY: &[Element] = &[
     e("textoverlay", X, &[Demo]),
     e("compositor", BASE, &[Demo]),
     e("fakesink", CORE, &[Bench, Tests]),
+    e("identity", CORE, &[Bench]),
 ];
 
 const fn e(name: &'static str, provider: Provider, uses: &'static [Use]) -> Element {
