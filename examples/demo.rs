@@ -36,7 +36,7 @@ use std::process::{Child, Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "\
-usage: demo [--dir DIR] [--up SECONDS] [--down SECONDS] [--small]
+usage: demo [--dir DIR] [--up SECONDS] [--down SECONDS] [--small] [--pictures OUT]
   --dir DIR       where the config, camd's log and the rings go
                   (default $XDG_RUNTIME_DIR/camd-demo-rtsp, else /tmp/camd-demo-rtsp-UID)
   --up SECONDS    how long the `gate` camera serves between outages (default 20)

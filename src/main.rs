@@ -8,18 +8,26 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-const USAGE: &str = "\
+const RUN_USAGE: &str = "\
 usage: camd run [--config FILE] [--demo] [--log-level LEVEL] [--log-to auto|journal|syslog|stderr]
                                                       run the daemon (default config /etc/camd/camd.toml)
-       camd check-config [FILE]                       report every problem in a config file
-       camd status [--dir DIR] [--format table|json|prometheus] [--watch [SECONDS]] [CAMERA...]
-       camd snapshot CAMERA -o FILE.jpg [--dir DIR]   write a camera's latest frame
-       camd probe [--format table|json]               V4L2 devices, decoders and encoders here
-       camd probe rtsps://HOST[:PORT]...              a camera's certificate, to pin it
-       camd --version";
+       camd check-config [FILE]                       report every problem in a config file";
+
+/// Every command's usage: `status` and `snapshot` keep theirs beside their code, so `camd
+/// COMMAND --help` and the command's own errors print the same lines.
+fn usage() -> String {
+    let part = |usage: &str| usage.replacen("usage: ", "       ", 1);
+    format!(
+        "{RUN_USAGE}\n{}\n{}\n{}\n       camd --version",
+        part(camd::cli::status::USAGE),
+        part(camd::cli::snapshot::USAGE),
+        part(camd::cli::PROBE_USAGE)
+    )
+}
 
 fn main() -> ExitCode {
-    camd::cli::command::dispatch("camd", USAGE, |command, rest| {
+    let usage = usage();
+    camd::cli::command::dispatch("camd", &usage, |command, rest| {
         Some(match command {
             "--version" => {
                 println!(
@@ -45,11 +53,11 @@ fn run(args: &[OsString]) -> Result<ExitCode> {
     const LOG_TO: Flag = Flag::value("--log-to");
     const DEMO: Flag = Flag::switch("--demo");
     let parsed = args::parse(args, &[CONFIG, LOG_LEVEL, LOG_TO, DEMO])
-        .map_err(|e| Error::new(Kind::Usage, format!("run: {e}\n{USAGE}")))?;
+        .map_err(|e| Error::new(Kind::Usage, format!("run: {e}\n{RUN_USAGE}")))?;
     if let Some(extra) = parsed.positionals.first() {
         return Err(Error::new(
             Kind::Usage,
-            format!("run: unexpected argument {extra:?}\n{USAGE}"),
+            format!("run: unexpected argument {extra:?}\n{RUN_USAGE}"),
         ));
     }
     let options = RunOptions {
@@ -115,7 +123,7 @@ fn check_config(args: &[OsString]) -> Result<ExitCode> {
         _ => {
             return Err(Error::new(
                 Kind::Usage,
-                format!("check-config takes one file\n{USAGE}"),
+                format!("check-config takes one file\n{RUN_USAGE}"),
             ))
         }
     };

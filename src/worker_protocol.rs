@@ -20,6 +20,16 @@ pub enum Message {
     Start(Box<CameraEntry>),
     /// Stop a camera; its ring ends `stopped`.
     Stop(String),
+    /// The daemon settings a reload changes in a running worker.
+    Settings(Settings),
+}
+
+/// What `[daemon]` says to a worker that is already running (a reload): the same fields as in
+/// its `Setup`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub stop_timeout: Duration,
+    pub log_level: log::LevelFilter,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -57,6 +67,11 @@ impl Message {
                 camera_keys::to_inline_table(&entry.camera, entry.worker.as_deref())
             ),
             Self::Stop(name) => format!("stop = {}\n", quote(name)),
+            Self::Settings(s) => format!(
+                "settings = {{ stop_timeout_ms = {}, log_level = {} }}\n",
+                s.stop_timeout.as_millis(),
+                quote(&s.log_level.to_string().to_ascii_lowercase()),
+            ),
         }
     }
 
@@ -68,6 +83,17 @@ impl Message {
             .map_err(|e| Error::new(Kind::Protocol, format!("bad message: {}", e.message())))?;
         if let Some(name) = doc.get("stop").and_then(Item::as_str) {
             return Ok(Self::Stop(name.to_owned()));
+        }
+        if let Some(settings) = doc.get("settings").and_then(Item::as_table_like) {
+            return Ok(Self::Settings(Settings {
+                stop_timeout: stop_timeout(settings, "settings")?,
+                log_level: crate::logging::parse_level(
+                    settings
+                        .get("log_level")
+                        .and_then(Item::as_str)
+                        .ok_or_else(|| Error::new(Kind::Protocol, "settings without log_level"))?,
+                )?,
+            }));
         }
         let setup = doc
             .get("setup")
@@ -86,18 +112,22 @@ impl Message {
                 .get("ring_gid")
                 .and_then(Item::as_integer)
                 .map(|g| g as u32),
-            stop_timeout: Duration::from_millis(
-                setup
-                    .get("stop_timeout_ms")
-                    .and_then(Item::as_integer)
-                    .ok_or_else(|| Error::new(Kind::Protocol, "setup without stop_timeout_ms"))?
-                    as u64,
-            ),
+            stop_timeout: stop_timeout(setup, "setup")?,
             log_level: crate::logging::parse_level(text("log_level")?)?,
             log_to: crate::logging::parse_target(text("log_to")?)?
                 .unwrap_or(crate::logging::Target::Stderr),
         }))
     }
+}
+
+/// `stop_timeout_ms` of a `setup` or `settings` message.
+fn stop_timeout(table: &dyn toml_edit::TableLike, message: &str) -> Result<Duration> {
+    table
+        .get("stop_timeout_ms")
+        .and_then(Item::as_integer)
+        .and_then(|ms| u64::try_from(ms).ok())
+        .map(Duration::from_millis)
+        .ok_or_else(|| Error::new(Kind::Protocol, format!("{message} without stop_timeout_ms")))
 }
 
 /// What a worker tells the supervisor about a camera it was handed.
@@ -180,6 +210,10 @@ mod tests {
                 worker: Some("w".into()),
             })),
             Message::Stop("door".into()),
+            Message::Settings(Settings {
+                stop_timeout: Duration::from_millis(800),
+                log_level: log::LevelFilter::Trace,
+            }),
         ];
         for m in messages {
             let line = m.encode();

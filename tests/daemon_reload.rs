@@ -102,3 +102,106 @@ fn reload_touches_only_what_changed() {
     assert_eq!(generation("a"), a0);
     assert_eq!(daemon.workers().len(), 2);
 }
+
+/// A camera on a closed port fails every attempt at once, one attempt every 0.2 s; each failure
+/// is a debug line of its worker (`DEBUG camera shut: ...`).
+const FAILING: &str =
+    "[daemon.defaults]\nretry_initial_s = 0.2\nretry_max_s = 0.2\nmax_retry_attempts = 1000000";
+const FAILURE_LINE: &str = "DEBUG camera shut: ";
+
+/// Waits until the camera `shut` has failed `n` more times.
+fn until_failed_more(daemon: &Daemon, n: u32) {
+    let count = || daemon.ring("shut").status().unwrap().status.retry_count;
+    let start = count();
+    support::wait_for(Duration::from_secs(10), || {
+        (count() >= start + n).then_some(())
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "camera shut did not fail {n} more times:\n{}",
+            daemon.log_text()
+        )
+    });
+}
+
+/// What the log gained after its first line containing `needle`.
+fn logged_after(daemon: &Daemon, needle: &str) -> String {
+    let text = daemon.log_text();
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in:\n{text}"));
+    text[at..].to_owned()
+}
+
+#[test]
+fn a_reload_sets_the_log_level_of_running_workers() {
+    let shut = camera("shut", "rtsp://127.0.0.1:9/none");
+    let daemon = Daemon::start_at_level(None, &format!("log_level = \"info\"\n{FAILING}"), &shut);
+    until_failed_more(&daemon, 3);
+    assert!(
+        !daemon.log_text().contains(FAILURE_LINE),
+        "debug lines at log_level = \"info\":\n{}",
+        daemon.log_text()
+    );
+    let workers = daemon.workers();
+
+    // Raised: the running worker logs each failure now, without a restart.
+    daemon.rewrite(&format!("log_level = \"debug\"\n{FAILING}"), &shut);
+    daemon.signal(libc::SIGHUP);
+    daemon.until_logged("log level DEBUG (was INFO)", Duration::from_secs(5));
+    until_failed_more(&daemon, 3);
+    assert!(
+        logged_after(&daemon, "log level DEBUG (was INFO)").contains(FAILURE_LINE),
+        "no failure at debug level after the reload:\n{}",
+        daemon.log_text()
+    );
+    assert_eq!(daemon.workers(), workers, "the worker was replaced");
+
+    // Removed from the file: back to the default, info.
+    daemon.rewrite(FAILING, &shut);
+    daemon.signal(libc::SIGHUP);
+    daemon.until_logged("log level INFO (was DEBUG)", Duration::from_secs(5));
+    // The worker says so once it has its new level (the supervisor's line may come first).
+    support::wait_for(Duration::from_secs(5), || {
+        (daemon
+            .log_text()
+            .matches("log level INFO (was DEBUG)")
+            .count()
+            >= 2)
+            .then_some(())
+    })
+    .expect("the worker did not take the new level");
+    let text = daemon.log_text();
+    let worker_took_it = text.rfind("log level INFO (was DEBUG)").unwrap();
+    until_failed_more(&daemon, 3);
+    assert!(
+        !daemon.log_text()[worker_took_it..].contains(FAILURE_LINE),
+        "debug lines after log_level went:\n{}",
+        daemon.log_text()
+    );
+    assert_eq!(daemon.workers(), workers, "the worker was replaced");
+}
+
+#[test]
+fn the_log_level_flag_wins_over_the_file_at_start_and_at_reload() {
+    let shut = camera("shut", "rtsp://127.0.0.1:9/none");
+    let daemon = Daemon::start_at_level(
+        Some("info"),
+        &format!("log_level = \"debug\"\n{FAILING}"),
+        &shut,
+    );
+    until_failed_more(&daemon, 3);
+    daemon.signal(libc::SIGHUP);
+    daemon.until_logged("config applied", Duration::from_secs(5));
+    until_failed_more(&daemon, 3);
+    assert!(
+        !daemon.log_text().contains(FAILURE_LINE),
+        "--log-level info, yet debug lines:\n{}",
+        daemon.log_text()
+    );
+    assert!(
+        !daemon.log_text().contains("log level "),
+        "{}",
+        daemon.log_text()
+    );
+}

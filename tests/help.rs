@@ -31,6 +31,36 @@ fn every_camd_command_answers_help() {
     }
 }
 
+/// `camd COMMAND --help` shows every option the command takes, and is what the command's own
+/// usage errors print: one text, so neither can fall behind the other.
+#[test]
+fn a_commands_help_names_all_its_options_and_matches_its_usage_errors() {
+    for (command, options) in [
+        ("status", &["--dir", "--format", "--wide", "--watch"][..]),
+        ("snapshot", &["-o", "--all", "--dir", ".png"]),
+        ("probe", &["--format", "rtsps://"]),
+        ("run", &["--config", "--demo", "--log-level", "--log-to"]),
+    ] {
+        let text = help(CAMD, &[command, "--help"]);
+        for option in options {
+            assert!(
+                text.contains(option),
+                "camd {command} --help lacks {option}:\n{text}"
+            );
+        }
+        let out = Command::new(CAMD)
+            .args([command, "--bogus"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(text.trim_end()),
+            "camd {command} --bogus does not print its --help:\n{stderr}\n--help:\n{text}"
+        );
+    }
+}
+
 #[test]
 fn unknown_commands_are_errors_and_paths_may_be_any_bytes() {
     let out = Command::new(CAMD).args(["rnu", "--help"]).output().unwrap();

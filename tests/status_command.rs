@@ -865,6 +865,22 @@ fn snapshot_writes_exactly_the_latest_frame() {
         .collect();
     assert_eq!(names, ["yard.jpg"]);
 
+    // A JPEG camera's frame is written as it is: a .png name would hold a JPEG, so it is refused.
+    let png = out_dir.join("yard.png");
+    let err = camd_fails(&[
+        "snapshot",
+        "yard",
+        "-o",
+        png.to_str().unwrap(),
+        "--dir",
+        site.dir(),
+    ]);
+    assert!(
+        err.contains("camera \"yard\" publishes JPEG") && err.contains("yard.png"),
+        "{err}"
+    );
+    assert!(!png.exists());
+
     // To stdout: the bytes alone on stdout, the summary on stderr.
     let piped = camd(&["snapshot", "yard", "-o", "-", "--dir", site.dir()]);
     assert!(piped.status.success(), "{}", text(&piped.stderr));

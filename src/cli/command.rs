@@ -72,7 +72,12 @@ fn command_usage(program: &str, usage: &str, command: &str) -> Option<String> {
         "usage: {}",
         first.trim_start().trim_start_matches("usage:").trim_start()
     );
-    for line in lines.take_while(|l| !l.trim_start().starts_with(&format!("{program} "))) {
+    // Indented continuations, and further lines of the same command (`camd probe rtsps://...`).
+    let same = |line: &str| line == start || line.starts_with(&format!("{start} "));
+    for line in lines.take_while(|l| {
+        let l = l.trim_start();
+        !l.starts_with(&format!("{program} ")) || same(l)
+    }) {
         text.push('\n');
         text.push_str(line);
     }
@@ -87,6 +92,8 @@ mod tests {
 usage: camd run [--config FILE]
                          run the daemon
        camd check-config [FILE]    report every problem
+       camd probe [--format F]
+       camd probe rtsps://HOST     a certificate
        camd --version";
 
     #[test]
@@ -98,6 +105,10 @@ usage: camd run [--config FILE]
         assert_eq!(
             command_usage("camd", USAGE, "check-config").unwrap(),
             "usage: camd check-config [FILE]    report every problem"
+        );
+        assert_eq!(
+            command_usage("camd", USAGE, "probe").unwrap(),
+            "usage: camd probe [--format F]\n       camd probe rtsps://HOST     a certificate"
         );
         assert_eq!(command_usage("camd", USAGE, "check"), None);
     }

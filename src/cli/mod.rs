@@ -8,3 +8,9 @@ pub mod args;
 pub mod command;
 pub mod snapshot;
 pub mod status;
+
+/// `camd probe`'s usage: the command runs in camd-worker (`camd` execs it), and both executables
+/// print this one text.
+pub const PROBE_USAGE: &str = "\
+usage: camd probe [--format table|json]               V4L2 devices, decoders and encoders here
+       camd probe rtsps://HOST[:PORT]...              a camera's certificate, to pin it";

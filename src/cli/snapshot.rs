@@ -26,7 +26,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: camd snapshot CAMERA -o FILE.jpg|- [--dir DIR]\n       camd snapshot --all -o DIR [--dir DIR]   every camera, as DIR/CAMERA.jpg";
+/// This command's usage; `camd`'s own usage (src/main.rs) is made of the commands' ones.
+pub const USAGE: &str = "\
+usage: camd snapshot CAMERA -o FILE.jpg|FILE.png|- [--dir DIR]
+                                                      a camera's latest frame (.png: raw cameras)
+       camd snapshot --all -o DIR [--dir DIR]         every camera's, as DIR/CAMERA.jpg";
 
 const DIR: Flag = Flag::value("--dir");
 const OUTPUT: Flag = Flag::value("-o");
@@ -177,8 +181,9 @@ fn all(dir: &Path, out: Option<&Path>) -> Result<ExitCode> {
 }
 
 /// The camera's latest frame (a copy, never torn) as a picture for `to` (PNG when its name ends
-/// in `.png`, else JPEG), or why there is none. A JPEG ring's frame is written as it is; a raw
-/// ring's is encoded by `camd-worker still` (GStreamer lives there).
+/// in `.png`, else JPEG), or why there is none. A JPEG ring's frame is written as it is (so a
+/// `.png` name is refused); a raw ring's is encoded by `camd-worker still` (GStreamer lives
+/// there).
 fn latest(ring: &Path, camera: &str, to: &Path) -> Result<(FrameMeta, Vec<u8>)> {
     let reader = Reader::open(ring).map_err(|e| Error::from(e).about(SNAPSHOT))?;
     let mut frame = Vec::new();
@@ -186,14 +191,21 @@ fn latest(ring: &Path, camera: &str, to: &Path) -> Result<(FrameMeta, Vec<u8>)> 
         .copy_latest(&mut frame)
         .map_err(|e| Error::from(e).about(SNAPSHOT))?
         .ok_or_else(|| Error::new(Kind::Usage, no_frame(camera, &reader)))?;
+    let png = to
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
     match reader.geometry().layout {
+        // The camera's own JPEG, byte for byte: a .png name would hold a JPEG.
+        None if png => Err(Error::new(
+            Kind::Usage,
+            format!(
+                "snapshot: camera {camera:?} publishes JPEG, written as it is: name the file \
+                 .jpg, not {} (PNG is for raw cameras, format = \"rgb\"...)",
+                to.display()
+            ),
+        )),
         None => Ok((meta, frame)),
-        Some(layout) => {
-            let png = to
-                .extension()
-                .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-            Ok((meta, still(camera, &layout, &frame, png)?))
-        }
+        Some(layout) => Ok((meta, still(camera, &layout, &frame, png)?)),
     }
 }
 

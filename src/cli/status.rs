@@ -48,8 +48,10 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str =
-    "usage: camd status [--dir DIR] [--format table|json|prometheus] [--wide] [--watch [SECONDS]] [CAMERA...]";
+/// This command's usage; `camd`'s own usage (src/main.rs) is made of the commands' ones.
+pub const USAGE: &str = "\
+usage: camd status [--dir DIR] [--format table|json|prometheus] [--wide] [--watch [SECONDS]] [CAMERA...]
+                                                      every camera's state, read from the rings";
 
 const DIR: Flag = Flag::value("--dir");
 const FORMAT: Flag = Flag::value("--format");

@@ -17,7 +17,7 @@ use crate::config::{CameraEntry, Config, RingGroup, SecretSource};
 use crate::logging::Target;
 use crate::ring_files::ring_path;
 use crate::systemd_notify::{self, Notifier};
-use crate::worker_protocol::{Message, Report, Setup};
+use crate::worker_protocol::{Message, Report, Settings, Setup};
 use camd_ring::Reader;
 use camd_ring::State;
 use plan::{Assignment, WorkerKey};
@@ -88,6 +88,8 @@ struct Supervisor {
     config: Config,
     gid: Option<u32>,
     log_level: log::LevelFilter,
+    /// `--log-level`: wins over the file's `log_level`, at start and at every reload.
+    log_level_flag: Option<log::LevelFilter>,
     log_to: Target,
     cameras: BTreeMap<String, CameraEntry>,
     assignment: Assignment,
@@ -107,6 +109,11 @@ struct Supervisor {
     missing_written: Option<BTreeMap<String, String>>,
 }
 
+/// The level camd logs at: `--log-level` (`flag`) over the file's `log_level`, else info.
+fn log_level(flag: Option<log::LevelFilter>, file: Option<log::LevelFilter>) -> log::LevelFilter {
+    flag.or(file).unwrap_or(log::LevelFilter::Info)
+}
+
 // A config with problems is reported before any log target exists, and a failed start on the
 // terminal as well as in the log: stderr is where whoever started camd looks.
 #[allow(clippy::print_stderr)]
@@ -119,17 +126,17 @@ pub fn run(options: RunOptions) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-    let log_level = options
-        .log_level
-        .or(config.daemon.log_level)
-        .unwrap_or(log::LevelFilter::Info);
+    let log_level = log_level(options.log_level, config.daemon.log_level);
     let target = crate::logging::init_to(log_level, options.log_to).unwrap_or(Target::Stderr);
     // Found before logging existed: logged now, where the operator reads the rest.
     for line in warnings.to_string().lines() {
         log::warn!("{line}");
     }
     let mut supervisor = match Supervisor::start(options.config_path, config, log_level, target) {
-        Ok(s) => s,
+        Ok(s) => Supervisor {
+            log_level_flag: options.log_level,
+            ..s
+        },
         Err(e) => {
             log::error!("{e}");
             eprintln!("camd: {e}");
@@ -215,6 +222,7 @@ impl Supervisor {
             config_path,
             gid,
             log_level,
+            log_level_flag: None,
             log_to,
             cameras: BTreeMap::new(),
             assignment: Assignment::new(),
@@ -259,15 +267,43 @@ impl Supervisor {
     }
 
     fn setup(&self, key: &WorkerKey) -> Setup {
+        let Settings {
+            stop_timeout,
+            log_level,
+        } = self.worker_settings();
         Setup {
             worker: key.to_string(),
             runtime_dir: self.dir().to_owned(),
             ring_gid: self.gid,
+            stop_timeout,
+            log_level,
+            log_to: self.log_to,
+        }
+    }
+
+    /// What a worker is told of `[daemon]`, at its start and after a reload that changes it.
+    fn worker_settings(&self) -> Settings {
+        Settings {
             // The worker's own deadline is shorter than the supervisor's, so a worker that stops
             // its cameras in time is never killed for it.
             stop_timeout: self.config.daemon.stop_timeout.mul_f64(0.8),
             log_level: self.log_level,
-            log_to: self.log_to,
+        }
+    }
+
+    /// After a reload: the running workers get the settings that changed (those it started
+    /// have them in their setup already, and hear them again, harmlessly).
+    fn send_settings(&mut self, before: Settings) {
+        let settings = self.worker_settings();
+        if settings == before {
+            return;
+        }
+        for (key, slot) in &mut self.workers {
+            if let Some(process) = &mut slot.process {
+                if let Err(e) = process.send(&Message::Settings(settings)) {
+                    log::warn!("worker {key}: cannot tell it the new settings: {e}");
+                }
+            }
         }
     }
 
@@ -649,11 +685,15 @@ impl Supervisor {
         log::info!("reloading {}", self.config_path.display());
         match Config::load(&self.config_path, &SecretSource::from_env()) {
             Ok(new) => {
-                if let Some(level) = new.daemon.log_level {
-                    self.log_level = level;
+                let before = self.worker_settings();
+                let level = log_level(self.log_level_flag, new.daemon.log_level);
+                if level != self.log_level {
                     log::set_max_level(level);
+                    log::info!("log level {level} (was {})", self.log_level);
+                    self.log_level = level;
                 }
                 self.apply(new);
+                self.send_settings(before);
             }
             Err(problems) => {
                 log::error!("reload refused, the running config stays:\n{problems}");

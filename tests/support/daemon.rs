@@ -32,16 +32,21 @@ impl Daemon {
     /// Writes `cameras` (TOML after a `[daemon]` table whose runtime_dir is in the temp dir;
     /// `daemon_extra` lines go into that table) and starts `camd run` with debug logs.
     pub fn start(daemon_extra: &str, cameras: &str, env: &[(&str, &str)]) -> Self {
-        Self::spawn(daemon_extra, cameras, |mut cmd, _| {
+        Self::spawn(daemon_extra, cameras, Some("debug"), |mut cmd, _| {
             cmd.envs(env.iter().copied());
             cmd
         })
     }
 
+    /// `start` with `--log-level LEVEL`, or (None) without the flag: the file's `log_level`.
+    pub fn start_at_level(level: Option<&str>, daemon_extra: &str, cameras: &str) -> Self {
+        Self::spawn(daemon_extra, cameras, level, |cmd, _| cmd)
+    }
+
     /// `start`, with the ring directory on a real tmpfs of `size` bytes that only this daemon
     /// sees (see `small_tmpfs`); `run_dir` is where the test sees it.
     pub fn start_on_small_tmpfs(size: u64, daemon_extra: &str, cameras: &str) -> Self {
-        let mut daemon = Self::spawn(daemon_extra, cameras, |cmd, run_dir| {
+        let mut daemon = Self::spawn(daemon_extra, cameras, Some("debug"), |cmd, run_dir| {
             crate::small_tmpfs::command_on_small_tmpfs(size, run_dir, &cmd)
         });
         daemon.run_dir = crate::small_tmpfs::seen_from_outside(daemon.child.id(), &daemon.run_dir);
@@ -52,6 +57,7 @@ impl Daemon {
     fn spawn(
         daemon_extra: &str,
         cameras: &str,
+        level: Option<&str>,
         wrap: impl FnOnce(Command, &Path) -> Command,
     ) -> Self {
         let dir = TempDir::new("daemon");
@@ -59,7 +65,7 @@ impl Daemon {
         let config = dir.path().join("camd.toml");
         std::fs::write(&config, config_text(&run_dir, daemon_extra, cameras)).unwrap();
         let log = dir.path().join("camd.log");
-        let child = wrap(run_command(&config, "debug"), &run_dir)
+        let child = wrap(command_at_level(&config, level), &run_dir)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).unwrap())
@@ -167,6 +173,11 @@ impl Drop for Daemon {
 
 /// `camd run --log-to stderr --log-level LEVEL --config CONFIG`, stdin from /dev/null.
 pub fn run_command(config: &Path, level: &str) -> Command {
+    command_at_level(config, Some(level))
+}
+
+/// `run_command`, or without `--log-level` for None.
+fn command_at_level(config: &Path, level: Option<&str>) -> Command {
     // camd-worker is another package's executable: `cargo test -p camd` alone does not build it.
     let camd = camd();
     let worker = camd.with_file_name("camd-worker");
@@ -176,16 +187,11 @@ pub fn run_command(config: &Path, level: &str) -> Command {
         worker.display()
     );
     let mut cmd = Command::new(camd);
-    cmd.args([
-        "run",
-        "--log-to",
-        "stderr",
-        "--log-level",
-        level,
-        "--config",
-    ])
-    .arg(config)
-    .stdin(Stdio::null());
+    cmd.args(["run", "--log-to", "stderr"]);
+    if let Some(level) = level {
+        cmd.args(["--log-level", level]);
+    }
+    cmd.arg("--config").arg(config).stdin(Stdio::null());
     cmd
 }
 

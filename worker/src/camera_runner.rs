@@ -1,7 +1,7 @@
 //! Drives one camera: its state machine, its pipeline and its ring's status. One thread per
 //! camera, asleep until the machine's next deadline, a pipeline event or a heartbeat is due
-//! (at least once a second, so readers can tell a silent camera from a dead worker). Time comes
-//! from a `Clock`; the waiting itself is a channel receive with a timeout.
+//! (at least every 500 ms, `HEARTBEAT`, so readers can tell a silent camera from a dead
+//! worker). Time comes from a `Clock`; the waiting itself is a channel receive with a timeout.
 
 use crate::capture::pipeline::{self, Event, FrameTarget};
 use camd::camera_config::CameraConfig;

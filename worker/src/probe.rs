@@ -22,13 +22,12 @@ use crate::capture::elements::{self, Codec};
 use crate::capture::v4l2::{self, DeviceCaps};
 use camd::cli::args::{self, Flag};
 use camd::cli::status::json::Value;
+use camd::cli::PROBE_USAGE as USAGE;
 use camd::error::{Error, Kind, Result};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-const USAGE: &str = "usage: camd probe [--format table|json]\n       camd probe rtsps://HOST[:PORT]...   a camera's certificate, to pin it";
 
 const FORMAT: Flag = Flag::value("--format");
 

@@ -55,7 +55,7 @@ pub fn main() -> ExitCode {
         }
         Err(e) => eprintln!("camd-worker: cannot handle signals: {e}"),
     }
-    let setup = match orders.recv() {
+    let mut setup = match orders.recv() {
         Ok(Order::Message(Ok(Message::Setup(setup)))) => setup,
         _ => {
             eprintln!(
@@ -103,6 +103,18 @@ pub fn main() -> ExitCode {
                     );
                 }
                 retitle(&setup, &worker);
+            }
+            Ok(Order::Message(Ok(Message::Settings(settings)))) => {
+                if settings.log_level != setup.log_level {
+                    log::set_max_level(settings.log_level);
+                    log::info!(
+                        "worker {}: log level {} (was {})",
+                        setup.worker,
+                        settings.log_level,
+                        setup.log_level
+                    );
+                }
+                (setup.stop_timeout, setup.log_level) = (settings.stop_timeout, settings.log_level);
             }
             Ok(Order::Message(Ok(Message::Setup(_)))) => {
                 log::warn!("worker {}: a second setup message is ignored", setup.worker)
