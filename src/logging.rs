@@ -504,7 +504,9 @@ mod tests {
         );
     }
 
-    /// A syslog daemon's socket in a fresh temporary directory, removed on drop.
+    /// A syslog daemon's socket in a fresh temporary directory, removed on drop. A stand-in:
+    /// the machine's own /dev/log (journald or rsyslog, if any) cannot be read back from a test,
+    /// and what the daemon would do with the datagram is not camd's; the bytes camd sends are.
     struct FakeSyslog {
         dir: std::path::PathBuf,
         socket: std::os::unix::net::UnixDatagram,

@@ -1,5 +1,10 @@
 //! Hardware decoder selection. Its own test binary: registering an element is global to the
 //! process, and the other capture tests expect the software decoder.
+//!
+//! A stand-in: these machines have no hardware decoder, so the software `avdec_h264` is
+//! registered under a hardware decoder's name (`v4l2h264dec`) to see camd's choice prefer it.
+//! A real V4L2 stateless decoder is chosen in the qemu guest against the kernel's visl driver
+//! (`cargo xtask vm-test`, xtask/vm/checks.py `picked_decoder`).
 
 use camd_test_support as support;
 

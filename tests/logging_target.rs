@@ -15,6 +15,8 @@ use support::TempDir;
 
 /// Set in the child's environment to the log level it should use.
 const CHILD_LEVEL_ENV: &str = "CAMD_LOGGING_TEST_CHILD_LEVEL";
+/// Set in the child's environment to log to stderr whatever it would choose (`--log-to stderr`).
+const CHILD_FORCE_STDERR_ENV: &str = "CAMD_LOGGING_TEST_CHILD_STDERR";
 
 /// In the child only (the parent runs it with `CHILD_LEVEL_ENV` set): installs the logger,
 /// prints the chosen target on stdout, and logs one record per level, one of them two lines.
@@ -25,7 +27,11 @@ fn child_logs() {
         return;
     };
     let level = camd::logging::parse_level(&level).unwrap();
-    let target = camd::logging::init(level).unwrap();
+    let target = if std::env::var_os(CHILD_FORCE_STDERR_ENV).is_some() {
+        camd::logging::init_to(level, Some(Target::Stderr)).unwrap()
+    } else {
+        camd::logging::init(level).unwrap()
+    };
     // On a line of its own: libtest has just printed "test child_logs ... " without a newline.
     println!("\nTARGET={target}");
     log::error!("an error");
@@ -53,6 +59,15 @@ fn dev_ino(path: &std::path::Path) -> (u64, u64) {
 }
 
 fn run_child(dir: &TempDir, journal_stream: JournalStream, level: &str) -> ChildRun {
+    run_child_with(dir, journal_stream, level, &[])
+}
+
+fn run_child_with(
+    dir: &TempDir,
+    journal_stream: JournalStream,
+    level: &str,
+    env: &[(&str, &str)],
+) -> ChildRun {
     let stderr_path = dir.join("stderr");
     let stderr_file = std::fs::File::create(&stderr_path).unwrap();
     let mut command = Command::new(std::env::current_exe().unwrap());
@@ -65,6 +80,7 @@ fn run_child(dir: &TempDir, journal_stream: JournalStream, level: &str) -> Child
             "--test-threads=1",
         ])
         .env(CHILD_LEVEL_ENV, level)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr_file);
@@ -127,7 +143,8 @@ fn the_level_filters_records_out() {
 /// Not the journal: on a machine without `/dev/log` the child must write timestamped lines to
 /// stderr. Where `/dev/log` exists the child picks syslog (or stderr if syslog refuses it), and
 /// the file only shows that no `<N>` lines were written; the choice itself is then checked on
-/// the pure function with the same inputs.
+/// the pure function with the same inputs, and the stderr format by
+/// `the_stderr_target_writes_timestamped_lines`, which forces it on every machine.
 fn assert_not_journal(run: &ChildRun, journal_stream: Option<&str>, stderr: (u64, u64)) {
     assert_ne!(run.target, "journal", "stderr:\n{}", run.stderr);
     assert!(
@@ -136,13 +153,35 @@ fn assert_not_journal(run: &ChildRun, journal_stream: Option<&str>, stderr: (u64
         run.stderr
     );
     if std::path::Path::new("/dev/log").exists() {
-        eprintln!("/dev/log exists here: the stderr format is not checked in this run");
+        eprintln!(
+            "/dev/log exists here: the child's choice is syslog, checked as the pure function's"
+        );
         assert_eq!(choose(journal_stream, Some(stderr), true), Target::Syslog);
         assert!(run.target == "syslog" || run.target == "stderr");
         return;
     }
     assert_eq!(run.target, "stderr");
-    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_stderr_lines(&run.stderr);
+}
+
+/// `--log-to stderr`, on any machine (with or without `/dev/log`, whatever `JOURNAL_STREAM`
+/// says): timestamped lines, one per line of each record, the level filter applied.
+#[test]
+fn the_stderr_target_writes_timestamped_lines() {
+    let dir = TempDir::new("log-stderr");
+    let run = run_child_with(
+        &dir,
+        JournalStream::NamingStderr,
+        "debug",
+        &[(CHILD_FORCE_STDERR_ENV, "1")],
+    );
+    assert_eq!(run.target, "stderr");
+    assert_stderr_lines(&run.stderr);
+}
+
+/// The child's records as the stderr target writes them.
+fn assert_stderr_lines(stderr: &str) {
+    let lines: Vec<&str> = stderr.lines().collect();
     let expected = [
         ("ERROR", "an error"),
         ("WARN ", "camera down: front"),
@@ -150,7 +189,7 @@ fn assert_not_journal(run: &ChildRun, journal_stream: Option<&str>, stderr: (u64
         ("INFO ", "info line"),
         ("DEBUG", "debug line"),
     ];
-    assert_eq!(lines.len(), expected.len(), "{}", run.stderr);
+    assert_eq!(lines.len(), expected.len(), "{stderr}");
     for (line, (level, message)) in lines.iter().zip(expected) {
         let (time, rest) = line.split_once(' ').unwrap();
         assert_eq!(rest, format!("{level} {message}"), "{line}");

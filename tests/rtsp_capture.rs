@@ -191,9 +191,10 @@ fn closed_port_wrong_path_and_silent_server_fail_into_retrying() {
         "silent: {}",
         s.last_error
     );
-    // The first retry comes about 1 s after the first failure: one or two failures by now.
+    // At least the first failure is counted; how many retries real time allowed is not this
+    // test's business (the backoff's times: the simulated-clock test below).
     assert!(
-        (1..=2).contains(&c.retry_count) && c.max_retry_attempts == 5,
+        c.retry_count >= 1 && c.retry_count < c.max_retry_attempts && c.max_retry_attempts == 5,
         "{c:?}"
     );
     assert!(status(&closed).next_retry_in().is_some());

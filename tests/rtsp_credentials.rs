@@ -81,6 +81,11 @@ fn password_nowhere(daemon: &Daemon) {
         .arg(&daemon.run_dir)
         .output()
         .unwrap();
+    assert!(
+        status.status.success() && status.stdout.starts_with(b"{\"cameras\":["),
+        "camd status failed, so it cannot show what it hides: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
     let status = String::from_utf8_lossy(&status.stdout).into_owned();
     let log = daemon.log_text();
     for secret in secrets() {

@@ -918,21 +918,13 @@ fn snapshot_without_a_frame_says_why() {
     drop(site.door);
 }
 
-fn setpriv_available() -> bool {
-    Command::new("setpriv")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
 #[test]
 fn another_user_with_read_access_sees_the_status() {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 || !setpriv_available() {
-        eprintln!("skipped: needs root and setpriv to run camd as another user");
-        return;
-    }
+    assert!(
+        support::is_root(),
+        "this test runs camd as a second user: run it as root (CI does)"
+    );
+    support::foreign_servers::require("setpriv", "util-linux");
     let dir = TempDir::new("status-other-user");
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     // The build directory may be closed to other users: run a copy of the binary.

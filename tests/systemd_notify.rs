@@ -13,7 +13,9 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::TempDir;
 
-/// A stand-in for systemd's notification socket.
+/// A stand-in for systemd's notification socket: the tests run without systemd as PID 1 (CI,
+/// containers), and the protocol is only datagrams on a socket, which this is. The real systemd
+/// reads camd's notifications in the qemu guest (`cargo xtask vm-test`, its systemd part).
 struct Listener {
     socket: UnixDatagram,
 }

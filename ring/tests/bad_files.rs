@@ -226,20 +226,55 @@ fn missing_file_names_the_path() {
     );
 }
 
-/// Every prefix and every single-byte corruption of the static header: an error or a valid
-/// reader, never a panic. (The fuzz target does this at scale.)
+/// Every prefix and every single-byte corruption of the static header is handled, never a panic
+/// (the fuzz target does this at scale): a prefix of the file is refused, and so is a flip in a
+/// field the reader checks first, naming that field; any other flip gives a valid reader or an
+/// error naming a header field.
 #[test]
 fn every_prefix_and_byte_flip_of_the_header_is_handled() {
     let dir = TempDir::new("bad");
     let good = std::fs::read(valid_ring(&dir)).unwrap();
+    camd_ring::validate_header(&good, good.len() as u64).expect("the ring itself is valid");
     for len in 0..300 {
-        let _ = camd_ring::validate_header(&good[..len], len as u64);
+        let result = camd_ring::validate_header(&good[..len], len as u64);
+        assert!(result.is_err(), "a {len}-byte prefix was accepted");
     }
+    // The header's fields in order, each with its size (up to the next one).
+    let mut fields: Vec<(&str, usize)> = camd_ring::layout::field_offsets()
+        .into_iter()
+        .filter(|(name, offset)| name.starts_with("header.") && *offset < 256)
+        .collect();
+    fields.sort_by_key(|&(_, offset)| offset);
+    let field_at = |i: usize| {
+        fields
+            .iter()
+            .rev()
+            .find(|&&(_, offset)| offset <= i)
+            .map_or("", |&(name, _)| name)
+    };
+    let checked_first = [
+        "header.magic",
+        "header.version",
+        "header.header_size",
+        "header.incompat_features",
+        "header.file_size",
+    ];
     for i in 0..256 {
         for flip in [0x01u8, 0x80, 0xff] {
             let mut bytes = good[..256].to_vec();
             bytes[i] ^= flip;
-            let _ = camd_ring::validate_header(&bytes, good.len() as u64);
+            let result = camd_ring::validate_header(&bytes, good.len() as u64);
+            let field = field_at(i);
+            match result {
+                Err(e) if checked_first.contains(&field) => {
+                    assert_eq!(e.field, field, "byte {i} ^ {flip:#x}: {e}")
+                }
+                Err(e) => assert!(e.field.starts_with("header"), "byte {i} ^ {flip:#x}: {e}"),
+                Ok(_) => assert!(
+                    !checked_first.contains(&field),
+                    "byte {i} ^ {flip:#x} ({field}) was accepted"
+                ),
+            }
         }
     }
 }

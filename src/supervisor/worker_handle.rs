@@ -165,6 +165,14 @@ impl WorkerProcess {
         let _ = self.child.kill();
     }
 
+    /// `terminate` or `kill` was called: the worker has been told to go (its orders pipe is
+    /// closed), whether or not it has exited yet. For the tests: the supervisor itself tracks
+    /// a worker's end by its exit.
+    #[cfg(test)]
+    pub fn told_to_go(&self) -> bool {
+        self.stdin.is_none()
+    }
+
     /// The exit status, if the worker has ended (reaps it).
     pub fn try_wait(&mut self) -> Option<ExitStatus> {
         self.child.try_wait().ok().flatten()

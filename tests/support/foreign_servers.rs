@@ -24,7 +24,7 @@ fn scripts() -> PathBuf {
 }
 
 /// Fails the test with what to install when `program` is not there.
-pub(crate) fn require(program: &str, package: &str) {
+pub fn require(program: &str, package: &str) {
     let found = Command::new("sh")
         .args(["-c", &format!("command -v {program}")])
         .stdout(Stdio::null())

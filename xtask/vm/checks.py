@@ -439,14 +439,23 @@ def streaming_error(d):
 
 
 def dropped_buffers(d):
+    """Half of by_index's buffers dropped by its driver: by_path streams on meanwhile, and
+    by_index streams again once the driver stops dropping (however it fared meanwhile)."""
     sh("v4l2-ctl", "-d", "/dev/video0", "--set-ctrl=percentage_of_dropped_buffers=50")
     try:
         time.sleep(3)
+        before = d.camera("by_index")
         rate = d.frames_advance("by_path", 3.0)
-        c = d.camera("by_index")
+        during = d.camera("by_index")
     finally:
         sh("v4l2-ctl", "-d", "/dev/video0", "--set-ctrl=percentage_of_dropped_buffers=0")
-    return f"by_path {rate:.1f} frames/s meanwhile; by_index {short(c)}"
+    d.wait_state("by_index", "ok")
+    after = d.frames_advance("by_index", 2.0)
+    grew = (during.get("frames") or 0) - (before.get("frames") or 0)
+    return (
+        f"by_path {rate:.1f} frames/s meanwhile; by_index {grew / 3.0:.1f} frames/s during "
+        f"({short(during)}), {after:.1f} after"
+    )
 
 
 # ---- the hardware decoder path ----
