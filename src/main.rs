@@ -166,6 +166,7 @@ fn probe(args: &[OsString]) -> Result<ExitCode> {
     use std::os::unix::process::CommandExt;
     let worker = camd::supervisor::worker_executable()?;
     let e = std::process::Command::new(&worker)
+        .arg0("camd")
         .arg("probe")
         .args(args)
         .exec();

@@ -72,7 +72,11 @@ impl Notifier {
     }
 
     /// Sends `state`, newline-separated assignments, as one datagram. Fails when the socket is
-    /// gone (systemd not listening there) or the datagram is too large.
+    /// gone (systemd not listening there) or the datagram is too large. The send blocks while
+    /// the receiver's queue is full (`net.unix.max_dgram_qlen` datagrams; systemd raises it to
+    /// 512), as libsystemd's `sd_notify` does: dropping READY=1 would fail a `Type=notify`
+    /// start, and dropping WATCHDOG=1 would get camd killed. tests/daemon_notify.rs relies on
+    /// it to hold camd at its first notification.
     pub fn notify(&self, state: &str) -> io::Result<()> {
         let sent = self.socket.send_to_addr(state.as_bytes(), &self.addr)?;
         if sent != state.len() {

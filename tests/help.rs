@@ -54,6 +54,11 @@ fn a_commands_help_names_all_its_options_and_matches_its_usage_errors() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
+        // `camd probe` runs in camd-worker, but the error names the command the user typed.
+        assert!(
+            stderr.starts_with(&format!("camd: {command}: unknown option --bogus")),
+            "{stderr}"
+        );
         assert!(
             stderr.contains(text.trim_end()),
             "camd {command} --bogus does not print its --help:\n{stderr}\n--help:\n{text}"

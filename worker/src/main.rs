@@ -14,7 +14,13 @@ usage: camd-worker worker KEY      run a group of cameras (started by `camd run`
                                    a raw frame on stdin as a picture on stdout (`camd snapshot`)";
 
 fn main() -> ExitCode {
-    camd::cli::command::dispatch("camd-worker", USAGE, |command, rest| {
+    // `camd probe` execs this as `camd` (argv[0]): its errors then read `camd: probe: ...`,
+    // the command the user typed.
+    let as_camd = std::env::args_os()
+        .next()
+        .is_some_and(|arg0| std::path::Path::new(&arg0).file_name() == Some("camd".as_ref()));
+    let program = if as_camd { "camd" } else { "camd-worker" };
+    camd::cli::command::dispatch(program, USAGE, |command, rest| {
         Some(match command {
             "worker" => Ok(camd_worker::worker_process::main()),
             "probe" => camd_worker::probe::main(rest),
