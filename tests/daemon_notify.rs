@@ -15,6 +15,26 @@ use support::daemon::Daemon;
 /// Datagrams received, with when.
 type Received = [(Duration, String)];
 
+/// SO_SNDBUFFORCE (root, as CI runs: above net.core.wmem_max).
+fn force_send_buffer(socket: &UnixDatagram, bytes: libc::c_int) {
+    use std::os::fd::AsRawFd;
+    assert!(
+        support::is_root(),
+        "this test sets SO_SNDBUFFORCE: run it as root (CI does)"
+    );
+    // SAFETY: setsockopt on a socket this test owns, with a c_int option value and its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_SNDBUFFORCE,
+            (&bytes as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(rc, 0, "SO_SNDBUFFORCE: {}", std::io::Error::last_os_error());
+}
+
 /// What the test itself queues on the socket to fill it.
 const FILLER: &str = "X_CAMD_TEST_FILLER=1";
 
@@ -26,13 +46,26 @@ fn ready_status_watchdog_reloading_stopping() {
     socket
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
+    // The receiver takes net.unix.max_dgram_qlen + 1 datagrams (10 by the kernel's default,
+    // 512 where systemd set it). Each is charged to the sender's buffer until read, so the
+    // filler's is made large enough that the receiver's queue, not the filler, is what fills.
     let filler = UnixDatagram::unbound().unwrap();
     filler.set_nonblocking(true).unwrap();
+    force_send_buffer(&filler, 64 << 20);
+    let qlen: usize = std::fs::read_to_string("/proc/sys/net/unix/max_dgram_qlen")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let mut queued = 0;
     while filler.send_to(FILLER.as_bytes(), &path).is_ok() {
         queued += 1;
     }
-    assert!(queued > 0, "the notification socket took no datagram");
+    assert_eq!(
+        queued,
+        qlen + 1,
+        "the notification socket's queue is not full"
+    );
     let cameras = "[[camera]]\nname = \"one\"\nurl = \"test:ball\"\nwidth = 160\nheight = 120\n\
                    [[camera]]\nname = \"two\"\nurl = \"rtsp://127.0.0.1:1/none\"\n";
     let mut daemon = Daemon::start(
