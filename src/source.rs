@@ -44,6 +44,19 @@ impl Source {
             if host.is_empty() {
                 return Err(Error::new(Kind::Config, format!("{scheme}... has no host")));
             }
+            // `user:pa/ss@host`: a '/' in the password ends the authority early, and the rest
+            // would be taken for a host and a path, password and all, shown in logs. Refused,
+            // without quoting the url (it may hold the password).
+            if userinfo.is_none() && path.contains('@') {
+                return Err(Error::new(
+                    Kind::Config,
+                    format!(
+                        "{scheme}... has an '@' after its first '/': a user name or password \
+                         holding '/' must write it %2F (or keep the password in \
+                         password_file), and an '@' in the stream's path must be %40"
+                    ),
+                ));
+            }
             let (user, password) = match userinfo {
                 Some(u) => match u.split_once(':') {
                     Some((user, pass)) => (Some(percent_decode(user)), Some(percent_decode(pass))),
@@ -314,6 +327,19 @@ mod tests {
             password: Some("p/%: @q".into()),
         };
         assert_eq!(Source::parse(&odd.url_with_secret()).unwrap(), odd);
+    }
+
+    #[test]
+    fn a_password_with_a_bare_slash_is_refused_without_showing_it() {
+        let error = Source::parse("rtsp://admin:pa/ss@cam/s").unwrap_err().to_string();
+        assert!(error.contains("has an '@' after its first '/'"), "{error}");
+        assert!(!error.contains("pa/ss") && !error.contains("ss@"), "{error}");
+        // Percent-encoded, it is a password like any other.
+        let s = Source::parse("rtsp://admin:pa%2Fss@cam/s").unwrap();
+        assert!(matches!(&s, Source::Rtsp { password: Some(p), .. } if p == "pa/ss"));
+        assert_eq!(s.display(), "rtsp://admin:***@cam/s");
+        // With the user given, an '@' in the path is the path's.
+        assert!(Source::parse("rtsp://admin@cam/live@1").is_ok());
     }
 
     #[test]
