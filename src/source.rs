@@ -331,9 +331,14 @@ mod tests {
 
     #[test]
     fn a_password_with_a_bare_slash_is_refused_without_showing_it() {
-        let error = Source::parse("rtsp://admin:pa/ss@cam/s").unwrap_err().to_string();
+        let error = Source::parse("rtsp://admin:pa/ss@cam/s")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("has an '@' after its first '/'"), "{error}");
-        assert!(!error.contains("pa/ss") && !error.contains("ss@"), "{error}");
+        assert!(
+            !error.contains("pa/ss") && !error.contains("ss@"),
+            "{error}"
+        );
         // Percent-encoded, it is a password like any other.
         let s = Source::parse("rtsp://admin:pa%2Fss@cam/s").unwrap();
         assert!(matches!(&s, Source::Rtsp { password: Some(p), .. } if p == "pa/ss"));

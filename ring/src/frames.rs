@@ -277,12 +277,17 @@ impl<'a> BorrowedFrame<'a> {
     ///
     /// # Safety
     /// The writer may rewrite these bytes while the slice is alive (then `is_intact` turns
-    /// false). Rust assumes the contents of a `&[u8]` do not change, so the caller must not make
-    /// any decision that memory safety depends on from a value that it reads twice and expects
-    /// to be equal (a length read once for a bounds check and again for an index, say). Reading
-    /// each byte and treating it as untrusted data, as a hash, a copy or a decoder written for
-    /// untrusted input does, is fine. The writer must be another process (or at least not
-    /// write through Rust references to the same memory); camd's writer is.
+    /// false). Rust assumes the contents of a `&[u8]` do not change: in its abstract machine a
+    /// write racing the slice's reads is undefined behaviour whatever the caller does, so this
+    /// is outside what Rust guarantees, as every zero-copy view of memory another process writes
+    /// is (the C and Python bindings' in-place views are the same memory). What keeps it sound
+    /// in practice, and what the caller must keep true: the writer is another process (camd's
+    /// is), whose writes the compiler cannot see; and the caller makes no decision that memory
+    /// safety depends on from a value it reads twice and expects equal (a length read once for a
+    /// bounds check and again for an index, say: the compiler may also re-read). Reading each
+    /// byte as untrusted data, as a hash, a copy or a decoder written for untrusted input does,
+    /// is that. A caller that wants only defined behaviour copies instead (`copy_latest`,
+    /// shared_bytes.rs says on what terms).
     pub unsafe fn bytes(&self) -> &[u8] {
         // SAFETY: `borrow_latest` checked len <= slot_capacity, so the range lies inside the
         // slot, inside the mapping that `region` keeps alive; the caller accepts the contract

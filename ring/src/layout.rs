@@ -7,9 +7,11 @@
 //! All integers are little-endian (the crate refuses to build for big-endian targets).
 //!
 //! The static header is plain data, written once before the file is renamed into place, and
-//! read by copying it out. Everything written after that is made of atomics, because another
-//! process (or thread) writes it while readers read: these structures are only ever reached
-//! through `&` references into the mapping (see `region.rs`), never copied or written whole.
+//! read by copying it out. Everything after it is made of atomics, reserved bytes included,
+//! because another process (or thread) writes it while readers read, and a hostile one may
+//! write any byte: these structures are only ever reached through `&` references into the
+//! mapping (see `region.rs`), never copied or written whole, and a `&` to a plain field that
+//! another process writes would be a data race.
 
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, Ordering};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
@@ -111,8 +113,8 @@ pub struct FrameIndex {
     pub latest_seq: AtomicU64,
     /// Incremented (wrapping) after every publish; blocked readers FUTEX_WAIT on it.
     pub notify: AtomicU32,
-    pub reserved0: u32,
-    pub reserved: [u8; 48],
+    pub reserved0: AtomicU32,
+    pub reserved: [AtomicU8; 48],
 }
 
 /// Liveness: moves even when no frame comes, so a reader can tell a silent camera from a dead
@@ -126,8 +128,8 @@ pub struct Liveness {
     pub heartbeat_realtime_ns: AtomicU64,
     /// Non-zero once a newer file has been renamed over this one: reopen the path.
     pub retired: AtomicU32,
-    pub reserved0: u32,
-    pub reserved: [u8; 40],
+    pub reserved0: AtomicU32,
+    pub reserved: [AtomicU8; 40],
 }
 
 /// The status block, guarded by its own sequence lock (`seq` odd while the writer updates it).
@@ -145,7 +147,7 @@ pub struct StatusBlock {
     pub fps_milli: AtomicU32,
     pub source_width: AtomicU32,
     pub source_height: AtomicU32,
-    pub reserved0: u32,
+    pub reserved0: AtomicU32,
     pub drops: AtomicU64,
     pub oversize: AtomicU64,
     pub reconnects: AtomicU64,
@@ -154,7 +156,7 @@ pub struct StatusBlock {
     pub decoder: [AtomicU8; ELEMENT_LEN],
     pub encoder: [AtomicU8; ELEMENT_LEN],
     pub last_error: [AtomicU8; ERROR_LEN],
-    pub reserved: [u8; 48],
+    pub reserved: [AtomicU8; 48],
 }
 
 /// The header of every slot. `seq` is the slot's sequence lock: `frame_seq << 1` when the slot
@@ -173,7 +175,7 @@ pub struct SlotHeader {
     /// The camera's own capture time, ns since the Unix epoch by the camera's clock (its RTCP
     /// sender reports), when `flags` has `SLOT_FLAG_CAMERA_TIME`; else 0.
     pub ts_camera_ns: AtomicU64,
-    pub reserved: [u8; 16],
+    pub reserved: [AtomicU8; 16],
 }
 
 // Sizes and offsets are the format: a change here is a new format version.

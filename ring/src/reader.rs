@@ -95,8 +95,16 @@ impl Reader {
         let map = MmapOptions::new()
             .map_raw_read_only(&file)
             .map_err(|e| RingError::io(path, "map", e))?;
+        // The mapping's own length (memmap2 stats the file again): a file shrunk since the check
+        // above is refused here rather than read past.
+        if map.len() < 256 {
+            return Err(RingError::format(
+                path,
+                validate_header(&[], map.len() as u64).unwrap_err(),
+            ));
+        }
         let mut header = [0u8; 256];
-        // SAFETY: the mapping has at least 256 bytes (checked above).
+        // SAFETY: the mapping has at least 256 bytes (map.len(), checked just above).
         unsafe { shared_bytes::load(&mut header, map.as_ptr()) };
         let geometry =
             validate_header(&header, map.len() as u64).map_err(|e| RingError::format(path, e))?;

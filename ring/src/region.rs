@@ -37,11 +37,13 @@ impl Region {
 
     /// # Safety
     /// `offset + size_of::<T>() <= len`, `offset` suitably aligned for `T`, and `T` a layout
-    /// struct made of atomics and bytes no one writes non-atomically.
+    /// struct made only of atomics (layout.rs: the frame index, liveness line, status block and
+    /// slot header are, reserved fields included), so a `&T` stays sound while other processes
+    /// write any of its bytes.
     unsafe fn at<T>(&self, offset: usize) -> &T {
         debug_assert!(offset + core::mem::size_of::<T>() <= self.len);
         // SAFETY: the caller's contract: the range is inside the live mapping, aligned for `T`,
-        // and `T` is only ever accessed atomically or as bytes.
+        // and `T` is made of atomics only.
         unsafe { &*(self.base.as_ptr().add(offset) as *const T) }
     }
 

@@ -1,12 +1,18 @@
-//! Copies of byte ranges that another thread or process may write at the same time. Such a copy
-//! may see a mix of old and new bytes; the seqlock around it (slot or status `seq`) tells the
-//! caller whether to keep the result. Bytes have no invalid values, so a torn copy is wrong data,
-//! never undefined behaviour in the program that holds it.
+//! Copies of byte ranges that another process may write at the same time. Such a copy may see a
+//! mix of old and new bytes; the seqlock around it (slot or status `seq`) tells the caller
+//! whether to keep the result. Bytes have no invalid values, so a torn copy is wrong data, and
+//! the copy is one pass into the caller's own buffer, never read twice.
 //!
-//! This is the "atomic per-byte memcpy" of C++ proposal P1478. Normal builds use
-//! `ptr::copy_nonoverlapping` (the hardware copies memory that way anyway); under miri each
-//! byte is a relaxed atomic access, so miri's data-race detector checks the protocol around it
-//! instead of flagging the intended race.
+//! What this needs is the "atomic per-byte memcpy" of C++ proposal P1478, which Rust does not
+//! have. Normal builds use `ptr::copy_nonoverlapping`: in Rust's abstract machine a
+//! non-atomic read racing a write is undefined behaviour, whoever the writer is. camd accepts
+//! that here, and only here, on these grounds: the racing writer is always another process
+//! (the reader's own writes never alias), which the compiler cannot see, so it has nothing to
+//! optimise on; each byte is read once; and the hardware copies memory this way anyway. Under
+//! miri each byte is a relaxed atomic access instead, so miri's data-race detector checks the
+//! protocol around the copy (the seqlock), not this copy itself. Relaxed word-sized atomics in
+//! every build would make the copy defined at some speed (no SIMD); the ring benchmark's
+//! `publish_vs_memcpy_1m` target (<= 1.3) is what such a change would be measured against.
 
 #[cfg(not(miri))]
 pub(crate) unsafe fn load(dst: &mut [u8], src: *const u8) {

@@ -429,9 +429,16 @@ fn map_writable(file: &File, path: &Path) -> Result<(MmapRaw, Region)> {
         ));
     }
     let map = MmapRaw::map_raw(file).map_err(|e| RingError::io(path, "map", e))?;
+    // The mapping's own length (memmap2 stats the file again), as in Reader::open.
+    if map.len() < 256 {
+        return Err(RingError::format(
+            path,
+            validate_header(&[], map.len() as u64).unwrap_err(),
+        ));
+    }
     let mut header = [0u8; 256];
-    // SAFETY: the mapping has at least 256 bytes (checked above); the static header is never
-    // written after creation.
+    // SAFETY: the mapping has at least 256 bytes (map.len(), checked just above); the static
+    // header is never written after creation.
     unsafe { shared_bytes::load(&mut header, map.as_ptr()) };
     let geometry =
         validate_header(&header, map.len() as u64).map_err(|e| RingError::format(path, e))?;
