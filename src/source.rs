@@ -173,7 +173,11 @@ impl Source {
         match self {
             Self::Rtsp {
                 password: Some(p), ..
-            } if !p.is_empty() => text.replace(p.as_str(), "***"),
+            } if !p.is_empty() => text
+                .replace(p.as_str(), "***")
+                // As the url camd hands GStreamer's parser writes it, and lower-case escapes.
+                .replace(&percent_encode(p), "***")
+                .replace(&percent_encode(p).to_ascii_lowercase(), "***"),
             _ => text.to_owned(),
         }
     }
@@ -317,6 +321,12 @@ mod tests {
         assert_eq!(s.display(), "rtsp://admin:***@10.0.0.5:554/stream1");
         assert!(!format!("{s:?}").contains("s3cr"));
         assert_eq!(s.redact("auth failed for s3cr@t"), "auth failed for ***");
+        assert_eq!(
+            s.redact("at rtsp://admin:s3cr%40t@x"),
+            "at rtsp://admin:***@x"
+        );
+        let slash = Source::parse("rtsp://admin:p%2Fq@cam/s").unwrap();
+        assert_eq!(slash.redact("p/q, p%2Fq or p%2fq"), "***, *** or ***");
         assert_eq!(
             s.url_with_secret(),
             "rtsp://admin:s3cr%40t@10.0.0.5:554/stream1"

@@ -151,7 +151,10 @@ impl CameraRunner {
         }
     }
 
+    /// Every failure's text, wherever it came from, passes here (and `start_pipeline`'s) on its
+    /// way to the ring's `last_error` and the log: the password is taken out once more.
     fn failure(&mut self, error: &str) {
+        let error = &self.config.source.redact(error);
         let was_ok = self.machine.state() == State::Ok;
         let command = self.machine.on_failure(self.clock.now(), error);
         self.log_failure(error, was_ok);
@@ -213,7 +216,7 @@ impl CameraRunner {
             Ok(p) => self.pipeline = Some(p),
             Err(error) => {
                 // Counted like any failed attempt; the machine schedules the retry.
-                let error = error.to_string();
+                let error = self.config.source.redact(&error.to_string());
                 let command = self.machine.on_failure(self.clock.now(), &error);
                 self.log_failure(&error, false);
                 if command != PipelineCommand::Stop {

@@ -105,6 +105,7 @@ impl Worker {
                 Err(e) => return Err(e),
             }
         };
+        let source = config.source.clone();
         let (runner, events) = CameraRunner::new(config, writer, self.clock.clone());
         let ring = runner.ring();
         let reporter = self.reporter.clone();
@@ -114,7 +115,7 @@ impl Worker {
             .spawn(move || {
                 let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| runner.run()));
                 if let Err(panic) = run {
-                    contain_panic(&camera, &ring, panic.as_ref(), &reporter);
+                    contain_panic(&camera, &source, &ring, panic.as_ref(), &reporter);
                 }
             })
             .map_err(|e| {
@@ -162,6 +163,7 @@ impl Worker {
 /// failed, so it does not take the silence of its ring for a hung worker.
 fn contain_panic(
     camera: &str,
+    source: &camd::source::Source,
     ring: &std::sync::Mutex<camd_ring::Writer>,
     panic: &(dyn std::any::Any + Send),
     reporter: &Reporter,
@@ -170,6 +172,7 @@ fn contain_panic(
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())
         .or_else(|| panic.downcast_ref::<String>().cloned())
+        .map(|what| source.redact(&what))
         .unwrap_or_else(|| "a panic without a message".into());
     let reason = format!("camd stopped this camera after an internal error (a bug): {what}");
     log::error!("camera {camera}: {reason}; it stays down until a reload");

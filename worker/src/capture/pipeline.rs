@@ -858,13 +858,15 @@ fn forward_bus(
         use gst::MessageView;
         match message.view() {
             MessageView::Error(e) => {
-                let debug = e.debug();
+                // Redacted before it is shortened: a cut could split the password.
+                let debug = e.debug().map(|d| source.redact(&d));
+                let error = source.redact(&e.error().to_string());
                 // rtspsrc says "Failed to connect" for a refused certificate too: say which.
                 let text = target.tls_refusal.take().map_or_else(
-                    || super::error_text::explain(&e.error().to_string(), debug.as_deref()),
-                    |why| super::error_text::fit(&why),
+                    || super::error_text::explain(&error, debug.as_deref()),
+                    |why| super::error_text::fit(&source.redact(&why)),
                 );
-                target.fail(generation, Error::new(Kind::Pipeline, source.redact(&text)));
+                target.fail(generation, Error::new(Kind::Pipeline, text));
             }
             MessageView::Eos(_) if matches!(source, Source::File { .. }) => {
                 target.send(Event::EndOfFile { generation })
