@@ -22,6 +22,10 @@ enum From {
     PkgConfig,
     /// A symbolic link, relative, to another file of the tarball (its path there).
     Link(&'static str),
+    /// The Python package's install metadata (`NAME-VERSION.dist-info`), written into the
+    /// directory `to` by `ring/python/dist_info.py` from pyproject.toml, as the Yocto recipe
+    /// does: after the package's entries, whose files its RECORD lists.
+    DistInfo,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -57,6 +61,8 @@ const FILES: &[Entry] = &[
     // The binding loads the libcamd_ring.so beside it first (as the Yocto package has it): the
     // unpacked tree needs no ldconfig, and works wherever it is unpacked.
     Entry { from: From::Link("usr/lib/libcamd_ring.so"), to: "usr/lib/python3/dist-packages/camd_ring/libcamd_ring.so", mode: 0o777, strip: Strip::No },
+    // So importlib.metadata, `pip show` and `pip list` know camd-ring as pip would have it.
+    Entry { from: From::DistInfo, to: "usr/lib/python3/dist-packages", mode: 0o644, strip: Strip::No },
     Entry { from: From::Repo("systemd/camd.service"), to: "usr/lib/systemd/system/camd.service", mode: 0o644, strip: Strip::No },
     Entry { from: From::Repo("systemd/camd.toml"), to: "etc/camd/camd.toml", mode: 0o644, strip: Strip::No },
     // The camd user and the camd-readers group the unit runs with (systemd-sysusers).
@@ -145,6 +151,25 @@ fn stage_files<'a>(
                 files.push(dest);
                 continue;
             }
+            From::DistInfo => {
+                let out = Command::new("python3")
+                    .arg(root().join("ring/python/dist_info.py"))
+                    .arg(stage.join(entry.to))
+                    .output()
+                    .map_err(|e| format!("dist: python3 (for dist_info.py): {e}"))?;
+                if !out.status.success() {
+                    return Err(format!(
+                        "dist: ring/python/dist_info.py failed: {}",
+                        String::from_utf8_lossy(&out.stderr)
+                    ));
+                }
+                files.extend(
+                    String::from_utf8_lossy(&out.stdout)
+                        .lines()
+                        .map(PathBuf::from),
+                );
+                continue;
+            }
         };
         if !source.exists() {
             return Err(format!(
@@ -188,7 +213,7 @@ fn stage_files<'a>(
                 }
                 files.push(dest);
             }
-            From::Link(_) => unreachable!("made above"),
+            From::Link(_) | From::DistInfo => unreachable!("made above"),
         }
     }
     Ok(files)
@@ -338,8 +363,10 @@ mod tests {
         python
             .args([
                 "-c",
-                "import camd_ring; print(camd_ring.library_path); print(camd_ring.__file__); \
-                 print(camd_ring.format_version() == camd_ring.FORMAT_VERSION)",
+                "import camd_ring, importlib.metadata; print(camd_ring.library_path); \
+                 print(camd_ring.__file__); \
+                 print(camd_ring.format_version() == camd_ring.FORMAT_VERSION); \
+                 print(importlib.metadata.version('camd-ring'))",
             ])
             .current_dir(root)
             .env("PYTHONPATH", root.join("usr/lib/python3/dist-packages"))
@@ -366,6 +393,13 @@ mod tests {
             lines.get(2).copied(),
             Some("True"),
             "format version: {stdout}"
+        );
+        // The install metadata (dist_info.py) names the package's version, the ring crate's.
+        let version = package_version(&crate::process::root().join("ring/Cargo.toml"))?;
+        assert_eq!(
+            lines.get(3).copied(),
+            Some(version.as_str()),
+            "importlib.metadata: {stdout}"
         );
         let loaded = lines[0].to_owned();
         let file = std::fs::canonicalize(&loaded).map_err(|e| format!("{loaded}: {e}"))?;

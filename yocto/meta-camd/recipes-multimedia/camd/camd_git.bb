@@ -36,7 +36,7 @@ SRCREV ?= "${AUTOREV}"
 
 require ${BPN}-crates.inc
 
-inherit cargo cargo-update-recipe-crates pkgconfig python3-dir systemd useradd
+inherit cargo cargo-update-recipe-crates pkgconfig python3native systemd useradd
 
 # v4l2: webcam capabilities through the v4l crate, whose bindings bindgen makes with libclang
 # (clang-native). On by default where a clang-native recipe exists: meta-clang (collection
@@ -96,6 +96,9 @@ do_install() {
     # The binding loads the libcamd_ring.so beside it first: no ldconfig or compiler needed on
     # the target to find the library.
     ln -rs ${D}${libdir}/libcamd_ring.so ${D}${PYTHON_SITEPACKAGES_DIR}/camd_ring/libcamd_ring.so
+    # Install metadata (camd_ring-VERSION.dist-info) from pyproject.toml, as pip writes it, so
+    # importlib.metadata and pip know the package; run by the host's python3-native.
+    ${PYTHON} ${S}/ring/python/dist_info.py ${D}${PYTHON_SITEPACKAGES_DIR} > /dev/null
 }
 
 # Listed before ${PN}-dev and ${PN}-staticdev, so they take the library's files first.
@@ -105,7 +108,7 @@ PACKAGES =+ "libcamd-ring libcamd-ring-dev libcamd-ring-staticdev python3-camd-r
 FILES:libcamd-ring += "${libdir}/libcamd_ring.so"
 FILES:libcamd-ring-dev += "${includedir}/camd_ring.h ${libdir}/pkgconfig/camd-ring.pc"
 FILES:libcamd-ring-staticdev += "${libdir}/libcamd_ring.a"
-FILES:python3-camd-ring += "${PYTHON_SITEPACKAGES_DIR}/camd_ring"
+FILES:python3-camd-ring += "${PYTHON_SITEPACKAGES_DIR}/camd_ring ${PYTHON_SITEPACKAGES_DIR}/camd_ring-*.dist-info"
 CONFFILES:${PN} = "${sysconfdir}/camd/camd.toml"
 
 # What the pipelines use: appsink and appsrc, decodebin and typefinding (files), scaling and
