@@ -172,6 +172,23 @@ pub fn init_to(level: LevelFilter, forced: Option<Target>) -> Result<Target, log
     Ok(target)
 }
 
+/// Sets this process's level from `old` to `new` (a reload) and says so at info, before
+/// lowering it and after raising it, so the line gets through either way while info is on.
+/// `who` begins the line (`"worker #0: "`, or `""`).
+pub fn change_level(old: LevelFilter, new: LevelFilter, who: &str) {
+    if new == old {
+        return;
+    }
+    let say = || log::info!("{who}log level {new} (was {old})");
+    if new < old {
+        say();
+        log::set_max_level(new);
+    } else {
+        log::set_max_level(new);
+        say();
+    }
+}
+
 /// The sd-daemon(3) priority of a level: `<3>` error, `<4>` warning, `<6>` info, `<7>` debug.
 fn sd_priority(level: Level) -> u8 {
     match level {

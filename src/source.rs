@@ -44,19 +44,7 @@ impl Source {
             if host.is_empty() {
                 return Err(Error::new(Kind::Config, format!("{scheme}... has no host")));
             }
-            // `user:pa/ss@host`: a '/' in the password ends the authority early, and the rest
-            // would be taken for a host and a path, password and all, shown in logs. Refused,
-            // without quoting the url (it may hold the password).
-            if userinfo.is_none() && path.contains('@') {
-                return Err(Error::new(
-                    Kind::Config,
-                    format!(
-                        "{scheme}... has an '@' after its first '/': a user name or password \
-                         holding '/' must write it %2F (or keep the password in \
-                         password_file), and an '@' in the stream's path must be %40"
-                    ),
-                ));
-            }
+
             let (user, password) = match userinfo {
                 Some(u) => match u.split_once(':') {
                     Some((user, pass)) => (Some(percent_decode(user)), Some(percent_decode(pass))),
@@ -64,11 +52,24 @@ impl Source {
                 },
                 None => (None, None),
             };
-            return Ok(Self::Rtsp {
+            let source = Self::Rtsp {
                 url: format!("{scheme}{host}/{path}"),
                 user,
                 password,
-            });
+            };
+            // A port that is not a number: `user:pa/ss@host`, where a '/' in the password ends
+            // the authority early and the password would be shown as the host. Refused without
+            // quoting the url (it may hold the password).
+            if source.host_port().is_none() {
+                return Err(Error::new(
+                    Kind::Config,
+                    format!(
+                        "{scheme}... has a port that is not a number: a password holding '/' \
+                         must write it %2F (or stay in password_file)"
+                    ),
+                ));
+            }
+            return Ok(source);
         }
         if let Some(path) = text.strip_prefix("file://") {
             return Ok(Self::File {
@@ -297,7 +298,7 @@ mod tests {
         assert_eq!(hp("rtsps://u:p@cam:322/s"), Some(("cam".into(), 322)));
         assert_eq!(hp("rtsp://[::1]:8554/s"), Some(("::1".into(), 8554)));
         assert_eq!(hp("rtsps://[fe80::1]"), Some(("fe80::1".into(), 554)));
-        assert_eq!(hp("rtsp://cam:notaport/s"), None);
+        assert!(Source::parse("rtsp://cam:notaport/s").is_err());
         assert_eq!(hp("test:ball"), None);
         assert!(Source::parse("rtsps://cam/s").unwrap().is_tls());
         assert!(!Source::parse("rtsp://cam/s").unwrap().is_tls());
@@ -344,7 +345,7 @@ mod tests {
         let error = Source::parse("rtsp://admin:pa/ss@cam/s")
             .unwrap_err()
             .to_string();
-        assert!(error.contains("has an '@' after its first '/'"), "{error}");
+        assert!(error.contains("has a port that is not a number"), "{error}");
         assert!(
             !error.contains("pa/ss") && !error.contains("ss@"),
             "{error}"
@@ -353,8 +354,15 @@ mod tests {
         let s = Source::parse("rtsp://admin:pa%2Fss@cam/s").unwrap();
         assert!(matches!(&s, Source::Rtsp { password: Some(p), .. } if p == "pa/ss"));
         assert_eq!(s.display(), "rtsp://admin:***@cam/s");
-        // With the user given, an '@' in the path is the path's.
-        assert!(Source::parse("rtsp://admin@cam/live@1").is_ok());
+        // An '@' in the path is the path's: cameras that take credentials there, a query.
+        for url in [
+            "rtsp://admin@cam/live@1",
+            "rtsp://10.0.0.9:554/user=admin&password=p@ss&channel=1&stream=0.sdp",
+            "rtsp://cam/stream?user=me@corp.example",
+            "rtsp://[fe80::1]:8554/s@1",
+        ] {
+            assert!(Source::parse(url).is_ok(), "{url}");
+        }
     }
 
     #[test]

@@ -24,8 +24,8 @@ pub enum Message {
     Settings(Settings),
 }
 
-/// What `[daemon]` says to a worker that is already running (a reload): the same fields as in
-/// its `Setup`.
+/// What `[daemon]` says of how a worker behaves: part of its `Setup`, and sent again to a
+/// worker that is already running when a reload changes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub stop_timeout: Duration,
@@ -38,8 +38,7 @@ pub struct Setup {
     pub worker: String,
     pub runtime_dir: PathBuf,
     pub ring_gid: Option<u32>,
-    pub stop_timeout: Duration,
-    pub log_level: log::LevelFilter,
+    pub settings: Settings,
     /// Where the supervisor logs; the worker logs there too.
     pub log_to: crate::logging::Target,
 }
@@ -54,11 +53,10 @@ impl Message {
                     .map(|g| format!(", ring_gid = {g}"))
                     .unwrap_or_default();
                 format!(
-                    "setup = {{ worker = {}, runtime_dir = {}, stop_timeout_ms = {}, log_level = {}, log_to = {}{gid} }}\n",
+                    "setup = {{ worker = {}, runtime_dir = {}, {}, log_to = {}{gid} }}\n",
                     quote(&s.worker),
                     quote(&s.runtime_dir.to_string_lossy()),
-                    s.stop_timeout.as_millis(),
-                    quote(&s.log_level.to_string().to_ascii_lowercase()),
+                    s.settings.fields(),
                     quote(&s.log_to.to_string()),
                 )
             }
@@ -67,11 +65,7 @@ impl Message {
                 camera_keys::to_inline_table(&entry.camera, entry.worker.as_deref())
             ),
             Self::Stop(name) => format!("stop = {}\n", quote(name)),
-            Self::Settings(s) => format!(
-                "settings = {{ stop_timeout_ms = {}, log_level = {} }}\n",
-                s.stop_timeout.as_millis(),
-                quote(&s.log_level.to_string().to_ascii_lowercase()),
-            ),
+            Self::Settings(s) => format!("settings = {{ {} }}\n", s.fields()),
         }
     }
 
@@ -85,15 +79,7 @@ impl Message {
             return Ok(Self::Stop(name.to_owned()));
         }
         if let Some(settings) = doc.get("settings").and_then(Item::as_table_like) {
-            return Ok(Self::Settings(Settings {
-                stop_timeout: stop_timeout(settings, "settings")?,
-                log_level: crate::logging::parse_level(
-                    settings
-                        .get("log_level")
-                        .and_then(Item::as_str)
-                        .ok_or_else(|| Error::new(Kind::Protocol, "settings without log_level"))?,
-                )?,
-            }));
+            return Settings::from_fields(settings, "settings").map(Self::Settings);
         }
         let setup = doc
             .get("setup")
@@ -112,22 +98,41 @@ impl Message {
                 .get("ring_gid")
                 .and_then(Item::as_integer)
                 .map(|g| g as u32),
-            stop_timeout: stop_timeout(setup, "setup")?,
-            log_level: crate::logging::parse_level(text("log_level")?)?,
+            settings: Settings::from_fields(setup, "setup")?,
             log_to: crate::logging::parse_target(text("log_to")?)?
                 .unwrap_or(crate::logging::Target::Stderr),
         }))
     }
 }
 
-/// `stop_timeout_ms` of a `setup` or `settings` message.
-fn stop_timeout(table: &dyn toml_edit::TableLike, message: &str) -> Result<Duration> {
-    table
-        .get("stop_timeout_ms")
-        .and_then(Item::as_integer)
-        .and_then(|ms| u64::try_from(ms).ok())
-        .map(Duration::from_millis)
-        .ok_or_else(|| Error::new(Kind::Protocol, format!("{message} without stop_timeout_ms")))
+impl Settings {
+    /// `stop_timeout_ms = N, log_level = "L"`, as a `setup` or `settings` message holds them.
+    fn fields(&self) -> String {
+        format!(
+            "stop_timeout_ms = {}, log_level = {}",
+            self.stop_timeout.as_millis(),
+            quote(&self.log_level.to_string().to_ascii_lowercase())
+        )
+    }
+
+    /// The fields of `fields` from the table of a `message` (`setup` or `settings`).
+    fn from_fields(table: &dyn toml_edit::TableLike, message: &str) -> Result<Self> {
+        let missing = |key: &str| Error::new(Kind::Protocol, format!("{message} without {key}"));
+        Ok(Self {
+            stop_timeout: table
+                .get("stop_timeout_ms")
+                .and_then(Item::as_integer)
+                .and_then(|ms| u64::try_from(ms).ok())
+                .map(Duration::from_millis)
+                .ok_or_else(|| missing("stop_timeout_ms"))?,
+            log_level: crate::logging::parse_level(
+                table
+                    .get("log_level")
+                    .and_then(Item::as_str)
+                    .ok_or_else(|| missing("log_level"))?,
+            )?,
+        })
+    }
 }
 
 /// What a worker tells the supervisor about a camera it was handed.
@@ -201,8 +206,10 @@ mod tests {
                 worker: "#3".into(),
                 runtime_dir: "/run/camd \"x\"".into(),
                 ring_gid: Some(44),
-                stop_timeout: Duration::from_millis(2500),
-                log_level: log::LevelFilter::Debug,
+                settings: Settings {
+                    stop_timeout: Duration::from_millis(2500),
+                    log_level: log::LevelFilter::Debug,
+                },
                 log_to: crate::logging::Target::Syslog,
             }),
             Message::Start(Box::new(CameraEntry {

@@ -87,7 +87,6 @@ struct Supervisor {
     config_path: PathBuf,
     config: Config,
     gid: Option<u32>,
-    log_level: log::LevelFilter,
     /// `--log-level`: wins over the file's `log_level`, at start and at every reload.
     log_level_flag: Option<log::LevelFilter>,
     log_to: Target,
@@ -132,17 +131,15 @@ pub fn run(options: RunOptions) -> ExitCode {
     for line in warnings.to_string().lines() {
         log::warn!("{line}");
     }
-    let mut supervisor = match Supervisor::start(options.config_path, config, log_level, target) {
-        Ok(s) => Supervisor {
-            log_level_flag: options.log_level,
-            ..s
-        },
-        Err(e) => {
-            log::error!("{e}");
-            eprintln!("camd: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
+    let mut supervisor =
+        match Supervisor::start(options.config_path, config, options.log_level, target) {
+            Ok(s) => s,
+            Err(e) => {
+                log::error!("{e}");
+                eprintln!("camd: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
     log::debug!("logging to {target}");
     supervisor.run()
 }
@@ -197,12 +194,19 @@ impl Supervisor {
     fn start(
         config_path: PathBuf,
         config: Config,
-        log_level: log::LevelFilter,
+        log_level_flag: Option<log::LevelFilter>,
         log_to: Target,
     ) -> Result<Self> {
         let worker_exe = worker_executable()?;
         let clock = Arc::new(SystemClock);
-        Self::start_with(config_path, config, log_level, log_to, worker_exe, clock)
+        Self::start_with(
+            config_path,
+            config,
+            log_level_flag,
+            log_to,
+            worker_exe,
+            clock,
+        )
     }
 
     /// `start` with the worker executable and the clock given (tests: a stand-in worker, a
@@ -210,7 +214,7 @@ impl Supervisor {
     fn start_with(
         config_path: PathBuf,
         config: Config,
-        log_level: log::LevelFilter,
+        log_level_flag: Option<log::LevelFilter>,
         log_to: Target,
         worker_exe: PathBuf,
         clock: Arc<dyn Clock>,
@@ -221,8 +225,7 @@ impl Supervisor {
         let mut supervisor = Self {
             config_path,
             gid,
-            log_level,
-            log_level_flag: None,
+            log_level_flag,
             log_to,
             cameras: BTreeMap::new(),
             assignment: Assignment::new(),
@@ -267,16 +270,11 @@ impl Supervisor {
     }
 
     fn setup(&self, key: &WorkerKey) -> Setup {
-        let Settings {
-            stop_timeout,
-            log_level,
-        } = self.worker_settings();
         Setup {
             worker: key.to_string(),
             runtime_dir: self.dir().to_owned(),
             ring_gid: self.gid,
-            stop_timeout,
-            log_level,
+            settings: self.worker_settings(),
             log_to: self.log_to,
         }
     }
@@ -287,7 +285,7 @@ impl Supervisor {
             // The worker's own deadline is shorter than the supervisor's, so a worker that stops
             // its cameras in time is never killed for it.
             stop_timeout: self.config.daemon.stop_timeout.mul_f64(0.8),
-            log_level: self.log_level,
+            log_level: log_level(self.log_level_flag, self.config.daemon.log_level),
         }
     }
 
@@ -686,13 +684,9 @@ impl Supervisor {
         match Config::load(&self.config_path, &SecretSource::from_env()) {
             Ok(new) => {
                 let before = self.worker_settings();
-                let level = log_level(self.log_level_flag, new.daemon.log_level);
-                if level != self.log_level {
-                    log::set_max_level(level);
-                    log::info!("log level {level} (was {})", self.log_level);
-                    self.log_level = level;
-                }
                 self.apply(new);
+                let level = self.worker_settings().log_level;
+                crate::logging::change_level(before.log_level, level, "");
                 self.send_settings(before);
             }
             Err(problems) => {

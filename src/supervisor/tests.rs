@@ -44,7 +44,7 @@ fn supervisor(dir: &Path, script: &str, clock: &ManualClock) -> Supervisor {
     Supervisor::start_with(
         config_path,
         config,
-        log::LevelFilter::Off,
+        Some(log::LevelFilter::Off),
         Target::Stderr,
         exe,
         clock,

@@ -217,8 +217,10 @@ mod tests {
             worker: "#0".into(),
             runtime_dir: dir.clone(),
             ring_gid: None,
-            stop_timeout: Duration::from_secs(1),
-            log_level: log::LevelFilter::Info,
+            settings: crate::worker_protocol::Settings {
+                stop_timeout: Duration::from_secs(1),
+                log_level: log::LevelFilter::Info,
+            },
             log_to: Target::Stderr,
         };
         let mut process = WorkerProcess::spawn(&exe, &WorkerKey::Auto(0), &setup, 0).unwrap();

@@ -64,7 +64,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let _ = logging::init_to(setup.log_level, Some(setup.log_to));
+    let _ = logging::init_to(setup.settings.log_level, Some(setup.log_to));
     let mut worker = match Worker::new(&setup.runtime_dir, setup.ring_gid, Arc::new(SystemClock)) {
         Ok(worker) => worker,
         Err(e) => {
@@ -95,26 +95,22 @@ pub fn main() -> ExitCode {
                 retitle(&setup, &worker);
             }
             Ok(Order::Message(Ok(Message::Stop(name)))) => {
-                if !worker.remove(&name, setup.stop_timeout) {
+                if !worker.remove(&name, setup.settings.stop_timeout) {
                     log::warn!(
                         "worker {}: camera {name} did not stop within {:?}",
                         setup.worker,
-                        setup.stop_timeout
+                        setup.settings.stop_timeout
                     );
                 }
                 retitle(&setup, &worker);
             }
             Ok(Order::Message(Ok(Message::Settings(settings)))) => {
-                if settings.log_level != setup.log_level {
-                    log::set_max_level(settings.log_level);
-                    log::info!(
-                        "worker {}: log level {} (was {})",
-                        setup.worker,
-                        settings.log_level,
-                        setup.log_level
-                    );
-                }
-                (setup.stop_timeout, setup.log_level) = (settings.stop_timeout, settings.log_level);
+                logging::change_level(
+                    setup.settings.log_level,
+                    settings.log_level,
+                    &format!("worker {}: ", setup.worker),
+                );
+                setup.settings = settings;
             }
             Ok(Order::Message(Ok(Message::Setup(_)))) => {
                 log::warn!("worker {}: a second setup message is ignored", setup.worker)
@@ -125,13 +121,13 @@ pub fn main() -> ExitCode {
         }
     };
     log::debug!("worker {}: stopping ({reason})", setup.worker);
-    let late = worker.stop(setup.stop_timeout);
+    let late = worker.stop(setup.settings.stop_timeout);
     if !late.is_empty() {
         log::warn!(
             "worker {}: cameras {} did not stop within {:?}",
             setup.worker,
             late.join(", "),
-            setup.stop_timeout
+            setup.settings.stop_timeout
         );
     }
     // Threads that did not stop are abandoned: exit now, without waiting for them.
