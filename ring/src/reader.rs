@@ -69,6 +69,12 @@ pub struct Reader {
     _map: MmapRaw,
 }
 
+/// A file (or its mapping) of `len` bytes, too short to hold the static header: the error
+/// `validate_header` gives for it, naming the file.
+pub(crate) fn too_short(path: &Path, len: u64) -> RingError {
+    RingError::format(path, validate_header(&[], len).unwrap_err())
+}
+
 impl Reader {
     /// Opens and maps `path` read-only, validating the header (magic, version, sizes, and every
     /// offset and length against the file's real size). A symbolic link at `path` is not
@@ -82,10 +88,7 @@ impl Reader {
             .map_err(|e| RingError::io(path, "stat", e))?
             .len();
         if len < 256 {
-            return Err(RingError::format(
-                path,
-                validate_header(&[], len).unwrap_err(),
-            ));
+            return Err(too_short(path, len));
         }
         // A raw read-only shared mapping of a file we keep open: no Rust reference to the whole
         // mapping is made. The writer changes parts of it while we read; every such part is read
@@ -98,10 +101,7 @@ impl Reader {
         // The mapping's own length (memmap2 stats the file again): a file shrunk since the check
         // above is refused here rather than read past.
         if map.len() < 256 {
-            return Err(RingError::format(
-                path,
-                validate_header(&[], map.len() as u64).unwrap_err(),
-            ));
+            return Err(too_short(path, map.len() as u64));
         }
         let mut header = [0u8; 256];
         // SAFETY: the mapping has at least 256 bytes (map.len(), checked just above).

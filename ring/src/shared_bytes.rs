@@ -11,8 +11,9 @@
 //! optimise on; each byte is read once; and the hardware copies memory this way anyway. Under
 //! miri each byte is a relaxed atomic access instead, so miri's data-race detector checks the
 //! protocol around the copy (the seqlock), not this copy itself. Relaxed word-sized atomics in
-//! every build would make the copy defined, and were measured (`cargo xtask bench ring`,
-//! 2026-12-02, the same machine minutes apart): publish of 64 KiB 3.19 times a memcpy (target
+//! every build would make the copy defined, and were measured: this file's `load` and `store`
+//! rewritten as `AtomicU64` relaxed accesses on the 8-aligned words, `AtomicU8` at either end
+//! (a local build, not kept; `cargo xtask bench ring` with each, 2026-12-02, minutes apart): publish of 64 KiB 3.19 times a memcpy (target
 //! 1.3; 1.24 with this copy), 1 MiB 1.42 (1.01), `copy_read_256k` 35.5 µs against 6.1 µs. The
 //! compiler cannot vectorise atomics, so that is the price of the change: not paid.
 

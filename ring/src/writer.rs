@@ -9,6 +9,7 @@ use crate::files::{self, allocate, legacy_doorbell_path, lock_writer, open_regul
 use crate::layout::*;
 use crate::pixels::{Codec, PixelLayout};
 use crate::publish::{FrameInfo, Publisher};
+use crate::reader::too_short;
 use crate::region::Region;
 use crate::shared_bytes;
 use crate::status::{self, State, Status};
@@ -423,18 +424,12 @@ fn map_writable(file: &File, path: &Path) -> Result<(MmapRaw, Region)> {
         .map_err(|e| RingError::io(path, "stat", e))?
         .len();
     if len < 256 {
-        return Err(RingError::format(
-            path,
-            validate_header(&[], len).unwrap_err(),
-        ));
+        return Err(too_short(path, len));
     }
     let map = MmapRaw::map_raw(file).map_err(|e| RingError::io(path, "map", e))?;
     // The mapping's own length (memmap2 stats the file again), as in Reader::open.
     if map.len() < 256 {
-        return Err(RingError::format(
-            path,
-            validate_header(&[], map.len() as u64).unwrap_err(),
-        ));
+        return Err(too_short(path, map.len() as u64));
     }
     let mut header = [0u8; 256];
     // SAFETY: the mapping has at least 256 bytes (map.len(), checked just above); the static

@@ -59,24 +59,23 @@ fn wants_help(args: &[OsString]) -> bool {
         .any(|a| a == "--help" || a == "-h")
 }
 
+/// A usage line's text without its indent and the overview's `usage:`.
+fn bare(line: &str) -> &str {
+    line.trim_start().trim_start_matches("usage:").trim_start()
+}
+
 /// The lines of `usage` that describe `command`: the one naming `PROGRAM COMMAND` and the
 /// indented lines that continue it.
 fn command_usage(program: &str, usage: &str, command: &str) -> Option<String> {
     let start = format!("{program} {command}");
-    let mut lines = usage.lines().skip_while(|line| {
-        let line = line.trim_start().trim_start_matches("usage:").trim_start();
-        !(line == start || line.starts_with(&format!("{start} ")))
-    });
+    let names_it = |line: &str| line == start || line.starts_with(&format!("{start} "));
+    let mut lines = usage.lines().skip_while(|line| !names_it(bare(line)));
     let first = lines.next()?;
-    let mut text = format!(
-        "usage: {}",
-        first.trim_start().trim_start_matches("usage:").trim_start()
-    );
+    let mut text = format!("usage: {}", bare(first));
     // Indented continuations, and further lines of the same command (`camd probe rtsps://...`).
-    let same = |line: &str| line == start || line.starts_with(&format!("{start} "));
     for line in lines.take_while(|l| {
         let l = l.trim_start();
-        !l.starts_with(&format!("{program} ")) || same(l)
+        !l.starts_with(&format!("{program} ")) || names_it(l)
     }) {
         text.push('\n');
         text.push_str(line);

@@ -62,6 +62,7 @@ const FILES: &[Entry] = &[
     // unpacked tree needs no ldconfig, and works wherever it is unpacked.
     Entry { from: From::Link("usr/lib/libcamd_ring.so"), to: "usr/lib/python3/dist-packages/camd_ring/libcamd_ring.so", mode: 0o777, strip: Strip::No },
     // So importlib.metadata, `pip show` and `pip list` know camd-ring as pip would have it.
+    // (Its mode is dist_info.py's, 0644: `mode` here is not used.)
     Entry { from: From::DistInfo, to: "usr/lib/python3/dist-packages", mode: 0o644, strip: Strip::No },
     Entry { from: From::Repo("systemd/camd.service"), to: "usr/lib/systemd/system/camd.service", mode: 0o644, strip: Strip::No },
     Entry { from: From::Repo("systemd/camd.toml"), to: "etc/camd/camd.toml", mode: 0o644, strip: Strip::No },
@@ -355,18 +356,28 @@ mod tests {
         }
     }
 
-    /// `camd_ring.library_path` and the file it resolves to, from `python3` importing the
-    /// package under `root` with `env`, without CAMD_RING_LIB or LD_LIBRARY_PATH and from a
-    /// directory outside the repository; the ImportError's text when it fails.
-    fn imported(root: &Path, env: &[(&str, &Path)]) -> Result<(String, PathBuf), String> {
+    /// `camd_ring.library_path`, the file it resolves to, and `RECORD ok` or what is wrong with
+    /// the install metadata's file list, from `python3` importing the package under `root` with
+    /// `env`, without CAMD_RING_LIB or LD_LIBRARY_PATH and from a directory outside the
+    /// repository; the ImportError's text when it fails.
+    fn imported(root: &Path, env: &[(&str, &Path)]) -> Result<(String, PathBuf, String), String> {
         let mut python = Command::new("python3");
         python
             .args([
                 "-c",
-                "import camd_ring, importlib.metadata; print(camd_ring.library_path); \
-                 print(camd_ring.__file__); \
-                 print(camd_ring.format_version() == camd_ring.FORMAT_VERSION); \
-                 print(importlib.metadata.version('camd-ring'))",
+                "import camd_ring, importlib.metadata, hashlib, base64, os\n\
+                 print(camd_ring.library_path); print(camd_ring.__file__)\n\
+                 print(camd_ring.format_version() == camd_ring.FORMAT_VERSION)\n\
+                 print(importlib.metadata.version('camd-ring'))\n\
+                 bad = []\n\
+                 for f in importlib.metadata.files('camd-ring'):\n\
+                 \x20   p = f.locate()\n\
+                 \x20   if not os.path.lexists(p): bad.append(f'{f}: missing'); continue\n\
+                 \x20   if f.hash is None: continue\n\
+                 \x20   d = base64.urlsafe_b64encode(hashlib.new(f.hash.mode, \
+                 open(p, 'rb').read()).digest()).rstrip(b'=').decode()\n\
+                 \x20   if d != f.hash.value: bad.append(f'{f}: hash')\n\
+                 print('RECORD ' + (', '.join(bad) or 'ok'))",
             ])
             .current_dir(root)
             .env("PYTHONPATH", root.join("usr/lib/python3/dist-packages"))
@@ -401,9 +412,10 @@ mod tests {
             Some(version.as_str()),
             "importlib.metadata: {stdout}"
         );
+        let record = lines.get(4).copied().unwrap_or("no RECORD line").to_owned();
         let loaded = lines[0].to_owned();
         let file = std::fs::canonicalize(&loaded).map_err(|e| format!("{loaded}: {e}"))?;
-        Ok((loaded, file))
+        Ok((loaded, file, record))
     }
 
     /// The tarball's library, pkg-config and Python entries, staged as `build` stages them
@@ -442,8 +454,10 @@ mod tests {
 
         let library = std::fs::canonicalize(root.join("usr/lib/libcamd_ring.so")).unwrap();
         let beside = root.join("usr/lib/python3/dist-packages/camd_ring/libcamd_ring.so");
-        let (loaded, file) = imported(&root, &[]).unwrap_or_else(|e| panic!("beside: {e}"));
+        let (loaded, file, record) = imported(&root, &[]).unwrap_or_else(|e| panic!("beside: {e}"));
         assert_eq!(Path::new(&loaded), beside, "beside");
+        // Every file the install metadata lists is there, with its hash.
+        assert_eq!(record, "RECORD ok");
         assert_eq!(file, library, "the link beside the package");
 
         std::fs::remove_file(&beside).unwrap();
@@ -453,7 +467,7 @@ mod tests {
             ("PKG_CONFIG_PATH", pc_dir.as_path()),
             ("PKG_CONFIG_LIBDIR", pc_dir.as_path()),
         ];
-        let (loaded, file) = imported(&root, &env).unwrap_or_else(|e| {
+        let (loaded, file, _) = imported(&root, &env).unwrap_or_else(|e| {
             panic!(
                 "through the tarball's camd-ring.pc (is a libcamd_ring.so on this machine's \
                  system library path? it comes first): {e}"
