@@ -15,24 +15,26 @@ use support::daemon::Daemon;
 /// Datagrams received, with when.
 type Received = [(Duration, String)];
 
-/// SO_SNDBUFFORCE (root, as CI runs: above net.core.wmem_max).
-fn force_send_buffer(socket: &UnixDatagram, bytes: libc::c_int) {
-    use std::os::fd::AsRawFd;
-    assert!(
-        support::is_root(),
-        "this test sets SO_SNDBUFFORCE: run it as root (CI does)"
-    );
-    // SAFETY: setsockopt on a socket this test owns, with a c_int option value and its size.
-    let rc = unsafe {
-        libc::setsockopt(
-            socket.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_SNDBUFFORCE,
-            (&bytes as *const libc::c_int).cast(),
-            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-        )
-    };
-    assert_eq!(rc, 0, "SO_SNDBUFFORCE: {}", std::io::Error::last_os_error());
+/// Fills the receiver's queue at `path` from fresh non-blocking sockets, each sending until its
+/// own send buffer is full: queued datagrams are charged to their sender until read, so one
+/// socket may run out of buffer before a long queue is full. A fresh socket that cannot send
+/// even one means the receiver's queue is full. No privilege needed. Returns the datagrams
+/// queued and the sockets, which are kept until the queue is read.
+fn fill_queue(path: &std::path::Path) -> (usize, Vec<UnixDatagram>) {
+    let (mut queued, mut fillers) = (0, Vec::new());
+    loop {
+        let filler = UnixDatagram::unbound().unwrap();
+        filler.set_nonblocking(true).unwrap();
+        let mut sent = 0;
+        while filler.send_to(FILLER.as_bytes(), path).is_ok() {
+            sent += 1;
+        }
+        fillers.push(filler);
+        queued += sent;
+        if sent == 0 {
+            return (queued, fillers);
+        }
+    }
 }
 
 /// What the test itself queues on the socket to fill it.
@@ -47,20 +49,13 @@ fn ready_status_watchdog_reloading_stopping() {
         .set_read_timeout(Some(Duration::from_millis(100)))
         .unwrap();
     // The receiver takes net.unix.max_dgram_qlen + 1 datagrams (10 by the kernel's default,
-    // 512 where systemd set it). Each is charged to the sender's buffer until read, so the
-    // filler's is made large enough that the receiver's queue, not the filler, is what fills.
-    let filler = UnixDatagram::unbound().unwrap();
-    filler.set_nonblocking(true).unwrap();
-    force_send_buffer(&filler, 64 << 20);
+    // 512 where systemd set it): all of them, so camd's first send waits.
     let qlen: usize = std::fs::read_to_string("/proc/sys/net/unix/max_dgram_qlen")
         .unwrap()
         .trim()
         .parse()
         .unwrap();
-    let mut queued = 0;
-    while filler.send_to(FILLER.as_bytes(), &path).is_ok() {
-        queued += 1;
-    }
+    let (queued, _fillers) = fill_queue(&path);
     assert_eq!(
         queued,
         qlen + 1,
