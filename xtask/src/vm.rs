@@ -157,9 +157,9 @@ pub fn run_vm_test(only: Option<&str>) -> Result<(), String> {
     let guest = Instant::now();
     let mut outcome = boot(&image, &payload)?;
     if outcome.kernel_panic && !outcome.started {
-        // Seen once (2026-12-02, 1 of that day's 6 boots): an int3 Oops in the kernel's text patching at 2.4 s
-        // under multi-threaded TCG, before any userspace. Not camd's, and nothing of camd ran:
-        // one more boot, said out loud, the first console kept.
+        // Seen once (2026-12-02, 1 of that day's 6 boots): an int3 Oops in the kernel's text
+        // patching at 2.4 s under multi-threaded TCG, before any userspace. Not camd's, and
+        // nothing of camd ran: one more boot, said out loud, the first console kept.
         let kept = work_dir().join("console-panic.log");
         let _ = std::fs::copy(console_log(), &kept);
         eprintln!(
