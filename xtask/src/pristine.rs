@@ -37,6 +37,11 @@ const TOOLS: &[(&str, &str)] = &[
     ("/usr/bin/python3 -m venv --help", "python3-venv"),
     ("ls /usr/share/python-wheels/wheel-*.whl", "python3-wheel-whl"),
     ("/usr/bin/python3 -c 'import numpy'", "python3-numpy"),
+    // ring/python/dist_info.py (the tarball's install metadata) reads pyproject.toml with it:
+    // Python 3.11 or later.
+    ("python3 -c 'import tomllib'", "python3"),
+    // status_command's second-user test runs camd through it.
+    ("command -v setpriv", "util-linux"),
     ("command -v ip", "iproute2"),
     ("command -v systemd-analyze", "systemd"),
     ("command -v git", "git"),
